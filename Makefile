@@ -1,0 +1,113 @@
+# Bare-metal installer: top-level build.
+#
+#   make deps       install the Debian 12 packages the build needs (root)
+#   make            build the installer, the boot kernel and the initramfs
+#   make demo       PXE-boot a QEMU machine from build/www and install it
+#   make check      run every test; last line "N passed, N failed"
+#   make image      build the demo Debian 12 OS image (debootstrap, root)
+#   make bench      run the benchmarks, write docs/benchmarks.md
+#
+# All output goes under build/. `make V=1` shows the commands.
+
+V ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+BUILD      := build
+CC         ?= cc
+WERROR     ?=
+CFLAGS     ?= -O2 -g
+PKGS       := libparted blkid libcurl libarchive yaml-0.1 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+              -Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
+              -Iinstaller $(PKG_CFLAGS) $(WERROR) $(CFLAGS)
+LDLIBS     := $(PKG_LIBS) -lcrypt
+
+# ---------------------------------------------------------------------------
+# The installer (C). Every installer/<module>/*.c is part of the library;
+# installer/main.c and installer/cmd_*.c are the command-line layer.
+INST_LIB_SRC := $(sort $(wildcard installer/*/*.c))
+INST_CMD_SRC := $(sort $(wildcard installer/*.c))
+INST_LIB_OBJ := $(INST_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+INST_CMD_OBJ := $(INST_CMD_SRC:%.c=$(BUILD)/obj/%.o)
+INST_HDR     := $(wildcard installer/*.h installer/*/*.h)
+INSTALLER    := $(BUILD)/installer/installer
+
+.PHONY: all installer deps kernel initramfs www demo check unit vmtest image bench clean distclean
+all: installer initramfs www
+
+installer: $(INSTALLER)
+
+$(BUILD)/obj/%.o: %.c $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libinstaller.a: $(INST_LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(INSTALLER): $(INST_CMD_OBJ) $(BUILD)/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---------------------------------------------------------------------------
+# Unit tests (cmocka): tests/unit/test_<name>.c -> build/tests/test_<name>
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(LDLIBS) -lcmocka
+
+unit-bins: $(UNIT_BIN)
+
+# ---------------------------------------------------------------------------
+# Dependencies, kernel, initramfs, the tree served to booting machines.
+deps:
+	$(Q)rootfs/deps.sh
+
+kernel: $(BUILD)/kernel/vmlinuz
+$(BUILD)/kernel/vmlinuz: rootfs/fetch-kernel.sh rootfs/versions.lock
+	$(Q)rootfs/fetch-kernel.sh $(BUILD)/kernel
+
+initramfs: $(BUILD)/boot/initrd.img
+$(BUILD)/boot/initrd.img: $(INSTALLER) $(BUILD)/kernel/vmlinuz rootfs/mkinitramfs.sh rootfs/init rootfs/modules.list
+	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --out $@
+
+# build/www is what the boot server serves: kernel, initrd, iPXE script, profiles.
+BOOT_URL ?= http://10.0.2.100/
+www: $(BUILD)/boot/initrd.img
+	$(Q)ipxe/mkwww.sh --boot-url $(BOOT_URL) --kernel $(BUILD)/kernel/vmlinuz \
+		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www
+
+# ---------------------------------------------------------------------------
+# Demo OS image (debootstrap), built once and cached.
+image: $(BUILD)/image/debian12.tar.zst
+$(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
+	$(Q)rootfs/mkimage.sh --out $(BUILD)/image
+
+# ---------------------------------------------------------------------------
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)qemu/demo.sh
+
+check: deps
+	$(Q)tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/installer $(BUILD)/libinstaller.a
+
+distclean:
+	rm -rf $(BUILD)

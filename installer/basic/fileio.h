@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* File helpers. libc only. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/macro.h"
+
+/* Read a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+
+/* Read the first line of a file (sysfs attribute), stripped of trailing white
+ * space. Returns 0, or -errno (-ENOENT when absent). */
+int read_one_line_file(const char *path, char **ret);
+
+/* Read an unsigned integer from a sysfs-style file. */
+int read_u64_file(const char *path, uint64_t *ret);
+
+/* Write a whole buffer to path (created with mode, truncated). Returns 0 or
+ * -errno. Written to path.tmp first and renamed, so readers never see half a
+ * file. */
+int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);
+
+/* mkdir -p with mode for created directories. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Join a root prefix and an absolute path: ("/sysroot", "/sys/block") ->
+ * "/sysroot/sys/block". root may be NULL or "" or "/". Returns NULL on OOM. */
+char *path_join_root(const char *root, const char *path);
+
+/* Loop over the entries of a directory in sorted order, skipping "." and
+ * "..". Returns a NULL-terminated, sorted vector of names (free with
+ * strv_free), or -errno. */
+int dir_list_sorted(const char *path, char ***ret);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* A small streaming JSON writer with pretty printing. libc only.
+ *
+ *   JsonWriter j = JSON_WRITER_INIT(stdout);
+ *   json_object_begin(&j, NULL);
+ *   json_string(&j, "hostname", "web01");
+ *   json_object_end(&j);
+ *   json_finish(&j);
+ *
+ * Keys are ignored (and must be NULL) inside arrays and at the top level. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "basic/macro.h"
+
+#define JSON_MAX_DEPTH 32
+
+typedef struct JsonWriter {
+        FILE *f;
+        unsigned depth;
+        bool compact;
+        bool has_items[JSON_MAX_DEPTH];
+} JsonWriter;
+
+#define JSON_WRITER_INIT(file) ((JsonWriter) { .f = (file) })
+
+void json_object_begin(JsonWriter *j, const char *key);
+void json_object_end(JsonWriter *j);
+void json_array_begin(JsonWriter *j, const char *key);
+void json_array_end(JsonWriter *j);
+void json_string(JsonWriter *j, const char *key, const char *value); /* NULL -> null */
+void json_u64(JsonWriter *j, const char *key, uint64_t value);
+void json_i64(JsonWriter *j, const char *key, int64_t value);
+void json_bool(JsonWriter *j, const char *key, bool value);
+void json_null(JsonWriter *j, const char *key);
+/* Ends the document with a newline. */
+void json_finish(JsonWriter *j);
+
+/* Write s as a JSON string literal (with quotes) to f. */
+void json_write_escaped(FILE *f, const char *s);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "fetch/fetch.h"
+
+#include <curl/curl.h>
+#include <time.h>
+
+#include "basic/log.h"
+#include "basic/strutil.h"
+
+int fetch_global_init(void) {
+        return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+void fetch_global_done(void) {
+        curl_global_cleanup();
+}
+
+char *fetch_url_redact(const char *url) {
+        const char *scheme_end = strstr(url, "://");
+        const char *host, *path_start, *at, *end;
+
+        if (!scheme_end)
+                return strdup("(not a URL)");
+        host = scheme_end + 3;
+        path_start = host + strcspn(host, "/?#");
+        at = memchr(host, '@', (size_t) (path_start - host));
+        if (at)
+                host = at + 1;
+        end = path_start + strcspn(path_start, "?#");
+        return strprintf("%.*s%.*s%.*s", (int) (scheme_end + 3 - url), url, (int) (path_start - host), host,
+                         (int) (end - path_start), path_start);
+}
+
+typedef struct Sink {
+        StrBuf buf;
+        size_t max;
+        bool too_big;
+        fetch_write_cb cb;
+        void *userdata;
+        int cb_error;
+} Sink;
+
+static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        Sink *s = userdata;
+        size_t n = size * nmemb;
+
+        if (s->cb) {
+                int r = s->cb(ptr, n, s->userdata);
+                if (r < 0) {
+                        s->cb_error = r;
+                        return 0;
+                }
+                return n;
+        }
+        if (s->buf.len + n > s->max) {
+                s->too_big = true;
+                return 0;
+        }
+        return strbuf_append_n(&s->buf, ptr, n) < 0 ? 0 : n;
+}
+
+static int curl_code_to_errno(CURLcode c) {
+        switch (c) {
+        case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+        case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+        case CURLE_COULDNT_RESOLVE_HOST: return -EHOSTUNREACH;
+        case CURLE_FILE_COULDNT_READ_FILE: return -ENOENT;
+        case CURLE_OUT_OF_MEMORY: return -ENOMEM;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR: return -EPROTO;
+        default: return -EIO;
+        }
+}
+
+static bool transient(int r) {
+        return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EHOSTUNREACH || r == -EIO;
+}
+
+/* One transfer. Returns 0 or -errno; *http_code set for HTTP. */
+static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_code, uint64_t *total,
+                    char errbuf[static CURL_ERROR_SIZE]) {
+        CURL *c = curl_easy_init();
+        CURLcode cc;
+        int r = 0;
+
+        if (!c)
+                return -ENOMEM;
+        errbuf[0] = 0;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "bare-metal-installer/0.1");
+        if (timeout_sec)
+                curl_easy_setopt(c, CURLOPT_TIMEOUT, (long) timeout_sec);
+        else {
+                /* Streams: give up only when the transfer stalls. */
+                curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+                curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        }
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+
+        cc = curl_easy_perform(c);
+        *http_code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http_code);
+        if (total) {
+                curl_off_t dl = 0;
+                curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+                *total = (uint64_t) dl;
+        }
+        if (cc != CURLE_OK)
+                r = s->too_big ? -EFBIG : s->cb_error ? s->cb_error : curl_code_to_errno(cc);
+        else if (*http_code == 404 || *http_code == 410)
+                r = -ENOENT;
+        else if (*http_code >= 400)
+                r = *http_code >= 500 ? -EIO : -EACCES;
+        if (cc != CURLE_OK && !errbuf[0])
+                snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
+        curl_easy_cleanup(c);
+        return r;
+}
+
+static char *describe(const char *url, int r, long http_code, const char *errbuf) {
+        _cleanup_free_ char *safe = fetch_url_redact(url);
+        if (http_code >= 400)
+                return strprintf("%s: HTTP %ld", safe ? safe : "?", http_code);
+        if (r == -EFBIG)
+                return strprintf("%s: document too large", safe ? safe : "?");
+        return strprintf("%s: %s", safe ? safe : "?", errbuf && *errbuf ? errbuf : strerror(-r));
+}
+
+int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_t *ret_size, char **ret_error) {
+        unsigned attempts = opts && opts->attempts ? opts->attempts : 3;
+        unsigned timeout = opts && opts->timeout_sec ? opts->timeout_sec : 30;
+        char errbuf[CURL_ERROR_SIZE];
+        long http_code = 0;
+        int r = -EIO;
+
+        for (unsigned i = 0; i < attempts; i++) {
+                Sink s = { .max = opts && opts->max_size ? opts->max_size : 4 * 1024 * 1024 };
+
+                r = transfer(url, &s, timeout, &http_code, NULL, errbuf);
+                if (r >= 0) {
+                        if (ret_size)
+                                *ret_size = s.buf.len;
+                        *ret = strbuf_steal(&s.buf);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                strbuf_done(&s.buf);
+                if (!transient(r) || i + 1 == attempts)
+                        break;
+                _cleanup_free_ char *safe = fetch_url_redact(url);
+                log_debug("Fetching %s failed (%s), retrying", safe ? safe : "?", errbuf);
+                sleep(1u << i);
+        }
+        if (ret_error)
+                *ret_error = describe(url, r, http_code, errbuf);
+        return r;
+}
+
+int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *ret_total_size,
+                 char **ret_error) {
+        char errbuf[CURL_ERROR_SIZE];
+        Sink s = { .cb = write_cb, .userdata = userdata };
+        long http_code = 0;
+        int r;
+
+        r = transfer(url, &s, 0, &http_code, ret_total_size, errbuf);
+        if (r < 0 && ret_error)
+                *ret_error = s.cb_error ? NULL : describe(url, r, http_code, errbuf);
+        return r;
+}

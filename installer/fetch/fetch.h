@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* HTTP(S) and file:// transfers through libcurl. URLs are redacted (no
+ * user, password, query or fragment) in every message. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/macro.h"
+
+typedef struct FetchOptions {
+        unsigned attempts;        /* tries for transient errors; 0 = 3 */
+        unsigned timeout_sec;     /* per attempt, for small documents; 0 = 30 */
+        size_t max_size;          /* refuse larger bodies; 0 = 4 MiB */
+} FetchOptions;
+
+/* Fetch a small document into memory. Returns 0, -ENOENT when the server says
+ * 404/410 (or the file does not exist), -EFBIG when larger than max_size,
+ * -EIO/-ETIMEDOUT/-ECONNREFUSED... for transport errors. *ret_error (if
+ * given) describes the failure with the redacted URL. */
+int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_t *ret_size,
+                    char **ret_error);
+
+/* Streaming download: data is handed to write_cb as it arrives; write_cb
+ * returns 0 to continue or -errno to abort. Used for OS images. */
+typedef int (*fetch_write_cb)(const void *data, size_t size, void *userdata);
+int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *ret_total_size,
+                 char **ret_error);
+
+/* Copy of url without userinfo, query and fragment: safe to print. */
+char *fetch_url_redact(const char *url);
+
+/* Global libcurl init/cleanup, once per process. */
+int fetch_global_init(void);
+void fetch_global_done(void);

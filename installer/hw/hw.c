@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Hardware detection from /sys and /proc. Read-only; every path is taken
+ * below the sysroot so that recorded dumps can stand in for a machine. */
+#include "hw/hw.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strutil.h"
+
+typedef struct Ctx {
+        const char *sysroot;
+} Ctx;
+
+static char *ctx_path(const Ctx *c, const char *fmt, ...) _printf_(2, 3);
+static char *ctx_path(const Ctx *c, const char *fmt, ...) {
+        _cleanup_free_ char *p = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&p, fmt, ap) < 0)
+                p = NULL;
+        va_end(ap);
+        return p ? path_join_root(c->sysroot, p) : NULL;
+}
+
+/* Read an attribute; absent or empty attributes give NULL (not an error). */
+static int read_attr(const Ctx *c, char **ret, const char *fmt, ...) _printf_(3, 4);
+static int read_attr(const Ctx *c, char **ret, const char *fmt, ...) {
+        _cleanup_free_ char *rel = NULL, *p = NULL, *v = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&rel, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        p = path_join_root(c->sysroot, rel);
+        if (!p)
+                return -ENOMEM;
+        r = read_one_line_file(p, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !*v) {
+                *ret = NULL;
+                return 0;
+        }
+        free(*ret);
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static uint64_t read_attr_u64(const Ctx *c, const char *rel, uint64_t def) {
+        _cleanup_free_ char *p = path_join_root(c->sysroot, rel);
+        uint64_t v;
+        if (!p || read_u64_file(p, &v) < 0)
+                return def;
+        return v;
+}
+
+static bool path_exists(const Ctx *c, const char *rel) {
+        _cleanup_free_ char *p = path_join_root(c->sysroot, rel);
+        struct stat st;
+        return p && stat(p, &st) == 0;
+}
+
+/* ---- CPU, memory, firmware, DMI ------------------------------------------ */
+
+static int detect_cpu(const Ctx *c, Inventory *inv) {
+        _cleanup_free_ char *p = ctx_path(c, "/proc/cpuinfo"), *data = NULL;
+        char *save = NULL;
+
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file(p, &data, NULL) < 0)
+                return 0; /* unknown, not fatal */
+        for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (startswith(line, "processor") && strchr(line, ':'))
+                        inv->cpus++;
+                else if (!inv->cpu_model && startswith(line, "model name")) {
+                        char *v = strchr(line, ':');
+                        if (v) {
+                                inv->cpu_model = strdup(strstrip(v + 1));
+                                if (!inv->cpu_model)
+                                        return -ENOMEM;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int detect_memory(const Ctx *c, Inventory *inv) {
+        _cleanup_free_ char *p = ctx_path(c, "/proc/meminfo"), *data = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file(p, &data, NULL) < 0)
+                return 0;
+        char *m = strstr(data, "MemTotal:");
+        if (m) {
+                unsigned long long kb = strtoull(m + strlen("MemTotal:"), NULL, 10);
+                inv->memory = (uint64_t) kb * 1024;
+        }
+        return 0;
+}
+
+static int detect_dmi(const Ctx *c, HwDmi *d) {
+        static const struct {
+                const char *attr;
+                size_t offset;
+        } table[] = {
+                { "sys_vendor", offsetof(HwDmi, sys_vendor) },
+                { "product_name", offsetof(HwDmi, product_name) },
+                { "product_version", offsetof(HwDmi, product_version) },
+                { "product_serial", offsetof(HwDmi, product_serial) },
+                { "product_uuid", offsetof(HwDmi, product_uuid) },
+                { "board_vendor", offsetof(HwDmi, board_vendor) },
+                { "board_name", offsetof(HwDmi, board_name) },
+                { "bios_vendor", offsetof(HwDmi, bios_vendor) },
+                { "bios_version", offsetof(HwDmi, bios_version) },
+                { "chassis_type", offsetof(HwDmi, chassis_type) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                char **field = (char **) ((char *) d + table[i].offset);
+                int r = read_attr(c, field, "/sys/class/dmi/id/%s", table[i].attr);
+                if (r < 0)
+                        return r;
+        }
+        /* SMBIOS UUIDs are conventionally compared in lower case. */
+        for (char *s = d->product_uuid; s && *s; s++)
+                *s = (char) tolower((unsigned char) *s);
+        return 0;
+}
+
+/* ---- disks ------------------------------------------------------------------ */
+
+static bool disk_name_wanted(const char *name) {
+        static const char *const skip[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd", "mtdblock" };
+        for (size_t i = 0; i < ELEMENTSOF(skip); i++)
+                if (startswith(name, skip[i]))
+                        return false;
+        /* mmcblk0boot0 and friends are not installable */
+        if (startswith(name, "mmcblk") && (strstr(name, "boot") || strstr(name, "rpmb")))
+                return false;
+        return true;
+}
+
+static const char *transport_from_path(const char *name, const char *devpath) {
+        if (!devpath)
+                return "unknown";
+        if (strstr(devpath, "/usb"))
+                return "usb";
+        if (startswith(name, "nvme"))
+                return "nvme";
+        if (startswith(name, "vd"))
+                return "virtio";
+        if (startswith(name, "mmcblk"))
+                return "mmc";
+        if (strstr(devpath, "/end_device-") || strstr(devpath, "/sas_"))
+                return "sas";
+        if (strstr(devpath, "/ata"))
+                return "sata";
+        if (strstr(devpath, "/virtio"))
+                return "scsi";
+        return "scsi";
+}
+
+static int detect_partitions(const Ctx *c, HwDisk *d) {
+        _cleanup_free_ char *dir = ctx_path(c, "/sys/block/%s", d->name);
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = dir_list_sorted(dir, &names);
+        if (r < 0)
+                return 0;
+        for (size_t i = 0; names[i]; i++) {
+                _cleanup_free_ char *rel = strprintf("/sys/block/%s/%s/partition", d->name, names[i]);
+                if (!rel)
+                        return -ENOMEM;
+                if (!path_exists(c, rel))
+                        continue;
+
+                HwPartition *n = realloc(d->partitions, (d->n_partitions + 1) * sizeof(HwPartition));
+                if (!n)
+                        return -ENOMEM;
+                d->partitions = n;
+                HwPartition *p = &d->partitions[d->n_partitions++];
+                *p = (HwPartition) {};
+                p->name = strdup(names[i]);
+                if (!p->name)
+                        return -ENOMEM;
+                p->number = (unsigned) read_attr_u64(c, rel, 0);
+                free(rel);
+                rel = strprintf("/sys/block/%s/%s/start", d->name, names[i]);
+                p->start = rel ? read_attr_u64(c, rel, 0) * 512 : 0;
+                free(rel);
+                rel = strprintf("/sys/block/%s/%s/size", d->name, names[i]);
+                p->size = rel ? read_attr_u64(c, rel, 0) * 512 : 0;
+        }
+        return 0;
+}
+
+static int detect_disk(const Ctx *c, const char *name, HwDisk *d) {
+        _cleanup_free_ char *link = ctx_path(c, "/sys/block/%s", name);
+        _cleanup_free_ char *rel = NULL;
+        char real[PATH_MAX];
+        int r;
+
+        if (!link)
+                return -ENOMEM;
+        d->name = strdup(name);
+        d->devnode = strprintf("/dev/%s", name);
+        if (!d->name || !d->devnode)
+                return -ENOMEM;
+
+        rel = strprintf("/sys/block/%s/size", name);
+        if (!rel)
+                return -ENOMEM;
+        d->size = read_attr_u64(c, rel, 0) * 512;
+#define U64_ATTR(field, attr, def)                                               \
+        do {                                                                     \
+                _cleanup_free_ char *a = strprintf("/sys/block/%s/%s", name, attr); \
+                if (!a)                                                          \
+                        return -ENOMEM;                                          \
+                field = read_attr_u64(c, a, def);                                \
+        } while (0)
+        U64_ATTR(d->logical_sector_size, "queue/logical_block_size", 512);
+        U64_ATTR(d->physical_sector_size, "queue/physical_block_size", 512);
+        U64_ATTR(d->rotational, "queue/rotational", 0);
+        U64_ATTR(d->removable, "removable", 0);
+        U64_ATTR(d->readonly, "ro", 0);
+#undef U64_ATTR
+
+        if ((r = read_attr(c, &d->model, "/sys/block/%s/device/model", name)) < 0 ||
+            (r = read_attr(c, &d->vendor, "/sys/block/%s/device/vendor", name)) < 0 ||
+            (r = read_attr(c, &d->serial, "/sys/block/%s/device/serial", name)) < 0 ||
+            (r = read_attr(c, &d->wwn, "/sys/block/%s/device/wwid", name)) < 0)
+                return r;
+        if (!d->serial && (r = read_attr(c, &d->serial, "/sys/block/%s/serial", name)) < 0)
+                return r; /* virtio-blk exposes the serial here */
+        if (!d->wwn && (r = read_attr(c, &d->wwn, "/sys/block/%s/wwid", name)) < 0)
+                return r;
+
+        d->transport = strdup(transport_from_path(name, realpath(link, real) ? real : NULL));
+        if (!d->transport)
+                return -ENOMEM;
+
+        return detect_partitions(c, d);
+}
+
+static void hw_disk_done(HwDisk *d) {
+        free(d->name);
+        free(d->devnode);
+        free(d->model);
+        free(d->vendor);
+        free(d->serial);
+        free(d->wwn);
+        free(d->transport);
+        free(d->pttype);
+        free(d->ptuuid);
+        free(d->fstype);
+        for (size_t i = 0; i < d->n_partitions; i++) {
+                free(d->partitions[i].name);
+                free(d->partitions[i].fstype);
+                free(d->partitions[i].label);
+                free(d->partitions[i].uuid);
+        }
+        free(d->partitions);
+}
+
+static int detect_disks(const Ctx *c, HwProbeFlags flags, Inventory *inv) {
+        _cleanup_free_ char *dir = ctx_path(c, "/sys/block");
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = dir_list_sorted(dir, &names);
+        if (r < 0)
+                return log_debug_errno(r, "Cannot list %s: %m", dir), 0;
+
+        for (size_t i = 0; names[i]; i++) {
+                if (!disk_name_wanted(names[i]))
+                        continue;
+                HwDisk *n = realloc(inv->disks, (inv->n_disks + 1) * sizeof(HwDisk));
+                if (!n)
+                        return -ENOMEM;
+                inv->disks = n;
+                HwDisk *d = &inv->disks[inv->n_disks++];
+                *d = (HwDisk) {};
+                r = detect_disk(c, names[i], d);
+                if (r < 0)
+                        return r;
+                if (d->size == 0) {
+                        /* Empty card readers, ejected media: not disks. */
+                        hw_disk_done(d);
+                        inv->n_disks--;
+                        continue;
+                }
+                if (flags & HW_PROBE_SIGNATURES) {
+                        _cleanup_free_ char *node = path_join_root(c->sysroot, d->devnode);
+                        if (!node)
+                                return -ENOMEM;
+                        r = hw_disk_probe_signatures(d, node);
+                        if (r == -ENOTUNIQ)
+                                return log_error_errno(r, "Disk %s holds ambiguous signatures; refusing to guess what is on it", d->devnode);
+                        if (r < 0)
+                                log_debug_errno(r, "Cannot probe %s: %m", node);
+                }
+        }
+        return 0;
+}
+
+/* ---- NICs --------------------------------------------------------------------- */
+
+static int detect_nics(const Ctx *c, Inventory *inv) {
+        _cleanup_free_ char *dir = ctx_path(c, "/sys/class/net");
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = dir_list_sorted(dir, &names);
+        if (r < 0)
+                return 0;
+        for (size_t i = 0; names[i]; i++) {
+                _cleanup_free_ char *devlink = NULL, *drvlink = NULL;
+                char real[PATH_MAX];
+
+                /* Only physical NICs: they have a device link. */
+                devlink = strprintf("/sys/class/net/%s/device", names[i]);
+                if (!devlink)
+                        return -ENOMEM;
+                if (!path_exists(c, devlink))
+                        continue;
+
+                HwNic *n = realloc(inv->nics, (inv->n_nics + 1) * sizeof(HwNic));
+                if (!n)
+                        return -ENOMEM;
+                inv->nics = n;
+                HwNic *nic = &inv->nics[inv->n_nics++];
+                *nic = (HwNic) {};
+                nic->name = strdup(names[i]);
+                if (!nic->name)
+                        return -ENOMEM;
+                if ((r = read_attr(c, &nic->mac, "/sys/class/net/%s/address", names[i])) < 0 ||
+                    (r = read_attr(c, &nic->operstate, "/sys/class/net/%s/operstate", names[i])) < 0)
+                        return r;
+
+                _cleanup_free_ char *carrier = NULL, *speed = NULL;
+                if ((r = read_attr(c, &carrier, "/sys/class/net/%s/carrier", names[i])) < 0 ||
+                    (r = read_attr(c, &speed, "/sys/class/net/%s/speed", names[i])) < 0)
+                        return r;
+                nic->carrier = carrier && streq(carrier, "1");
+                if (speed && speed[0] != '-')
+                        nic->speed_mbps = strtoull(speed, NULL, 10);
+
+                drvlink = ctx_path(c, "/sys/class/net/%s/device/driver", names[i]);
+                if (!drvlink)
+                        return -ENOMEM;
+                if (realpath(drvlink, real)) {
+                        const char *b = strrchr(real, '/');
+                        nic->driver = strdup(b ? b + 1 : real);
+                        if (!nic->driver)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int hw_inventory_detect(const char *sysroot, HwProbeFlags flags, Inventory **ret) {
+        _cleanup_inventory_ Inventory *inv = new0(Inventory, 1);
+        Ctx c = { .sysroot = sysroot };
+        int r;
+
+        if (!inv)
+                return -ENOMEM;
+        inv->firmware = path_exists(&c, "/sys/firmware/efi") ? FIRMWARE_UEFI : FIRMWARE_BIOS;
+        if ((r = detect_cpu(&c, inv)) < 0 ||
+            (r = detect_memory(&c, inv)) < 0 ||
+            (r = detect_dmi(&c, &inv->dmi)) < 0 ||
+            (r = detect_disks(&c, flags, inv)) < 0 ||
+            (r = detect_nics(&c, inv)) < 0)
+                return r;
+        *ret = TAKE_PTR(inv);
+        return 0;
+}
+
+void hw_inventory_free(Inventory *inv) {
+        if (!inv)
+                return;
+        for (size_t i = 0; i < inv->n_disks; i++)
+                hw_disk_done(&inv->disks[i]);
+        free(inv->disks);
+        for (size_t i = 0; i < inv->n_nics; i++) {
+                free(inv->nics[i].name);
+                free(inv->nics[i].mac);
+                free(inv->nics[i].driver);
+                free(inv->nics[i].operstate);
+        }
+        free(inv->nics);
+        char **dmi = (char **) &inv->dmi;
+        for (size_t i = 0; i < sizeof(HwDmi) / sizeof(char *); i++)
+                free(dmi[i]);
+        free(inv->cpu_model);
+        free(inv);
+}
+
+bool hw_disk_has_data(const HwDisk *d) {
+        if (d->pttype || d->fstype || d->n_partitions > 0)
+                return true;
+        for (size_t i = 0; i < d->n_partitions; i++)
+                if (d->partitions[i].fstype)
+                        return true;
+        return false;
+}
+
+const HwNic *hw_inventory_find_nic(const Inventory *inv, const char *mac) {
+        char norm[18];
+        if (!mac || mac_normalize(mac, norm) < 0)
+                return NULL;
+        for (size_t i = 0; i < inv->n_nics; i++)
+                if (inv->nics[i].mac && streq(inv->nics[i].mac, norm))
+                        return &inv->nics[i];
+        return NULL;
+}
+
+const char *firmware_to_string(Firmware f) {
+        return f == FIRMWARE_UEFI ? "uefi" : "bios";
+}
+
+int firmware_from_string(const char *s) {
+        if (streq(s, "uefi"))
+                return FIRMWARE_UEFI;
+        if (streq(s, "bios"))
+                return FIRMWARE_BIOS;
+        return -EINVAL;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Hardware inventory: what this machine has, read from /sys and /proc (below
+ * an optional sysroot, so that recorded dumps of real machines can be used in
+ * tests) and from libblkid for on-disk signatures. Saved as JSON, and loaded
+ * back for offline planning. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "basic/macro.h"
+
+typedef enum Firmware {
+        FIRMWARE_BIOS,
+        FIRMWARE_UEFI,
+} Firmware;
+
+typedef struct HwPartition {
+        char *name;            /* vda1 */
+        unsigned number;
+        uint64_t start;        /* bytes */
+        uint64_t size;         /* bytes */
+        char *fstype;          /* from blkid, or NULL */
+        char *label;
+        char *uuid;
+} HwPartition;
+
+typedef struct HwDisk {
+        char *name;            /* vda, sda, nvme0n1 */
+        char *devnode;         /* /dev/vda */
+        uint64_t size;         /* bytes */
+        unsigned logical_sector_size;
+        unsigned physical_sector_size;
+        char *model, *vendor, *serial, *wwn;
+        char *transport;       /* virtio sata sas nvme usb scsi mmc unknown */
+        bool rotational, removable, readonly;
+        char *pttype;          /* gpt, dos, or NULL (from blkid) */
+        char *ptuuid;
+        char *fstype;          /* a filesystem/RAID/LVM signature on the whole disk */
+        HwPartition *partitions;
+        size_t n_partitions;
+} HwDisk;
+
+typedef struct HwNic {
+        char *name;            /* eth0, enp1s0 */
+        char *mac;             /* aa:bb:cc:dd:ee:ff */
+        char *driver;
+        bool carrier;          /* link detected */
+        char *operstate;
+        uint64_t speed_mbps;   /* 0 when unknown */
+} HwNic;
+
+typedef struct HwDmi {
+        char *sys_vendor, *product_name, *product_version, *product_serial, *product_uuid;
+        char *board_vendor, *board_name, *bios_vendor, *bios_version, *chassis_type;
+} HwDmi;
+
+typedef struct Inventory {
+        Firmware firmware;
+        unsigned cpus;
+        char *cpu_model;
+        uint64_t memory;       /* bytes */
+        HwDmi dmi;
+        HwDisk *disks;
+        size_t n_disks;
+        HwNic *nics;
+        size_t n_nics;
+} Inventory;
+
+typedef enum HwProbeFlags {
+        HW_PROBE_SIGNATURES = 1 << 0, /* open disks with libblkid (read-only) */
+} HwProbeFlags;
+
+/* Detect the machine. sysroot may be NULL ("/"). Never writes anything. */
+int hw_inventory_detect(const char *sysroot, HwProbeFlags flags, Inventory **ret);
+void hw_inventory_free(Inventory *inv);
+DEFINE_POINTER_CLEANUP(Inventory, hw_inventory_free);
+#define _cleanup_inventory_ _cleanup_(hw_inventory_freep)
+
+/* Probe partition table and signatures of one disk (a block device or a
+ * regular file) with libblkid, read-only. Fills pttype/ptuuid/fstype and the
+ * partitions' fstype/label/uuid. Ambiguous results are an error (-ENOTUNIQ). */
+int hw_disk_probe_signatures(HwDisk *d, const char *path);
+
+/* True when the disk holds a partition table or any signature. */
+bool hw_disk_has_data(const HwDisk *d);
+
+/* JSON: write, and read back (what `installer inventory` prints). */
+void hw_inventory_to_json(const Inventory *inv, FILE *f);
+int hw_inventory_load_json(const char *path, Inventory **ret, char **ret_error);
+
+const char *firmware_to_string(Firmware f);
+int firmware_from_string(const char *s);
+
+const HwNic *hw_inventory_find_nic(const Inventory *inv, const char *mac);

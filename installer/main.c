@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The command-line layer: option tables and one call each. Only this file
+ * decides the exit status. */
+#include <getopt.h>
+#include <stdarg.h>
+
+#include "basic/log.h"
+#include "basic/strutil.h"
+#include "cmdline/cmdline.h"
+#include "fetch/fetch.h"
+#include "hw/hw.h"
+#include "install/install.h"
+#include "plan/plan.h"
+#include "profile/profile.h"
+
+#define VERSION "0.1"
+
+static void help(FILE *f) {
+        fputs("Usage: installer [--debug] COMMAND [OPTIONS]\n"
+              "\n"
+              "Bare-metal installer: detect the machine, fetch and validate its profile,\n"
+              "plan the disk layout, and install.\n"
+              "\n"
+              "Commands:\n"
+              "  inventory [--sysroot DIR] [--no-probe]\n"
+              "        Print this machine's hardware inventory as JSON.\n"
+              "  plan --profile FILE [--inventory FILE | --sysroot DIR] [--json]\n"
+              "        Validate a profile and print what would be done. Writes nothing.\n"
+              "  validate FILE...\n"
+              "        Validate profiles; print every error as FILE:LINE:COL.\n"
+              "  run [--sysroot DIR] [--dry-run]\n"
+              "        What the boot image runs: read inst.* from the kernel command\n"
+              "        line, fetch this machine's profile, plan and install.\n"
+              "  help, version\n"
+              "\n"
+              "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
+              "5 fetch failed, 6 install failed, 7 checksum mismatch.\n"
+              "See docs/installer.md.\n",
+              f);
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...) {
+        va_list ap;
+        fprintf(stderr, "installer: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'installer help'.\n");
+        return EXIT_USAGE;
+}
+
+static int cmd_inventory(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "sysroot", required_argument, NULL, 's' },
+                { "no-probe", no_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_inventory_ Inventory *inv = NULL;
+        const char *sysroot = NULL;
+        HwProbeFlags flags = HW_PROBE_SIGNATURES;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case 's': sysroot = optarg; break;
+                case 'n': flags &= ~HW_PROBE_SIGNATURES; break;
+                case 'h': help(stdout); return EXIT_OK;
+                default: return EXIT_USAGE;
+                }
+        if (optind < argc)
+                return usage_error("inventory: unexpected argument '%s'", argv[optind]);
+
+        r = hw_inventory_detect(sysroot, flags, &inv);
+        if (r < 0) {
+                log_error_errno(r, "Hardware detection failed: %m");
+                return EXIT_FAILURE_GENERIC;
+        }
+        hw_inventory_to_json(inv, stdout);
+        return EXIT_OK;
+}
+
+static int cmd_plan(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "profile", required_argument, NULL, 'p' },
+                { "inventory", required_argument, NULL, 'i' },
+                { "sysroot", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_inventory_ Inventory *inv = NULL;
+        _cleanup_profile_ Profile *profile = NULL;
+        _cleanup_plan_ Plan *plan = NULL;
+        _cleanup_free_ char *err = NULL;
+        const char *profile_path = NULL, *inventory_path = NULL, *sysroot = NULL;
+        ProfileErrors errors = {};
+        bool json = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "p:i:jh", opts, NULL)) >= 0)
+                switch (c) {
+                case 'p': profile_path = optarg; break;
+                case 'i': inventory_path = optarg; break;
+                case 's': sysroot = optarg; break;
+                case 'j': json = true; break;
+                case 'h': help(stdout); return EXIT_OK;
+                default: return EXIT_USAGE;
+                }
+        if (!profile_path)
+                return usage_error("plan: --profile FILE is required");
+        if (inventory_path && sysroot)
+                return usage_error("plan: --inventory and --sysroot exclude each other");
+        if (optind < argc)
+                return usage_error("plan: unexpected argument '%s'", argv[optind]);
+
+        if (inventory_path) {
+                r = hw_inventory_load_json(inventory_path, &inv, &err);
+                if (r < 0) {
+                        log_error("%s", err ? err : strerror(-r));
+                        return EXIT_USAGE;
+                }
+        } else {
+                r = hw_inventory_detect(sysroot, HW_PROBE_SIGNATURES, &inv);
+                if (r < 0) {
+                        log_error_errno(r, "Hardware detection failed: %m");
+                        return EXIT_FAILURE_GENERIC;
+                }
+        }
+
+        r = profile_load_file(profile_path, &profile, &errors);
+        if (r >= 0)
+                r = plan_build(inv, profile, &plan, &errors);
+        if (r < 0) {
+                profile_errors_print(stderr, &errors);
+                bool invalid = !profile;
+                size_t n = errors.n;
+                profile_errors_done(&errors);
+                if (r == -ENOMEM || n == 0) {
+                        log_error_errno(r, "%s: %m", profile_path);
+                        return EXIT_FAILURE_GENERIC;
+                }
+                return invalid ? EXIT_PROFILE_INVALID : EXIT_PLAN_FAILED;
+        }
+        if (json)
+                plan_print_json(plan, stdout);
+        else
+                plan_print_text(plan, stdout);
+        return EXIT_OK;
+}
+
+static int cmd_validate(int argc, char **argv) {
+        int ret = EXIT_OK;
+
+        if (argc < 2)
+                return usage_error("validate: give at least one profile file");
+        for (int i = 1; i < argc; i++) {
+                _cleanup_profile_ Profile *p = NULL;
+                ProfileErrors errors = {};
+                int r = profile_load_file(argv[i], &p, &errors);
+                if (r < 0) {
+                        if (errors.n == 0)
+                                log_error_errno(r, "%s: %m", argv[i]);
+                        profile_errors_print(stderr, &errors);
+                        profile_errors_done(&errors);
+                        ret = EXIT_PROFILE_INVALID;
+                } else
+                        printf("%s: valid\n", argv[i]);
+        }
+        return ret;
+}
+
+static int cmd_run(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "sysroot", required_argument, NULL, 's' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        InstallOptions o = { .print_inventory = true };
+        _cleanup_free_ char *err = NULL;
+        BootParams bp;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case 's': o.sysroot = optarg; break;
+                case 'n': o.dry_run = true; break;
+                case 'h': help(stdout); return EXIT_OK;
+                default: return EXIT_USAGE;
+                }
+
+        r = cmdline_read(&bp, &err);
+        if (r < 0) {
+                log_error("Kernel command line: %s", err ? err : strerror(-r));
+                return EXIT_USAGE;
+        }
+        if (bp.log_level >= 0)
+                log_set_max_level((LogLevel) bp.log_level);
+        for (size_t i = 0; bp.unknown && bp.unknown[i]; i++)
+                log_warning("Ignoring unknown kernel parameter '%s'", bp.unknown[i]);
+
+        r = install_run(&bp, &o);
+        cmdline_done(&bp);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } commands[] = {
+                { "inventory", cmd_inventory },
+                { "plan", cmd_plan },
+                { "validate", cmd_validate },
+                { "run", cmd_run },
+        };
+        int i = 1, r;
+
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        while (i < argc && argv[i][0] == '-') {
+                if (streq(argv[i], "--debug"))
+                        log_set_max_level(LOG_DEBUG);
+                else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        help(stdout);
+                        return EXIT_OK;
+                } else if (streq(argv[i], "--version")) {
+                        printf("installer %s\n", VERSION);
+                        return EXIT_OK;
+                } else
+                        return usage_error("unknown option '%s'", argv[i]);
+                i++;
+        }
+        if (i >= argc) {
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        if (streq(argv[i], "help")) {
+                help(stdout);
+                return EXIT_OK;
+        }
+        if (streq(argv[i], "version")) {
+                printf("installer %s\n", VERSION);
+                return EXIT_OK;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(commands); k++)
+                if (streq(argv[i], commands[k].name)) {
+                        if (fetch_global_init() < 0) {
+                                log_error("Cannot initialise libcurl");
+                                return EXIT_FAILURE_GENERIC;
+                        }
+                        optind = 1;
+                        r = commands[k].run(argc - i, argv + i);
+                        fetch_global_done();
+                        return r;
+                }
+        return usage_error("unknown command '%s'", argv[i]);
+}

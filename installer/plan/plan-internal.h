@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "plan/plan.h"
+
+int plan_select_disk(Plan *p, ProfileErrors *errors);
+int plan_layout(Plan *p, ProfileErrors *errors);

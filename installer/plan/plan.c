@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "plan/plan.h"
+
+#include <inttypes.h>
+
+#include "basic/json.h"
+#include "basic/strutil.h"
+#include "fetch/fetch.h"
+#include "plan/plan-internal.h"
+
+const HwDisk *plan_target_disk(const Plan *p) {
+        return &p->inventory->disks[p->target];
+}
+
+const char *part_role_to_string(PartRole r) {
+        switch (r) {
+        case PART_ROLE_BIOS_BOOT: return "bios-boot";
+        case PART_ROLE_ESP: return "esp";
+        case PART_ROLE_SWAP: return "swap";
+        case PART_ROLE_ROOT: return "root";
+        case PART_ROLE_DATA: return "data";
+        case PART_ROLE_RAW: return "raw";
+        }
+        return "?";
+}
+
+/* What a wipe of the disk destroys, for the plan and the operator. */
+static char *describe_contents(const HwDisk *d) {
+        StrBuf b = {};
+        char sz[32];
+
+        if (d->pttype)
+                strbuf_appendf(&b, "%s partition table", d->pttype);
+        if (d->fstype)
+                strbuf_appendf(&b, "%s%s signature on the whole disk", b.len ? ", " : "", d->fstype);
+        if (d->n_partitions) {
+                strbuf_appendf(&b, "%s%zu partition%s:", b.len ? ", " : "", d->n_partitions,
+                               d->n_partitions == 1 ? "" : "s");
+                for (size_t i = 0; i < d->n_partitions; i++) {
+                        const HwPartition *p = &d->partitions[i];
+                        strbuf_appendf(&b, "%s %s (%s%s%s%s%s)", i ? "," : "", p->name,
+                                       format_bytes(sz, sizeof sz, p->size), p->fstype ? " " : "",
+                                       p->fstype ? p->fstype : "", p->label ? " label " : "",
+                                       p->label ? p->label : "");
+                }
+        }
+        return strbuf_steal(&b);
+}
+
+int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, ProfileErrors *errors) {
+        _cleanup_plan_ Plan *p = new0(Plan, 1);
+        const HwDisk *disk;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->profile = profile;
+        p->inventory = inv;
+        p->firmware = inv->firmware;
+
+        r = plan_select_disk(p, errors);
+        if (r < 0)
+                return r;
+        disk = plan_target_disk(p);
+
+        /* Data safety: a disk that holds anything is only wiped when the
+         * profile says so. */
+        if (hw_disk_has_data(disk)) {
+                _cleanup_free_ char *what = describe_contents(disk);
+                if (!what)
+                        return -ENOMEM;
+                if (!profile->disk.wipe) {
+                        r = profile_errors_add(errors, profile->filename, profile->disk.select.line,
+                                               profile->disk.select.column, "disk.wipe",
+                                               "refusing to use %s: it holds data (%s); set disk.wipe: true to allow wiping it",
+                                               disk->devnode, what);
+                        return r < 0 ? r : -EINVAL;
+                }
+                p->wipe = true;
+                p->wipe_summary = TAKE_PTR(what);
+        }
+
+        r = plan_layout(p, errors);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+void plan_free(Plan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_candidates; i++)
+                free(p->candidates[i].reason);
+        free(p->candidates);
+        free(p->partitions);
+        free(p->target_reason);
+        free(p->wipe_summary);
+        free(p);
+}
+
+/* ---- printing ---------------------------------------------------------------- */
+
+static const char *yes_no(bool b) {
+        return b ? "yes" : "no";
+}
+
+static void print_users(const Profile *pr, FILE *f) {
+        if (pr->n_users == 0) {
+                fprintf(f, "  Users:      none\n");
+                return;
+        }
+        for (size_t i = 0; i < pr->n_users; i++) {
+                const ProfileUser *u = &pr->users[i];
+                const char *pw = !u->password_hash ? "none" :
+                                 (streq(u->password_hash, "!") || streq(u->password_hash, "*")) ? "locked" : "hash set";
+                /* The hash itself is a secret: never printed. */
+                fprintf(f, "  %s %s (password: %s, ssh keys: %zu, sudo: %s%s%s)\n", i ? "           " : "Users:     ",
+                        u->name, pw, strv_length(u->ssh_authorized_keys), yes_no(u->sudo),
+                        u->groups ? ", groups: " : "", u->groups ? u->groups[0] : "");
+        }
+}
+
+static void print_network(const Profile *pr, FILE *f) {
+        if (pr->network.n_ethernets == 0) {
+                fprintf(f, "  Network:    DHCP on every NIC with link (no network section)\n");
+                return;
+        }
+        for (size_t i = 0; i < pr->network.n_ethernets; i++) {
+                const ProfileEthernet *e = &pr->network.ethernets[i];
+                fprintf(f, "  %s %s: match %s%s", i ? "           " : "Network:   ", e->id,
+                        e->match_mac ? "mac " : e->match_name ? "name " : "name ",
+                        e->match_mac ? e->match_mac : e->match_name ? e->match_name : e->id);
+                if (e->dhcp4)
+                        fprintf(f, ", dhcp4");
+                if (e->dhcp6)
+                        fprintf(f, ", dhcp6");
+                for (size_t k = 0; e->addresses && e->addresses[k]; k++)
+                        fprintf(f, ", %s", e->addresses[k]);
+                if (e->gateway4)
+                        fprintf(f, ", gateway %s", e->gateway4);
+                fputc('\n', f);
+        }
+}
+
+void plan_print_text(const Plan *p, FILE *f) {
+        const Profile *pr = p->profile;
+        const HwDisk *disk = plan_target_disk(p);
+        char a[32], b[32];
+        _cleanup_free_ char *image = NULL;
+
+        fprintf(f, "Plan for %s (profile %s)\n", pr->hostname, pr->filename);
+        fprintf(f, "  Firmware:   %s\n", firmware_to_string(p->firmware));
+        fprintf(f, "  Target:     %s  %s  %s%s%s%s%s — %s\n", disk->devnode, format_bytes(a, sizeof a, disk->size),
+                disk->transport ? disk->transport : "unknown", disk->model ? "  model " : "",
+                disk->model ? disk->model : "", disk->serial ? "  serial " : "", disk->serial ? disk->serial : "",
+                p->target_reason);
+        for (size_t i = 0; i < p->n_candidates; i++) {
+                const HwDisk *d = &p->inventory->disks[p->candidates[i].disk];
+                fprintf(f, "  %s %-14s %-10s %s\n", i ? "           " : "Disks:     ", d->devnode,
+                        format_bytes(a, sizeof a, d->size),
+                        p->candidates[i].disk == p->target ? "TARGET" : p->candidates[i].reason);
+        }
+        if (p->wipe)
+                fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", disk->devnode, p->wipe_summary);
+        else
+                fprintf(f, "  Wipe:       nothing (%s is blank)\n", disk->devnode);
+        fprintf(f, "  Other disks: never written\n");
+        fprintf(f, "  Table:      %s\n", partition_table_to_string(p->table));
+        fprintf(f, "    %-3s %-10s %-10s %-9s %-5s %-10s %s\n", "#", "start", "size", "role", "fs", "mount", "label");
+        for (size_t i = 0; i < p->n_partitions; i++) {
+                const PlanPartition *pl = &p->partitions[i];
+                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s\n", pl->number, format_bytes(a, sizeof a, pl->start),
+                        format_bytes(b, sizeof b, pl->size), part_role_to_string(pl->role),
+                        pl->fs == FS_NONE ? "-" : fs_type_to_string(pl->fs), pl->mount ? pl->mount : "-",
+                        pl->label ? pl->label : "-");
+        }
+        image = fetch_url_redact(pr->image.url);
+        fprintf(f, "  Image:      %s\n", image ? image : "?");
+        fprintf(f, "  Checksum:   sha256 %s\n", pr->image.sha256);
+        fprintf(f, "  Hostname:   %s\n", pr->hostname);
+        print_users(pr, f);
+        print_network(pr, f);
+        fprintf(f, "  First boot: %s\n", pr->firstboot ? "cloud-init user-data from the profile" : "none");
+        fflush(f);
+}
+
+void plan_print_json(const Plan *p, FILE *f) {
+        const Profile *pr = p->profile;
+        const HwDisk *disk = plan_target_disk(p);
+        JsonWriter j = JSON_WRITER_INIT(f);
+        _cleanup_free_ char *image = fetch_url_redact(pr->image.url);
+
+        json_object_begin(&j, NULL);
+        json_string(&j, "hostname", pr->hostname);
+        json_string(&j, "profile", pr->filename);
+        json_string(&j, "firmware", firmware_to_string(p->firmware));
+        json_object_begin(&j, "target");
+        json_string(&j, "devnode", disk->devnode);
+        json_u64(&j, "size_bytes", disk->size);
+        json_string(&j, "transport", disk->transport);
+        json_string(&j, "model", disk->model);
+        json_string(&j, "serial", disk->serial);
+        json_string(&j, "reason", p->target_reason);
+        json_bool(&j, "wipe", p->wipe);
+        json_string(&j, "wipe_summary", p->wipe_summary);
+        json_object_end(&j);
+        json_array_begin(&j, "disks");
+        for (size_t i = 0; i < p->n_candidates; i++) {
+                json_object_begin(&j, NULL);
+                json_string(&j, "devnode", p->inventory->disks[p->candidates[i].disk].devnode);
+                json_bool(&j, "target", p->candidates[i].disk == p->target);
+                json_bool(&j, "matches", p->candidates[i].matches);
+                json_string(&j, "reason", p->candidates[i].reason);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_string(&j, "table", partition_table_to_string(p->table));
+        json_array_begin(&j, "partitions");
+        for (size_t i = 0; i < p->n_partitions; i++) {
+                const PlanPartition *pl = &p->partitions[i];
+                json_object_begin(&j, NULL);
+                json_u64(&j, "number", pl->number);
+                json_u64(&j, "start_bytes", pl->start);
+                json_u64(&j, "size_bytes", pl->size);
+                json_string(&j, "role", part_role_to_string(pl->role));
+                json_string(&j, "fs", pl->fs == FS_NONE ? NULL : fs_type_to_string(pl->fs));
+                json_string(&j, "mount", pl->mount);
+                json_string(&j, "label", pl->label);
+                json_string(&j, "name", pl->name);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_begin(&j, "image");
+        json_string(&j, "url", image);
+        json_string(&j, "sha256", pr->image.sha256);
+        json_object_end(&j);
+        json_array_begin(&j, "users");
+        for (size_t i = 0; i < pr->n_users; i++) {
+                const ProfileUser *u = &pr->users[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "name", u->name);
+                json_bool(&j, "password_set", u->password_hash && !streq(u->password_hash, "!") &&
+                                                      !streq(u->password_hash, "*"));
+                json_u64(&j, "ssh_keys", strv_length(u->ssh_authorized_keys));
+                json_bool(&j, "sudo", u->sudo);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_array_begin(&j, "network");
+        for (size_t i = 0; i < pr->network.n_ethernets; i++) {
+                const ProfileEthernet *e = &pr->network.ethernets[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "id", e->id);
+                json_string(&j, "match_mac", e->match_mac);
+                json_string(&j, "match_name", e->match_name);
+                json_bool(&j, "dhcp4", e->dhcp4);
+                json_bool(&j, "dhcp6", e->dhcp6);
+                json_array_begin(&j, "addresses");
+                for (size_t k = 0; e->addresses && e->addresses[k]; k++)
+                        json_string(&j, NULL, e->addresses[k]);
+                json_array_end(&j);
+                json_string(&j, "gateway4", e->gateway4);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_bool(&j, "firstboot", pr->firstboot != NULL);
+        json_object_end(&j);
+        json_finish(&j);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The plan: hardware inventory + profile -> exactly what will be done to
+ * which disk. A pure function (no I/O), printable as text and JSON, checked
+ * offline. Applying it is a separate step. */
+
+#include <stdio.h>
+
+#include "hw/hw.h"
+#include "profile/profile.h"
+
+#define PLAN_ALIGN (1024 * 1024ULL) /* partitions start and end on 1 MiB */
+
+typedef enum PartRole {
+        PART_ROLE_BIOS_BOOT, /* GPT BIOS boot partition (for legacy boot) */
+        PART_ROLE_ESP,       /* EFI system partition */
+        PART_ROLE_SWAP,
+        PART_ROLE_ROOT,
+        PART_ROLE_DATA,      /* any other filesystem */
+        PART_ROLE_RAW,       /* no filesystem */
+} PartRole;
+
+typedef struct PlanPartition {
+        unsigned number;
+        uint64_t start, size;        /* bytes, PLAN_ALIGN aligned */
+        PartRole role;
+        FsType fs;
+        const char *mount, *label, *name, *mount_options; /* borrowed from the profile */
+        bool legacy_boot;            /* GPT attribute bit 2 (for gptmbr.bin) */
+        bool boot_flag;              /* msdos active flag */
+} PlanPartition;
+
+typedef struct PlanCandidate {
+        size_t disk;                 /* index into inventory */
+        bool matches;
+        char *reason;                /* why it matched or not */
+} PlanCandidate;
+
+typedef struct Plan {
+        const Profile *profile;      /* borrowed */
+        const Inventory *inventory;  /* borrowed */
+        Firmware firmware;
+        size_t target;               /* index of the target disk in inventory */
+        char *target_reason;
+        PlanCandidate *candidates;   /* one per inventory disk */
+        size_t n_candidates;
+        bool wipe;                   /* the target holds data and will be wiped */
+        char *wipe_summary;          /* what is destroyed, or NULL */
+        PartitionTable table;
+        PlanPartition *partitions;
+        size_t n_partitions;
+        uint64_t usable_start, usable_end; /* bytes */
+} Plan;
+
+/* Build the plan. On failure returns -EINVAL with the reasons appended to
+ * errors (positioned in the profile where possible). */
+int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, ProfileErrors *errors);
+void plan_free(Plan *p);
+DEFINE_POINTER_CLEANUP(Plan, plan_free);
+#define _cleanup_plan_ _cleanup_(plan_freep)
+
+void plan_print_text(const Plan *p, FILE *f);
+void plan_print_json(const Plan *p, FILE *f);
+
+const HwDisk *plan_target_disk(const Plan *p);
+const char *part_role_to_string(PartRole r);

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The install profile: what one machine (or role) should become. Loaded from
+ * YAML, validated completely (every error collected, each with
+ * file:line:column), and turned into plain structs. Nothing here does I/O
+ * beyond reading the profile file. See docs/profile.md. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "basic/macro.h"
+#include "ydoc/ydoc.h"
+
+/* ---- errors -------------------------------------------------------------- */
+
+typedef struct ProfileError {
+        char *file;
+        unsigned line, column; /* 1-based; 0 when unknown */
+        char *key;             /* dotted path, e.g. "disk.partitions[1].size" */
+        char *message;
+} ProfileError;
+
+typedef struct ProfileErrors {
+        ProfileError *v;
+        size_t n;
+} ProfileErrors;
+
+/* Append an error; file may be NULL. Returns 0 or -ENOMEM. */
+int profile_errors_add(ProfileErrors *e, const char *file, unsigned line, unsigned column,
+                       const char *key, const char *fmt, ...) _printf_(6, 7);
+/* One line per error: "FILE:LINE:COL: error: KEY: MESSAGE". */
+void profile_errors_print(FILE *f, const ProfileErrors *e);
+void profile_errors_done(ProfileErrors *e);
+
+/* ---- the profile ----------------------------------------------------------- */
+
+typedef enum PartitionTable {
+        PARTITION_TABLE_GPT,
+        PARTITION_TABLE_MSDOS,
+} PartitionTable;
+
+typedef enum FsType {
+        FS_NONE,  /* partition without a filesystem */
+        FS_EXT4,
+        FS_XFS,
+        FS_VFAT,
+        FS_SWAP,
+} FsType;
+
+typedef enum SizeUnit {
+        SIZE_BYTES,   /* value = bytes */
+        SIZE_PERCENT, /* value = percent of the disk, 1..100 */
+        SIZE_REST,    /* whatever is left; at most one partition */
+} SizeUnit;
+
+typedef struct PartitionSize {
+        SizeUnit unit;
+        uint64_t value;
+} PartitionSize;
+
+typedef struct ProfilePartition {
+        PartitionSize size;
+        FsType fs;
+        char *mount;          /* "/" "/boot" ... or NULL (swap: NULL) */
+        char *label;          /* filesystem label, optional */
+        char *name;           /* GPT partition name, optional */
+        char *mount_options;  /* optional, default "defaults" */
+        unsigned line, column;
+} ProfilePartition;
+
+typedef struct DiskSelect {
+        char *path;           /* /dev/vda or /dev/disk/by-... */
+        char *serial;
+        char *model;          /* fnmatch() pattern */
+        char *vendor;         /* fnmatch() pattern */
+        char *transport;      /* virtio sata nvme sas usb scsi ... */
+        uint64_t min_size;    /* bytes, 0 = no limit */
+        uint64_t max_size;    /* bytes, 0 = no limit */
+        int rotational;       /* -1 any, 0 SSD, 1 spinning */
+        char *prefer;         /* NULL, "smallest", "largest", "first" */
+        unsigned line, column;
+} DiskSelect;
+
+typedef struct ProfileDisk {
+        DiskSelect select;
+        bool wipe;            /* may a disk holding data be wiped? */
+        PartitionTable table;
+        ProfilePartition *partitions;
+        size_t n_partitions;
+} ProfileDisk;
+
+typedef struct ProfileImage {
+        char *url;
+        char *sha256;         /* 64 lower-case hex digits */
+        char *format;         /* NULL (auto from the URL) or tar, tar.gz, tar.xz, tar.zst */
+} ProfileImage;
+
+typedef struct ProfileUser {
+        char *name;
+        char *gecos;
+        char *password_hash;  /* crypt(3) string; SECRET: never print */
+        char **ssh_authorized_keys;
+        char **groups;
+        char *shell;
+        char *sudo;           /* NULL, or a sudoers rule such as "ALL=(ALL) ALL" */
+        unsigned line, column;
+} ProfileUser;
+
+typedef struct ProfileRoute {
+        char *to;             /* "default" or CIDR */
+        char *via;
+        uint32_t metric;      /* 0 = unset */
+} ProfileRoute;
+
+typedef struct ProfileEthernet {
+        char *id;             /* the key under network.ethernets */
+        char *match_mac;      /* normalised aa:bb:.. or NULL */
+        char *match_name;     /* interface name glob or NULL */
+        bool dhcp4, dhcp6;
+        char **addresses;     /* CIDR */
+        char *gateway4, *gateway6;
+        ProfileRoute *routes;
+        size_t n_routes;
+        char **nameservers;
+        char **search;
+        uint32_t mtu;         /* 0 = unset */
+        unsigned line, column;
+} ProfileEthernet;
+
+typedef struct ProfileNetwork {
+        ProfileEthernet *ethernets;
+        size_t n_ethernets;
+        YNode *source;        /* the network: node as written (borrowed from doc) */
+} ProfileNetwork;
+
+typedef struct Profile {
+        YDoc *doc;            /* owned: the parsed document */
+        char *filename;
+        unsigned version;
+        char *hostname;
+        ProfileDisk disk;
+        ProfileImage image;
+        ProfileUser *users;
+        size_t n_users;
+        ProfileNetwork network;
+        YNode *firstboot;     /* cloud-config mapping (borrowed from doc), or NULL */
+} Profile;
+
+/* Load and validate. On validation failure returns -EINVAL with every problem
+ * appended to errors (and no profile). Other failures: -errno. */
+int profile_load_file(const char *path, Profile **ret, ProfileErrors *errors);
+int profile_load_string(const char *name, const char *data, size_t size, Profile **ret,
+                        ProfileErrors *errors);
+void profile_free(Profile *p);
+DEFINE_POINTER_CLEANUP(Profile, profile_free);
+#define _cleanup_profile_ _cleanup_(profile_freep)
+
+const char *fs_type_to_string(FsType t);
+const char *partition_table_to_string(PartitionTable t);

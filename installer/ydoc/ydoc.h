@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* A YAML (and therefore JSON) document loaded into a tree whose every node
+ * knows its position in the source, so that validators can report
+ * file:line:column. Built on libyaml's loader; aliases are resolved, the tree
+ * is bounded in depth and size, duplicate mapping keys are errors. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/macro.h"
+
+typedef enum YNodeType {
+        YNODE_SCALAR,
+        YNODE_MAPPING,
+        YNODE_SEQUENCE,
+} YNodeType;
+
+typedef struct YNode YNode;
+struct YNode {
+        YNodeType type;
+        unsigned line, column; /* 1-based */
+        char *value;           /* scalar text (never NULL for scalars) */
+        bool plain;            /* scalar was unquoted (so "yes" != yes) */
+        size_t n;              /* number of items or of key/value pairs */
+        YNode **keys;          /* mapping: scalar keys */
+        YNode **items;         /* mapping: values; sequence: items */
+};
+
+typedef struct YDoc {
+        char *filename; /* as given, used in messages */
+        YNode *root;    /* NULL for an empty document */
+} YDoc;
+
+#define YDOC_MAX_DEPTH 64
+#define YDOC_MAX_NODES 100000
+
+/* Parse a file or a buffer holding exactly one YAML document. On a syntax
+ * error returns -EINVAL and, if ret_error is set, a message of the form
+ * "FILE:LINE:COL: ..." (other errors: -errno). */
+int ydoc_parse_file(const char *path, YDoc **ret, char **ret_error);
+int ydoc_parse_string(const char *name, const char *data, size_t size, YDoc **ret, char **ret_error);
+void ydoc_free(YDoc *d);
+DEFINE_POINTER_CLEANUP(YDoc, ydoc_free);
+#define _cleanup_ydoc_ _cleanup_(ydoc_freep)
+
+/* Mapping lookup; NULL when absent or when m is not a mapping. */
+YNode *ynode_get(const YNode *m, const char *key);
+/* Scalar text of a mapping entry, or NULL if absent or not a scalar. */
+const char *ynode_get_str(const YNode *m, const char *key);
+
+/* Scalar conversions, YAML 1.1/1.2 core style. Return 0 or -EINVAL. Only
+ * plain (unquoted) scalars convert to booleans/null. */
+int ynode_bool(const YNode *n, bool *ret);
+int ynode_u64(const YNode *n, uint64_t *ret);
+bool ynode_is_null(const YNode *n);
+
+const char *ynode_type_name(YNodeType t);

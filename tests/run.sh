@@ -1,0 +1,97 @@
+#!/bin/bash
+# Run every test and print a summary whose last line is "N passed, N failed".
+#
+#   tests/run.sh              everything (unit, cli, vm)
+#   TESTS="unit cli" tests/run.sh
+#   QEMU_ACCEL=kvm tests/run.sh   (where KVM can run Linux guests)
+#
+# Unit tests count one per cmocka test case; cli and vm tests one per script.
+# A test that cannot run (a missing build step) counts as failed, never as
+# passed.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TESTS=${TESTS:-unit cli vm}
+LOG=$ROOT/build/test-logs
+mkdir -p "$LOG"
+PASSED=0 FAILED=0
+FAILURES=()
+START=$(date +%s)
+
+pass() { PASSED=$((PASSED + ${2:-1})); echo "PASS: $1"; }
+fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "FAIL: $1"; }
+
+want() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
+
+# ---- build (warnings are errors here) ----------------------------------------
+echo "=== build"
+if ! make -j2 --no-print-directory WERROR=-Werror installer unit-bins > "$LOG/build.log" 2>&1; then
+	cat "$LOG/build.log"
+	fail "build (installer and unit tests)"
+	echo "$PASSED passed, $FAILED failed"
+	exit 1
+fi
+
+# ---- unit tests (cmocka) ------------------------------------------------------
+if want unit; then
+	echo "=== unit tests"
+	for t in build/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		out="$LOG/$name.log"
+		(cd "$ROOT" && "$t") > "$out" 2>&1
+		rc=$?
+		ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		ok=${ok:-0} bad=${bad:-0}
+		if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+			bad=1 # crashed
+		fi
+		[ "$ok" -gt 0 ] && pass "$name ($ok cases)" "$ok"
+		if [ "$bad" -gt 0 ]; then
+			grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20
+			fail "$name ($bad cases, see $out)" "$bad"
+		fi
+	done
+fi
+
+# ---- command-line tests (no root, no VM) -------------------------------------
+if want cli; then
+	echo "=== cli tests"
+	for t in tests/cli/*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		if bash "$t" > "$LOG/cli-$name.log" 2>&1; then
+			pass "cli/$name"
+		else
+			tail -20 "$LOG/cli-$name.log"
+			fail "cli/$name (see $LOG/cli-$name.log)"
+		fi
+	done
+fi
+
+# ---- VM tests (QEMU, TCG by default) -------------------------------------------
+if want vm; then
+	echo "=== vm tests (build the boot image first)"
+	if make --no-print-directory all > "$LOG/build-boot.log" 2>&1; then
+		for t in tests/vm/*.sh; do
+			[ -f "$t" ] || continue
+			name=$(basename "$t" .sh)
+			t0=$(date +%s)
+			if bash "$t" > "$LOG/vm-$name.log" 2>&1; then
+				pass "vm/$name ($(( $(date +%s) - t0 ))s)"
+			else
+				tail -30 "$LOG/vm-$name.log"
+				fail "vm/$name ($(( $(date +%s) - t0 ))s, see $LOG/vm-$name.log)"
+			fi
+		done
+	else
+		tail -30 "$LOG/build-boot.log"
+		fail "boot image build (see $LOG/build-boot.log)"
+	fi
+fi
+
+echo "=== summary ($(( $(date +%s) - START ))s)"
+for f in "${FAILURES[@]}"; do echo "  failed: $f"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Kernel command-line parsing and the profile lookup order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "basic/strutil.h"
+#include "cmdline/cmdline.h"
+#include "install/install.h"
+
+static void test_typical_ipxe_line(void **state) {
+        BootParams bp;
+        char *err = NULL;
+        const char *line =
+                "initrd=initrd.img console=ttyS0,115200 inst.profiles=http://10.0.2.100/profiles/ "
+                "inst.mac=52:54:00:AB:CD:EF inst.uuid=6C8F0E3A-1D2B-4C5D-9E8F-0A1B2C3D4E5F "
+                "inst.serial=ABC%20123 inst.finish=poweroff quiet\n";
+
+        assert_int_equal(cmdline_parse(line, &bp, &err), 0);
+        assert_null(err);
+        assert_string_equal(bp.profiles_url, "http://10.0.2.100/profiles/");
+        assert_string_equal(bp.mac, "52:54:00:ab:cd:ef");
+        assert_string_equal(bp.uuid, "6c8f0e3a-1d2b-4c5d-9e8f-0a1b2c3d4e5f");
+        assert_string_equal(bp.serial, "ABC 123");
+        assert_string_equal(bp.finish, "poweroff");
+        assert_null(bp.profile_url);
+        assert_false(bp.dry_run);
+        assert_int_equal(bp.log_level, -1);
+        assert_null(bp.unknown);
+        cmdline_done(&bp);
+}
+
+static void test_empty_ipxe_variables(void **state) {
+        /* iPXE expands unset ${serial} and ${uuid} to nothing. */
+        BootParams bp;
+        assert_int_equal(cmdline_parse("inst.mac= inst.uuid= inst.serial= inst.profiles=http://x/", &bp, NULL), 0);
+        assert_null(bp.mac);
+        assert_null(bp.uuid);
+        assert_null(bp.serial);
+        cmdline_done(&bp);
+}
+
+static void test_flags_and_quotes(void **state) {
+        BootParams bp;
+        assert_int_equal(cmdline_parse("inst.dryrun inst.debug \"inst.serial=A B\" inst.bogus=1 other=2", &bp, NULL), 0);
+        assert_true(bp.dry_run);
+        assert_int_equal(bp.log_level, LOG_DEBUG);
+        assert_string_equal(bp.serial, "A B");
+        assert_non_null(bp.unknown);
+        assert_string_equal(bp.unknown[0], "inst.bogus=1");
+        assert_null(bp.unknown[1]);
+        cmdline_done(&bp);
+}
+
+static void test_errors(void **state) {
+        BootParams bp;
+        char *err = NULL;
+
+        assert_int_equal(cmdline_parse("inst.mac=52:54:00:zz:00:00", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.mac"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.profiles=ftp://host/", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.profiles"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.finish=explode", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "explode"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.serial=%4", &bp, &err), -EINVAL);
+        free(err);
+}
+
+static void test_env_override(void **state) {
+        BootParams bp;
+        setenv("INSTALLER_PROC_CMDLINE", "inst.profile=https://h/p.yaml", 1);
+        assert_int_equal(cmdline_read(&bp, NULL), 0);
+        assert_string_equal(bp.profile_url, "https://h/p.yaml");
+        cmdline_done(&bp);
+        unsetenv("INSTALLER_PROC_CMDLINE");
+}
+
+static void test_lookup_order(void **state) {
+        BootParams bp;
+        char **urls = NULL;
+
+        assert_int_equal(cmdline_parse("inst.profiles=http://10.0.2.100/profiles inst.mac=52:54:00:12:34:56 "
+                                       "inst.uuid=AAAA-BBBB inst.serial=S/N%201",
+                                       &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_int_equal(strv_length(urls), 4);
+        assert_string_equal(urls[0], "http://10.0.2.100/profiles/mac/52-54-00-12-34-56.yaml");
+        assert_string_equal(urls[1], "http://10.0.2.100/profiles/uuid/aaaa-bbbb.yaml");
+        assert_string_equal(urls[2], "http://10.0.2.100/profiles/serial/S%2FN%201.yaml");
+        assert_string_equal(urls[3], "http://10.0.2.100/profiles/default.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+
+        /* An explicit profile is the only candidate. */
+        urls = NULL;
+        assert_int_equal(cmdline_parse("inst.profile=http://h/one.yaml inst.profiles=http://h/", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_int_equal(strv_length(urls), 1);
+        strv_free(urls);
+        cmdline_done(&bp);
+
+        /* No location at all. */
+        urls = NULL;
+        assert_int_equal(cmdline_parse("quiet", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), -EINVAL);
+        cmdline_done(&bp);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_typical_ipxe_line),
+                cmocka_unit_test(test_empty_ipxe_variables),
+                cmocka_unit_test(test_flags_and_quotes),
+                cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_env_override),
+                cmocka_unit_test(test_lookup_order),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
