@@ -106,16 +106,23 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         if (rest_index != SIZE_MAX)
                 p->partitions[rest_index].size = end - start - fixed;
 
+        /* The legacy BIOS loader (extlinux) lives on the filesystem that
+         * holds /boot: a separate /boot partition if there is one, else /. */
+        size_t boot = SIZE_MAX;
         pos = start;
         for (size_t i = 0; i < n; i++) {
                 PlanPartition *pl = &p->partitions[i];
                 pl->number = (unsigned) i + 1;
                 pl->start = pos;
                 pos += pl->size;
-                if (pl->role == PART_ROLE_ROOT) {
-                        pl->legacy_boot = gpt;
-                        pl->boot_flag = !gpt;
-                }
+                if (pl->mount && streq(pl->mount, "/boot"))
+                        boot = i;
+                else if (pl->role == PART_ROLE_ROOT && boot == SIZE_MAX)
+                        boot = i;
+        }
+        if (boot != SIZE_MAX) {
+                p->partitions[boot].legacy_boot = gpt;
+                p->partitions[boot].boot_flag = !gpt;
         }
         return 0;
 }

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Running external tools (mke2fs, extlinux, ...) without a shell. */
+
+#include "basic/macro.h"
+
+/* Run argv[0] (an absolute path) with argv, stdin from /dev/null, stdout and
+ * stderr captured. Returns 0 when it exits with status 0; -ENOENT when it
+ * cannot be executed; -EPROTO when it exits non-zero; -EINTR when killed by a
+ * signal. *ret_output (optional) receives the last 8 KiB of its output,
+ * NUL-terminated, whatever the result. If chroot_dir is not NULL the child
+ * chroots there first. */
+int process_run(char *const argv[], const char *chroot_dir, char **ret_output);
