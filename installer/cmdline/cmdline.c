@@ -82,6 +82,18 @@ int cmdline_parse(const char *line, BootParams *ret, char **ret_error) {
 
         for (size_t i = 0; words[i]; i++) {
                 const char *w = startswith(words[i], "inst."), *v;
+                const char *bootif = startswith(words[i], "BOOTIF=");
+                if (bootif && !p.mac) {
+                        /* pxelinux's IPAPPEND 2: BOOTIF=01-aa-bb-cc-dd-ee-ff
+                         * (01 = Ethernet). inst.mac= wins when both are given. */
+                        char norm[18];
+                        if (strlen(bootif) == 20 && startswith(bootif, "01-") && mac_normalize(bootif + 3, norm) >= 0) {
+                                r = free_and_strdup(&p.mac, norm);
+                                if (r < 0)
+                                        goto fail;
+                        }
+                        continue;
+                }
                 if (!w)
                         continue;
                 char *eq = strchr(words[i], '=');

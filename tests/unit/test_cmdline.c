@@ -70,6 +70,20 @@ static void test_errors(void **state) {
         free(err);
 }
 
+static void test_pxelinux_bootif(void **state) {
+        BootParams bp;
+        assert_int_equal(cmdline_parse("BOOTIF=01-52-54-00-AA-BB-CC inst.profiles=http://h/", &bp, NULL), 0);
+        assert_string_equal(bp.mac, "52:54:00:aa:bb:cc");
+        cmdline_done(&bp);
+        /* inst.mac wins over BOOTIF, in either order */
+        assert_int_equal(cmdline_parse("BOOTIF=01-52-54-00-AA-BB-CC inst.mac=52:54:00:00:00:01", &bp, NULL), 0);
+        assert_string_equal(bp.mac, "52:54:00:00:00:01");
+        cmdline_done(&bp);
+        assert_int_equal(cmdline_parse("inst.mac=52:54:00:00:00:01 BOOTIF=01-52-54-00-AA-BB-CC", &bp, NULL), 0);
+        assert_string_equal(bp.mac, "52:54:00:00:00:01");
+        cmdline_done(&bp);
+}
+
 static void test_env_override(void **state) {
         BootParams bp;
         setenv("INSTALLER_PROC_CMDLINE", "inst.profile=https://h/p.yaml", 1);
@@ -116,6 +130,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_ipxe_variables),
                 cmocka_unit_test(test_flags_and_quotes),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_pxelinux_bootif),
                 cmocka_unit_test(test_env_override),
                 cmocka_unit_test(test_lookup_order),
         };
