@@ -24,7 +24,8 @@ double report_uptime(void) {
 static void vline(const char *marker, const char *name, const char *fmt, va_list ap) {
         printf("[%8.2f] %s %s", report_uptime(), marker, name);
         if (fmt && *fmt) {
-                fputs(": ", stdout);
+                if (*name)
+                        fputs(": ", stdout);
                 vprintf(fmt, ap);
         }
         putchar('\n');
