@@ -6,6 +6,7 @@
 
 #include "basic/log.h"
 #include "basic/strutil.h"
+#include "profile/url.h"
 
 int fetch_global_init(void) {
         return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -16,19 +17,9 @@ void fetch_global_done(void) {
 }
 
 char *fetch_url_redact(const char *url) {
-        const char *scheme_end = strstr(url, "://");
-        const char *host, *path_start, *at, *end;
-
-        if (!scheme_end)
-                return strdup("(not a URL)");
-        host = scheme_end + 3;
-        path_start = host + strcspn(host, "/?#");
-        at = memchr(host, '@', (size_t) (path_start - host));
-        if (at)
-                host = at + 1;
-        end = path_start + strcspn(path_start, "?#");
-        return strprintf("%.*s%.*s%.*s", (int) (scheme_end + 3 - url), url, (int) (path_start - host), host,
-                         (int) (end - path_start), path_start);
+        /* One redaction rule for the whole installer (iPXE's: no user,
+         * password, query or fragment). */
+        return url_redact(url);
 }
 
 typedef struct Sink {

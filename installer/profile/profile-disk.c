@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The disk: section: which disk to install to and how to partition it. */
+#include <inttypes.h>
+
+#include "profile/profile-internal.h"
+
+#define GPT_NAME_MAX 36
+#define GPT_PARTITIONS_MAX 128
+#define MSDOS_PARTITIONS_MAX 4
+
+static const char *const fs_type_names[] = {
+        [FS_NONE] = "none", [FS_EXT4] = "ext4", [FS_XFS] = "xfs", [FS_VFAT] = "vfat", [FS_SWAP] = "swap",
+};
+
+static const char *const partition_table_names[] = {
+        [PARTITION_TABLE_GPT] = "gpt",
+        [PARTITION_TABLE_MSDOS] = "msdos",
+};
+
+const char *fs_type_to_string(FsType t) {
+        return (size_t) t < ELEMENTSOF(fs_type_names) ? fs_type_names[t] : NULL;
+}
+
+const char *partition_table_to_string(PartitionTable t) {
+        return (size_t) t < ELEMENTSOF(partition_table_names) ? partition_table_names[t] : NULL;
+}
+
+/* Longest label each filesystem takes; 0 for "no label at all". */
+static size_t fs_label_max(FsType t) {
+        switch (t) {
+        case FS_EXT4: return 16;
+        case FS_XFS:  return 12;
+        case FS_VFAT: return 11;
+        case FS_SWAP: return 16;
+        case FS_NONE: return 0;
+        }
+        return 0;
+}
+
+static bool fs_is_mounted(FsType t) {
+        return t == FS_EXT4 || t == FS_XFS || t == FS_VFAT;
+}
+
+/* What the checks of one partition learn beyond the ProfilePartition itself,
+ * so that a bad value is reported once and not again by the checks that
+ * depend on it. */
+typedef struct PartitionState {
+        ProfilePartition *part;
+        const YNode *node;
+        bool fs_bad;
+        bool size_valid;
+        bool mount_bad;
+} PartitionState;
+
+typedef struct DiskState {
+        ProfileDisk *disk;
+        const YNode *partitions;  /* the list node, once seen */
+        PartitionState *parts;    /* disk->n_partitions of them */
+        bool table_bad;
+} DiskState;
+
+/* ---- sizes -------------------------------------------------------------------- */
+
+/* A byte size: a plain integer (bytes) or a string such as "512MiB". */
+static bool check_byte_size(Checker *c, const YNode *v, uint64_t *ret) {
+        const char *s = ck_scalar(c, v);
+        int r;
+
+        if (!s)
+                return false;
+        r = parse_size(s, ret);
+        if (r == -ERANGE)
+                ck_error(c, v, "size '%s' is too large", ck_quote(s).s);
+        else if (r < 0)
+                ck_error(c, v, "invalid size '%s' (expected for example 4GiB, 512MiB or a number of bytes)",
+                         ck_quote(s).s);
+        return r >= 0;
+}
+
+static bool parse_percent(const char *s, uint64_t *ret) {
+        size_t digits = strspn(s, "0123456789");
+
+        if (digits == 0 || digits > 3 || !streq(s + digits, "%"))
+                return false;
+        *ret = strtoull(s, NULL, 10);
+        return true;
+}
+
+static void parse_partition_size(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        PartitionSize *size = &ps->part->size;
+        const char *s = ck_scalar(c, v);
+        uint64_t u;
+
+        if (!s)
+                return;
+        if (streq(s, "rest")) {
+                *size = (PartitionSize) { .unit = SIZE_REST };
+                ps->size_valid = true;
+                return;
+        }
+        if (endswith(s, "%")) {
+                if (!parse_percent(s, &u) || u < 1 || u > 100) {
+                        ck_error(c, v, "invalid percentage '%s' (expected a whole number from 1%% to 100%%)",
+                                 ck_quote(s).s);
+                        return;
+                }
+                *size = (PartitionSize) { .unit = SIZE_PERCENT, .value = u };
+                ps->size_valid = true;
+                return;
+        }
+        if (!check_byte_size(c, v, &u))
+                return;
+        if (u < MiB) {
+                ck_error(c, v, "size '%s' is smaller than the minimum of 1 MiB", ck_quote(s).s);
+                return;
+        }
+        *size = (PartitionSize) { .unit = SIZE_BYTES, .value = u };
+        ps->size_valid = true;
+}
+
+/* ---- one partition ------------------------------------------------------------------ */
+
+static void parse_partition_fs(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        int i = ck_enum(c, v, "filesystem", fs_type_names, ELEMENTSOF(fs_type_names));
+
+        if (i < 0)
+                ps->fs_bad = true;
+        else
+                ps->part->fs = (FsType) i;
+}
+
+static void parse_partition_mount(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        const char *s = ck_scalar(c, v), *why;
+
+        ps->mount_bad = true;
+        if (!s)
+                return;
+        why = profile_check_mount_point(s);
+        if (why) {
+                ck_error(c, v, "invalid mount point '%s': %s", ck_quote(s).s, why);
+                return;
+        }
+        if (ck_strdup(c, s, &ps->part->mount))
+                ps->mount_bad = false;
+}
+
+static const char *check_label(const char *s) {
+        if (!s[0])
+                return "must not be empty";
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || *s == '/' || *s == 0x7f)
+                        return "must not contain white space, control characters or '/'";
+        return NULL;
+}
+
+static void parse_partition_label(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        const char *s = ck_scalar(c, v), *why;
+
+        if (!s)
+                return;
+        why = check_label(s);
+        if (why)
+                ck_error(c, v, "invalid label '%s': %s", ck_quote(s).s, why);
+        else
+                ck_strdup(c, s, &ps->part->label);
+}
+
+static void parse_partition_name(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        const char *s = ck_scalar(c, v);
+
+        if (!s)
+                return;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f) {
+                        ck_error(c, v, "the partition name must not contain control characters");
+                        return;
+                }
+        if (profile_utf16_length(s) > GPT_NAME_MAX)
+                ck_error(c, v, "the partition name '%s' is longer than %d characters", ck_quote(s).s,
+                         GPT_NAME_MAX);
+        else
+                ck_strdup(c, s, &ps->part->name);
+}
+
+static void parse_partition_mount_options(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        const char *s = ck_scalar(c, v);
+
+        if (!s)
+                return;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f) {
+                        ck_error(c, v, "mount options must not contain white space (separate them with ',')");
+                        return;
+                }
+        ck_strdup(c, s, &ps->part->mount_options);
+}
+
+static const Field partition_fields[] = {
+        { "size", parse_partition_size, true },
+        { "fs", parse_partition_fs, false },
+        { "mount", parse_partition_mount, false },
+        { "label", parse_partition_label, false },
+        { "name", parse_partition_name, false },
+        { "mount_options", parse_partition_mount_options, false },
+};
+
+/* Checks between the keys of one partition, once all of them are read (fs
+ * may come after mount or label). Skipped when fs itself was bad. */
+static void check_partition_mount(Checker *c, PartitionState *ps) {
+        ProfilePartition *p = ps->part;
+        const YNode *k;
+
+        if (fs_is_mounted(p->fs) && !ck_present_key(ps->node, "mount"))
+                ck_error_key(c, ps->node, "mount", "missing required key 'mount': %s filesystems need a mount point",
+                             fs_type_to_string(p->fs));
+        if (!fs_is_mounted(p->fs) && (k = ck_present_key(ps->node, "mount"))) {
+                ck_error_key(c, k, "mount", "%s is not mounted; remove 'mount'",
+                             p->fs == FS_SWAP ? "a swap partition" : "a partition without a filesystem");
+                free(p->mount); /* reported; keep it out of the checks across partitions */
+                p->mount = NULL;
+        }
+        if (p->fs == FS_NONE && (k = ck_present_key(ps->node, "mount_options")))
+                ck_error_key(c, k, "mount_options", "a partition without a filesystem is not mounted; remove 'mount_options'");
+        /* No mount_options: left NULL, so that /etc/fstab gets the usual
+         * defaults per filesystem (target_write_fstab()). */
+}
+
+static void check_partition_label(Checker *c, PartitionState *ps) {
+        ProfilePartition *p = ps->part;
+        const YNode *k;
+
+        if (p->fs == FS_NONE && (k = ck_present_key(ps->node, "label")))
+                ck_error_key(c, k, "label", "a partition without a filesystem has no label (use 'name' for a GPT partition name)");
+        else if (p->label && strlen(p->label) > fs_label_max(p->fs))
+                ck_error_key(c, ck_value(ps->node, "label"), "label",
+                             "the label '%s' is longer than %zu characters, the limit for %s",
+                             ck_quote(p->label).s, fs_label_max(p->fs), fs_type_to_string(p->fs));
+}
+
+static void parse_partition(Checker *c, const YNode *v, PartitionState *ps) {
+        ps->node = v;
+        ps->part->fs = FS_EXT4;
+        ps->part->line = v->line;
+        ps->part->column = v->column;
+        if (!ck_fields(c, v, partition_fields, ELEMENTSOF(partition_fields), ps)) {
+                ps->fs_bad = ps->mount_bad = true;
+                return;
+        }
+        if (!ps->fs_bad) {
+                check_partition_mount(c, ps);
+                check_partition_label(c, ps);
+        }
+}
+
+static void parse_disk_partitions(Checker *c, const YNode *v, void *userdata) {
+        DiskState *ds = userdata;
+        ProfileDisk *d = ds->disk;
+
+        if (!ck_type(c, v, YNODE_SEQUENCE))
+                return;
+        ds->partitions = v;
+        if (v->n == 0) {
+                ck_error(c, v, "needs at least one partition");
+                return;
+        }
+        d->partitions = new0(ProfilePartition, v->n);
+        ds->parts = new0(PartitionState, v->n);
+        if (!d->partitions || !ds->parts) {
+                ck_oom(c);
+                return;
+        }
+        d->n_partitions = v->n;
+        for (size_t i = 0; i < v->n; i++) {
+                size_t mark = ck_push_index(c, i);
+                ds->parts[i].part = &d->partitions[i];
+                parse_partition(c, v->items[i], &ds->parts[i]);
+                ck_pop(c, mark);
+        }
+}
+
+/* ---- checks across partitions ------------------------------------------------------------ */
+
+static void error_at_partition(Checker *c, size_t i, const YNode *at, const char *key, const char *msg) {
+        size_t mark = ck_push_key(c, "partitions");
+        ck_push_index(c, i);
+        if (key)
+                ck_error_key(c, at, key, "%s", msg);
+        else
+                ck_error(c, at, "%s", msg);
+        ck_pop(c, mark);
+}
+
+static void check_mounts(Checker *c, DiskState *ds) {
+        const ProfileDisk *d = ds->disk;
+        bool any_bad = false, have_root = false;
+
+        for (size_t i = 0; i < d->n_partitions; i++) {
+                const char *m = d->partitions[i].mount;
+
+                any_bad = any_bad || ds->parts[i].mount_bad || ds->parts[i].fs_bad;
+                if (!m)
+                        continue;
+                have_root = have_root || streq(m, "/");
+                for (size_t j = 0; j < i; j++)
+                        if (streq_ptr(d->partitions[j].mount, m)) {
+                                _cleanup_free_ char *msg = strprintf(
+                                        "mount point '%s' is already used by disk.partitions[%zu]", m, j);
+                                error_at_partition(c, i, ck_value(ds->parts[i].node, "mount"), "mount",
+                                                   msg ?: "duplicate mount point");
+                                break;
+                        }
+        }
+        if (!have_root && !any_bad) {
+                size_t mark = ck_push_key(c, "partitions");
+                ck_error(c, ds->partitions, "no partition is mounted at '/'");
+                ck_pop(c, mark);
+        }
+}
+
+static void check_labels(Checker *c, DiskState *ds) {
+        const ProfileDisk *d = ds->disk;
+
+        for (size_t i = 0; i < d->n_partitions; i++)
+                for (size_t j = 0; d->partitions[i].label && j < i; j++)
+                        if (streq_ptr(d->partitions[j].label, d->partitions[i].label)) {
+                                _cleanup_free_ char *msg = strprintf(
+                                        "label '%s' is already used by disk.partitions[%zu]",
+                                        d->partitions[i].label, j);
+                                error_at_partition(c, i, ck_value(ds->parts[i].node, "label"), "label",
+                                                   msg ?: "duplicate label");
+                                break;
+                        }
+}
+
+static void check_sizes(Checker *c, DiskState *ds) {
+        const ProfileDisk *d = ds->disk;
+        size_t first_rest = SIZE_MAX, first_fixed = SIZE_MAX, over = SIZE_MAX;
+        uint64_t percent = 0;
+
+        for (size_t i = 0; i < d->n_partitions; i++) {
+                const PartitionSize *s = &d->partitions[i].size;
+
+                if (!ds->parts[i].size_valid)
+                        continue;
+                if (s->unit == SIZE_PERCENT) {
+                        percent += s->value;
+                        if (percent > 100 && over == SIZE_MAX)
+                                over = i;
+                        continue;
+                }
+                if (first_fixed == SIZE_MAX)
+                        first_fixed = i;
+                if (s->unit != SIZE_REST)
+                        continue;
+                if (first_rest == SIZE_MAX) {
+                        first_rest = i;
+                        continue;
+                }
+                _cleanup_free_ char *msg = strprintf(
+                        "only one partition can have size 'rest'; disk.partitions[%zu] already has it", first_rest);
+                error_at_partition(c, i, ck_value(ds->parts[i].node, "size"), "size", msg ?: "second 'rest'");
+        }
+
+        if (over != SIZE_MAX) {
+                _cleanup_free_ char *msg = strprintf(
+                        "the percentages add up to %" PRIu64 "%%, more than 100%%", percent);
+                error_at_partition(c, over, ck_value(ds->parts[over].node, "size"), "size", msg ?: "over 100%");
+        } else if (percent == 100 && first_fixed != SIZE_MAX)
+                error_at_partition(c, first_fixed, ck_value(ds->parts[first_fixed].node, "size"), "size",
+                                   "the percentages add up to 100%, which leaves no room for this partition");
+}
+
+static void check_table_limits(Checker *c, DiskState *ds) {
+        const ProfileDisk *d = ds->disk;
+
+        if (ds->table_bad)
+                return;
+        if (d->table == PARTITION_TABLE_MSDOS) {
+                if (d->n_partitions > MSDOS_PARTITIONS_MAX)
+                        error_at_partition(c, MSDOS_PARTITIONS_MAX, ds->parts[MSDOS_PARTITIONS_MAX].node, NULL,
+                                           "an msdos partition table holds at most 4 partitions "
+                                           "(logical partitions are not supported); use table: gpt");
+                for (size_t i = 0; i < d->n_partitions; i++) {
+                        const YNode *k = ck_present_key(ds->parts[i].node, "name");
+                        if (k)
+                                error_at_partition(c, i, k, "name",
+                                                   "partition names need a GPT partition table (table: gpt)");
+                }
+        } else if (d->n_partitions > GPT_PARTITIONS_MAX)
+                error_at_partition(c, GPT_PARTITIONS_MAX, ds->parts[GPT_PARTITIONS_MAX].node, NULL,
+                                   "a GPT partition table holds at most 128 partitions");
+}
+
+/* ---- select ---------------------------------------------------------------------------- */
+
+static const char *const transport_names[] = { "virtio", "sata", "sas", "nvme", "usb", "scsi", "ata", "mmc" };
+static const char *const prefer_names[] = { "smallest", "largest", "first" };
+
+static void parse_select_path(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = userdata;
+        const char *p = ck_scalar(c, v), *why;
+
+        if (!p)
+                return;
+        why = profile_check_abs_path(p);
+        if (!why && !startswith(p, "/dev/"))
+                why = "must be a device path under /dev/ (for example /dev/vda or /dev/disk/by-id/...)";
+        if (why)
+                ck_error(c, v, "invalid disk path '%s': %s", ck_quote(p).s, why);
+        else
+                ck_strdup(c, p, &s->path);
+}
+
+/* serial, model and vendor: any non-empty string (model and vendor are
+ * fnmatch() patterns, and any string is one). */
+static void parse_select_string(Checker *c, const YNode *v, char **ret) {
+        const char *p = ck_scalar(c, v);
+
+        if (p)
+                ck_strdup(c, p, ret);
+}
+
+static void parse_select_serial(Checker *c, const YNode *v, void *userdata) {
+        parse_select_string(c, v, &((DiskSelect *) userdata)->serial);
+}
+
+static void parse_select_model(Checker *c, const YNode *v, void *userdata) {
+        parse_select_string(c, v, &((DiskSelect *) userdata)->model);
+}
+
+static void parse_select_vendor(Checker *c, const YNode *v, void *userdata) {
+        parse_select_string(c, v, &((DiskSelect *) userdata)->vendor);
+}
+
+static void parse_select_transport(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = userdata;
+        int i = ck_enum(c, v, "transport", transport_names, ELEMENTSOF(transport_names));
+
+        if (i >= 0)
+                ck_strdup(c, transport_names[i], &s->transport);
+}
+
+static void parse_select_min_size(Checker *c, const YNode *v, void *userdata) {
+        check_byte_size(c, v, &((DiskSelect *) userdata)->min_size);
+}
+
+static void parse_select_max_size(Checker *c, const YNode *v, void *userdata) {
+        check_byte_size(c, v, &((DiskSelect *) userdata)->max_size);
+}
+
+static void parse_select_rotational(Checker *c, const YNode *v, void *userdata) {
+        bool b;
+
+        if (ck_bool(c, v, &b))
+                ((DiskSelect *) userdata)->rotational = b;
+}
+
+static void parse_select_prefer(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = userdata;
+        int i = ck_enum(c, v, "preference", prefer_names, ELEMENTSOF(prefer_names));
+
+        if (i >= 0)
+                ck_strdup(c, prefer_names[i], &s->prefer);
+}
+
+static const Field select_fields[] = {
+        { "path", parse_select_path, false },
+        { "serial", parse_select_serial, false },
+        { "model", parse_select_model, false },
+        { "vendor", parse_select_vendor, false },
+        { "transport", parse_select_transport, false },
+        { "min_size", parse_select_min_size, false },
+        { "max_size", parse_select_max_size, false },
+        { "rotational", parse_select_rotational, false },
+        { "prefer", parse_select_prefer, false },
+};
+
+static void parse_disk_select(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = &((DiskState *) userdata)->disk->select;
+
+        s->line = v->line;
+        s->column = v->column;
+        if (!ck_fields(c, v, select_fields, ELEMENTSOF(select_fields), s))
+                return;
+        if (s->min_size > 0 && s->max_size > 0 && s->min_size > s->max_size) {
+                char a[32], b[32];
+                ck_error_key(c, ck_value(v, "max_size"), "max_size", "max_size (%s) is smaller than min_size (%s)",
+                             format_bytes(a, sizeof(a), s->max_size), format_bytes(b, sizeof(b), s->min_size));
+        }
+}
+
+/* ---- the disk ------------------------------------------------------------------------------ */
+
+static void parse_disk_wipe(Checker *c, const YNode *v, void *userdata) {
+        ck_bool(c, v, &((DiskState *) userdata)->disk->wipe);
+}
+
+static void parse_disk_table(Checker *c, const YNode *v, void *userdata) {
+        DiskState *ds = userdata;
+        int i = ck_enum(c, v, "partition table", partition_table_names, ELEMENTSOF(partition_table_names));
+
+        if (i < 0)
+                ds->table_bad = true;
+        else
+                ds->disk->table = (PartitionTable) i;
+}
+
+static const Field disk_fields[] = {
+        { "select", parse_disk_select, false },
+        { "wipe", parse_disk_wipe, false },
+        { "table", parse_disk_table, false },
+        { "partitions", parse_disk_partitions, true },
+};
+
+void profile_check_disk_section(Checker *c, const YNode *v, ProfileDisk *disk) {
+        DiskState ds = { .disk = disk };
+
+        *disk = (ProfileDisk) {
+                .table = PARTITION_TABLE_GPT,
+                .select = { .rotational = -1, .line = v->line, .column = v->column },
+        };
+        if (ck_fields(c, v, disk_fields, ELEMENTSOF(disk_fields), &ds) && ds.parts) {
+                check_mounts(c, &ds);
+                check_labels(c, &ds);
+                check_sizes(c, &ds);
+                check_table_limits(c, &ds);
+        }
+        free(ds.parts);
+}
+
+void profile_disk_done(ProfileDisk *d) {
+        DiskSelect *s = &d->select;
+
+        free(s->path);
+        free(s->serial);
+        free(s->model);
+        free(s->vendor);
+        free(s->transport);
+        free(s->prefer);
+        for (size_t i = 0; i < d->n_partitions; i++) {
+                ProfilePartition *p = &d->partitions[i];
+                free(p->mount);
+                free(p->label);
+                free(p->name);
+                free(p->mount_options);
+        }
+        free(d->partitions);
+        *d = (ProfileDisk) {};
+}

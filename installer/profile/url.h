@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* URL helpers for image locations. A URL may carry credentials
+ * (http://user:password@host/...) and tokens in its query; neither may ever
+ * reach a log or an error message. Like iPXE, anything printed is first
+ * reduced to scheme://host[:port]/path. */
+
+#include "basic/macro.h"
+
+/* A new string: url without userinfo ("user:password@"), query ("?...") and
+ * fragment ("#..."). Returns NULL only when out of memory. Safe to call on
+ * strings that are not URLs at all (they lose only "?..." and "#..."). */
+char *url_redact(const char *url);
+
+/* Does url carry userinfo ("user@" or "user:password@") in its authority? */
+bool url_has_credentials(const char *url);
+
+/* The archive format implied by the suffix of url's path (query and fragment
+ * ignored, case-insensitive): "tar", "tar.gz", "tar.xz" or "tar.zst"
+ * (.tgz, .txz and .tzst are recognised too). NULL when unrecognised. */
+const char *url_image_format(const char *url);

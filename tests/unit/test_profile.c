@@ -1,0 +1,1619 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for installer/profile: the shipped profiles load with every
+ * field as written, and each kind of mistake is reported at its exact
+ * line:column and key path, all of them in one run.
+ *
+ * The YAML is inline (line numbers in the comments) where a test is about
+ * one problem; tests/data/profiles/NAME.yaml with NAME.expected (the
+ * profile_errors_print() output) hold the larger documents. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libgen.h>
+#include <sys/socket.h>
+
+#include "basic/fileio.h"
+#include "basic/strutil.h"
+#include "profile/profile-internal.h"
+#include "profile/profile.h"
+#include "profile/url.h"
+
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPVVA5UNvU/qw2HM7XVHWCkA3o89ZV6uQKgFJ/VdRaBu"
+#define RSA "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDB7yfcKCNmhfCvGcQd/EgWIBDdL9lj+MYeqGgTjSnNiBj2X7wcF253nuaItL4UXYOkzof3qbKc9c8pDdbaWLuYlpbvYbbDGfji6vX4LrNET+DIsac5NFmbEku+yq76HK5zrsqgVmBE4Kt6Uk0ZGlI/27jCvQripMApBznTnaYGVa3bDGrM45nn2321mCh04ys511KRSsK5b0S6lt6Yj0dPB8LGq+T46IbuNuFvpdSLFv9iP0KIoxb3jOJ1ur0/1wfUKYzFKE+tazV4WOGN0LNtT7o45b6tDNnmd2W1QPZgcAeC276bq3X8dLmabRtfx4krsLqdWeEjl9PIR1NwxK+/"
+#define ECDSA256 "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFrvaBnaN2/tthSH+Ui1YuWaQ2SSv4HcmKWGy38VtGOEpKN0FS6RWTRyqBmk/ka1gEcbg+PTjuqNwo574WMn6vg="
+#define ECDSA521 "ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAGswNZWvodVSqtZL15G54x0COqIVyV/Qmh+SA/++LknUSfvzRQ1M6VxjS6m2gk0rKZuEAQbKgTYfrofk+CokviLwwC+Ykg7AwiNZUwv5K0C/8/jSSuSi8WxE9a8ffT3GScscCL0y3pyk4WwQLn9+LPk6ZJfth40yCw+cv04f9nJQYnjng=="
+#define DSA "ssh-dss AAAAB3NzaC1kc3MAAACBAKplrDWJaUvjwanSUfJf2hPJXaIudAGg"
+
+/* The tail every inline document ends with (3 lines). */
+#define IMAGE                                       \
+        "image:\n"                                  \
+        "  url: http://10.0.2.100/images/t.tar\n"   \
+        "  sha256: " SHA "\n"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char *srcdir; /* the repository: holds profiles/ and tests/data/ */
+
+static bool is_srcdir(const char *d) {
+        _cleanup_free_ char *p = strprintf("%s/profiles/default.yaml", d);
+        return p && access(p, R_OK) == 0;
+}
+
+/* SRCDIR from the environment, the current directory, or two levels above
+ * the test binary (build/tests/test_profile). */
+static int find_srcdir(void **state) {
+        char exe[4096];
+        ssize_t n;
+
+        if (getenv("SRCDIR") && is_srcdir(getenv("SRCDIR")))
+                srcdir = strdup(getenv("SRCDIR"));
+        else if (is_srcdir("."))
+                srcdir = strdup(".");
+        else if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+                exe[n] = 0;
+                char *up = strprintf("%s/../..", dirname(exe));
+                if (up && is_srcdir(up))
+                        srcdir = up;
+                else
+                        free(up);
+        }
+        if (!srcdir) {
+                fprintf(stderr, "test_profile: cannot find the source tree; set SRCDIR\n");
+                return -1;
+        }
+        return 0;
+}
+
+static int free_srcdir(void **state) {
+        free(srcdir);
+        return 0;
+}
+
+static char *src_path(const char *rel) {
+        char *p = strprintf("%s/%s", srcdir, rel);
+        assert_non_null(p);
+        return p;
+}
+
+static Profile *load_ok(const char *yaml) {
+        ProfileErrors e = {};
+        Profile *p = NULL;
+        int r = profile_load_string("test.yaml", yaml, strlen(yaml), &p, &e);
+
+        if (r < 0)
+                profile_errors_print(stderr, &e);
+        assert_int_equal(r, 0);
+        assert_int_equal(e.n, 0);
+        assert_non_null(p);
+        profile_errors_done(&e);
+        return p;
+}
+
+typedef struct Expect {
+        unsigned line, column;
+        const char *key;      /* NULL: no key path */
+        const char *message;  /* a substring of the message */
+} Expect;
+
+static void expect_errors_(const char *yaml, const Expect *x, size_t n) {
+        ProfileErrors e = {};
+        Profile *p = NULL;
+        int r = profile_load_string("test.yaml", yaml, strlen(yaml), &p, &e);
+
+        if (e.n != n)
+                profile_errors_print(stderr, &e);
+        assert_int_equal(r, -EINVAL);
+        assert_null(p);
+        assert_int_equal(e.n, n);
+        for (size_t i = 0; i < n; i++) {
+                const ProfileError *got = &e.v[i];
+                if (got->line != x[i].line || got->column != x[i].column || !streq_ptr(got->key, x[i].key) ||
+                    !strstr(got->message, x[i].message)) {
+                        fprintf(stderr, "error %zu: got %u:%u %s: %s\n   expected %u:%u %s: ...%s...\n", i,
+                                got->line, got->column, got->key ?: "(none)", got->message, x[i].line,
+                                x[i].column, x[i].key ?: "(none)", x[i].message);
+                        fail();
+                }
+                assert_string_equal(got->file, "test.yaml");
+        }
+        profile_errors_done(&e);
+}
+#define expect_errors(yaml, ...)                                         \
+        do {                                                             \
+                const Expect _x[] = { __VA_ARGS__ };                     \
+                expect_errors_((yaml), _x, ELEMENTSOF(_x));              \
+        } while (0)
+
+/* All messages, as profile_errors_print() writes them. */
+static char *errors_text(const char *yaml) {
+        ProfileErrors e = {};
+        Profile *p = NULL;
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        assert_int_equal(profile_load_string("test.yaml", yaml, strlen(yaml), &p, &e), -EINVAL);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        profile_errors_print(f, &e);
+        fclose(f);
+        profile_errors_done(&e);
+        return buf;
+}
+
+static void read_src(const char *rel, char **ret) {
+        _cleanup_free_ char *path = src_path(rel);
+
+        assert_int_equal(read_full_file(path, ret, NULL), 0);
+}
+
+/* profiles/default.yaml with every @IMAGE_SHA256@ filled in, as ipxe/mkwww.sh does. */
+static char *default_profile_filled(void) {
+        static const char placeholder[] = "@IMAGE_SHA256@";
+        _cleanup_free_ char *t = NULL;
+        StrBuf b = {};
+        const char *s, *at;
+        size_t n = 0;
+
+        read_src("profiles/default.yaml", &t);
+        for (s = t; (at = strstr(s, placeholder)); s = at + strlen(placeholder), n++) {
+                assert_int_equal(strbuf_append_n(&b, s, (size_t) (at - s)), 0);
+                assert_int_equal(strbuf_append(&b, "ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789"), 0);
+        }
+        assert_int_equal(strbuf_append(&b, s), 0);
+        assert_true(n >= 1);
+        return strbuf_steal(&b);
+}
+
+/* ---- the shipped profiles ------------------------------------------------------ */
+
+static void test_default_profile(void **state) {
+        _cleanup_free_ char *yaml = default_profile_filled();
+        _cleanup_free_ char *pub = NULL;
+        _cleanup_profile_ Profile *p = load_ok(yaml);
+
+        read_src("tests/data/keys/demo_ed25519.pub", &pub);
+
+        assert_int_equal(p->version, 1);
+        assert_string_equal(p->hostname, "demo01");
+        assert_string_equal(p->filename, "test.yaml");
+
+        /* disk */
+        assert_string_equal(p->disk.select.transport, "virtio");
+        assert_string_equal(p->disk.select.prefer, "first");
+        assert_null(p->disk.select.path);
+        assert_null(p->disk.select.model);
+        assert_int_equal(p->disk.select.rotational, -1);
+        assert_int_equal(p->disk.select.min_size, 0);
+        assert_int_equal(p->disk.select.max_size, 0);
+        assert_int_equal(p->disk.select.line, 13);
+        assert_int_equal(p->disk.select.column, 5);
+        assert_false(p->disk.wipe);
+        assert_int_equal(p->disk.table, PARTITION_TABLE_GPT);
+        assert_int_equal(p->disk.n_partitions, 2);
+
+        const ProfilePartition *swap = &p->disk.partitions[0], *root = &p->disk.partitions[1];
+        assert_int_equal(swap->size.unit, SIZE_BYTES);
+        assert_int_equal(swap->size.value, 512 * MiB);
+        assert_int_equal(swap->fs, FS_SWAP);
+        assert_null(swap->mount);
+        assert_string_equal(swap->label, "swap");
+        assert_null(swap->name);
+        assert_null(swap->mount_options);
+        assert_int_equal(swap->line, 19);
+        assert_int_equal(swap->column, 7);
+        assert_int_equal(root->size.unit, SIZE_REST);
+        assert_int_equal(root->fs, FS_EXT4);
+        assert_string_equal(root->mount, "/");
+        assert_string_equal(root->label, "root");
+        assert_null(root->mount_options);
+
+        /* image: the digest is normalised to lower case */
+        assert_string_equal(p->image.url, "http://10.0.2.100/images/debian12.tar.zst");
+        assert_string_equal(p->image.sha256, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+        assert_null(p->image.format);
+
+        /* users */
+        assert_int_equal(p->n_users, 1);
+        const ProfileUser *u = &p->users[0];
+        assert_string_equal(u->name, "admin");
+        assert_string_equal(u->gecos, "Demo administrator");
+        assert_string_equal(u->password_hash, "!");
+        assert_int_equal(strv_length(u->ssh_authorized_keys), 1);
+        assert_string_equal(u->ssh_authorized_keys[0], strstrip(pub));
+        assert_int_equal(strv_length(u->groups), 1);
+        assert_string_equal(u->groups[0], "adm");
+        assert_string_equal(u->shell, "/bin/bash");
+        assert_string_equal(u->sudo, "ALL=(ALL) NOPASSWD:ALL");
+
+        /* network */
+        assert_int_equal(p->network.n_ethernets, 1);
+        const ProfileEthernet *e = &p->network.ethernets[0];
+        assert_string_equal(e->id, "lan");
+        assert_string_equal(e->match_mac, "52:54:00:12:34:56");
+        assert_null(e->match_name);
+        assert_true(e->dhcp4);
+        assert_false(e->dhcp6);
+        assert_null(e->addresses);
+        assert_int_equal(e->n_routes, 0);
+        assert_int_equal(e->mtu, 0);
+        assert_non_null(p->network.source);
+        assert_ptr_equal(p->network.source, ynode_get(p->doc->root, "network"));
+
+        /* firstboot: the mapping as written */
+        assert_non_null(p->firstboot);
+        assert_int_equal(p->firstboot->type, YNODE_MAPPING);
+        YNode *runcmd = ynode_get(p->firstboot, "runcmd");
+        assert_non_null(runcmd);
+        assert_int_equal(runcmd->type, YNODE_SEQUENCE);
+        assert_string_equal(runcmd->items[0]->value,
+                            "echo INSTALLED-SYSTEM-FIRSTBOOT-OK $(hostname) > /dev/ttyS0");
+}
+
+/* As shipped, the template does not validate: the placeholder is refused. */
+static void test_default_template_refused(void **state) {
+        _cleanup_free_ char *path = src_path("profiles/default.yaml");
+        ProfileErrors e = {};
+        Profile *p = NULL;
+
+        assert_int_equal(profile_load_file(path, &p, &e), -EINVAL);
+        assert_null(p);
+        assert_int_equal(e.n, 1);
+        assert_string_equal(e.v[0].file, path);
+        assert_int_equal(e.v[0].line, 29);
+        assert_int_equal(e.v[0].column, 11);
+        assert_string_equal(e.v[0].key, "image.sha256");
+        assert_non_null(strstr(e.v[0].message, "template placeholder"));
+        profile_errors_done(&e);
+}
+
+static Profile *load_file_ok(const char *rel) {
+        _cleanup_free_ char *path = src_path(rel);
+        ProfileErrors e = {};
+        Profile *p = NULL;
+
+        if (profile_load_file(path, &p, &e) < 0)
+                profile_errors_print(stderr, &e);
+        assert_int_equal(e.n, 0);
+        assert_non_null(p);
+        return p;
+}
+
+static void test_example_static_msdos(void **state) {
+        _cleanup_profile_ Profile *p = load_file_ok("profiles/examples/static-msdos.yaml");
+
+        assert_string_equal(p->hostname, "files01.example.org");
+        assert_string_equal(p->disk.select.transport, "sata");
+        assert_int_equal(p->disk.select.min_size, 200 * GiB);
+        assert_int_equal(p->disk.select.max_size, 400 * GiB);
+        assert_int_equal(p->disk.select.rotational, 1);
+        assert_null(p->disk.select.prefer);
+        assert_true(p->disk.wipe);
+        assert_int_equal(p->disk.table, PARTITION_TABLE_MSDOS);
+        assert_int_equal(p->disk.n_partitions, 3);
+        assert_string_equal(p->disk.partitions[0].mount, "/boot");
+        assert_int_equal(p->disk.partitions[0].size.value, GiB);
+        assert_string_equal(p->disk.partitions[0].mount_options, "nodev,nosuid,noexec");
+        assert_int_equal(p->disk.partitions[1].fs, FS_SWAP);
+        assert_int_equal(p->disk.partitions[1].size.value, 4 * GiB);
+        assert_null(p->disk.partitions[1].label);
+        assert_int_equal(p->disk.partitions[2].fs, FS_XFS);
+        assert_int_equal(p->disk.partitions[2].size.unit, SIZE_REST);
+        assert_string_equal(p->disk.partitions[2].mount, "/");
+        assert_string_equal(p->image.url, "https://images.example.org/debian/12/server.tar.gz");
+        assert_null(p->image.format);
+        assert_string_equal(url_image_format(p->image.url), "tar.gz");
+
+        assert_int_equal(p->n_users, 2);
+        assert_string_equal(p->users[0].name, "root");
+        assert_null(p->users[0].password_hash);
+        assert_int_equal(strv_length(p->users[0].ssh_authorized_keys), 1);
+        assert_null(p->users[0].sudo);
+        assert_string_equal(p->users[1].name, "backup");
+        assert_true(startswith(p->users[1].password_hash, "$6$exampleSalt$"));
+        assert_null(p->users[1].ssh_authorized_keys);
+        assert_string_equal(p->users[1].shell, "/bin/sh");
+        assert_null(p->users[1].sudo);
+
+        assert_int_equal(p->network.n_ethernets, 1);
+        const ProfileEthernet *e = &p->network.ethernets[0];
+        assert_string_equal(e->id, "uplink");
+        assert_string_equal(e->match_name, "en*");
+        assert_null(e->match_mac);
+        assert_false(e->dhcp4);
+        assert_int_equal(strv_length(e->addresses), 2);
+        assert_string_equal(e->addresses[0], "192.0.2.10/24");
+        assert_string_equal(e->addresses[1], "2001:db8:10::10/64");
+        assert_null(e->gateway4);
+        assert_string_equal(e->gateway6, "2001:db8:10::1");
+        assert_int_equal(e->n_routes, 2);
+        assert_string_equal(e->routes[0].to, "default");
+        assert_string_equal(e->routes[0].via, "192.0.2.1");
+        assert_int_equal(e->routes[0].metric, 0);
+        assert_string_equal(e->routes[1].to, "198.51.100.0/24");
+        assert_int_equal(e->routes[1].metric, 100);
+        assert_int_equal(strv_length(e->nameservers), 2);
+        assert_string_equal(e->nameservers[1], "2001:db8:10::53");
+        assert_int_equal(strv_length(e->search), 1);
+        assert_string_equal(e->search[0], "example.org");
+        assert_int_equal(e->mtu, 1500);
+        assert_null(p->firstboot);
+}
+
+static void test_example_server(void **state) {
+        _cleanup_profile_ Profile *p = load_file_ok("profiles/examples/server.yaml");
+        const ProfilePartition *v;
+
+        assert_string_equal(p->disk.select.transport, "nvme");
+        assert_string_equal(p->disk.select.prefer, "smallest");
+        assert_int_equal(p->disk.select.min_size, 100 * GiB);
+        assert_int_equal(p->disk.n_partitions, 6);
+        v = p->disk.partitions;
+        assert_int_equal(v[0].fs, FS_VFAT);
+        assert_string_equal(v[0].mount, "/boot/efi");
+        assert_string_equal(v[0].name, "EFI System Partition");
+        assert_string_equal(v[0].label, "EFI");
+        assert_string_equal(v[0].mount_options, "umask=0077");
+        assert_int_equal(v[2].size.unit, SIZE_PERCENT);
+        assert_int_equal(v[2].size.value, 30);
+        assert_int_equal(v[3].size.unit, SIZE_PERCENT);
+        assert_int_equal(v[3].size.value, 10);
+        assert_int_equal(v[4].size.unit, SIZE_REST);
+        assert_int_equal(v[4].fs, FS_XFS);
+        assert_int_equal(v[5].fs, FS_NONE);
+        assert_null(v[5].mount);
+        assert_null(v[5].mount_options);
+        assert_string_equal(v[5].name, "reserved");
+
+        assert_string_equal(p->image.format, "tar.zst");
+        assert_non_null(strstr(p->image.url, "?token=abc"));
+
+        assert_int_equal(p->n_users, 2);
+        assert_string_equal(p->users[0].sudo, "ALL=(ALL:ALL) ALL");
+        assert_true(startswith(p->users[0].password_hash, "$y$"));
+        assert_int_equal(strv_length(p->users[0].ssh_authorized_keys), 2);
+        assert_true(startswith(p->users[0].ssh_authorized_keys[1], "from=\"192.0.2.0/24\",no-agent-forwarding ssh-ed25519 "));
+        assert_int_equal(strv_length(p->users[0].groups), 2);
+        assert_string_equal(p->users[0].groups[1], "systemd-journal");
+        assert_string_equal(p->users[1].name, "postgres-backup");
+        assert_null(p->users[1].sudo);
+
+        assert_int_equal(p->network.n_ethernets, 2);
+        assert_true(p->network.ethernets[0].dhcp6);
+        assert_string_equal(p->network.ethernets[1].id, "storage");
+        assert_int_equal(p->network.ethernets[1].mtu, 9000);
+        assert_non_null(p->firstboot);
+}
+
+/* Every shipped example validates, including ones added later. */
+static void test_all_examples_validate(void **state) {
+        _cleanup_free_ char *dir = src_path("profiles/examples");
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0;
+
+        assert_int_equal(dir_list_sorted(dir, &names), 0);
+        for (size_t i = 0; names && names[i]; i++) {
+                if (!endswith(names[i], ".yaml"))
+                        continue;
+                _cleanup_free_ char *rel = strprintf("profiles/examples/%s", names[i]);
+                Profile *p = load_file_ok(rel);
+                profile_free(p);
+                n++;
+        }
+        assert_true(n >= 2);
+}
+
+/* The complete example in docs/profile.md validates. */
+static void test_docs_example(void **state) {
+        _cleanup_free_ char *doc = NULL;
+        const char *start, *end;
+
+        read_src("docs/profile.md", &doc);
+        start = strstr(doc, "## Complete example\n```yaml\n");
+        assert_non_null(start);
+        start += strlen("## Complete example\n```yaml\n");
+        end = strstr(start, "```");
+        assert_non_null(end);
+
+        _cleanup_free_ char *yaml = strndup(start, (size_t) (end - start));
+        _cleanup_profile_ Profile *p = load_ok(yaml);
+        assert_string_equal(p->hostname, "web01.example.org");
+        assert_int_equal(p->disk.n_partitions, 4);
+        assert_int_equal(p->n_users, 2);
+        assert_int_equal(p->network.n_ethernets, 2);
+}
+
+/* ---- defaults ---------------------------------------------------------------------- */
+
+static void test_minimal_defaults(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"                  /* 1 */
+                "hostname: min01\n"             /* 2 */
+                "disk:\n"                       /* 3 */
+                "  partitions:\n"               /* 4 */
+                "    - size: rest\n"            /* 5 */
+                "      mount: /\n"              /* 6 */
+                IMAGE);
+
+        assert_int_equal(p->disk.table, PARTITION_TABLE_GPT);
+        assert_false(p->disk.wipe);
+        assert_int_equal(p->disk.select.rotational, -1);
+        assert_null(p->disk.select.transport);
+        /* no select: the position of the disk mapping */
+        assert_int_equal(p->disk.select.line, 4);
+        assert_int_equal(p->disk.select.column, 3);
+        assert_int_equal(p->disk.partitions[0].fs, FS_EXT4);
+        assert_null(p->disk.partitions[0].mount_options);
+        assert_null(p->disk.partitions[0].label);
+        assert_int_equal(p->n_users, 0);
+        assert_null(p->users);
+        assert_int_equal(p->network.n_ethernets, 0);
+        assert_null(p->network.source);
+        assert_null(p->firstboot);
+}
+
+/* Null values (key:, ~, null) count as absent for optional keys. */
+static void test_null_means_absent(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: null01\n"
+                "disk:\n"
+                "  select: ~\n"
+                "  wipe:\n"
+                "  partitions:\n"
+                "    - size: 1GiB\n"
+                "      mount: /\n"
+                "      label: null\n"
+                "users:\n"
+                "network:\n"
+                "firstboot: ~\n"
+                IMAGE);
+
+        assert_false(p->disk.wipe);
+        assert_null(p->disk.partitions[0].label);
+        assert_int_equal(p->disk.partitions[0].size.value, GiB);
+        assert_null(p->users);
+        assert_null(p->firstboot);
+}
+
+static void test_sizes(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: sizes01\n"
+                "disk:\n"
+                "  select: {min_size: 1048576, max_size: 2T}\n"
+                "  partitions:\n"
+                "    - {size: 1048576, fs: none}\n"
+                "    - {size: 2G, fs: none}\n"
+                "    - {size: 1GB, fs: none}\n"
+                "    - {size: 90%, mount: /}\n"
+                IMAGE);
+        const ProfilePartition *v = p->disk.partitions;
+
+        assert_int_equal(p->disk.select.min_size, MiB);
+        assert_int_equal(p->disk.select.max_size, 2 * TiB);
+        assert_int_equal(v[0].size.unit, SIZE_BYTES);
+        assert_int_equal(v[0].size.value, MiB);
+        assert_int_equal(v[1].size.value, 2 * GiB);
+        assert_int_equal(v[2].size.value, 1000 * 1000 * 1000);
+        assert_int_equal(v[3].size.unit, SIZE_PERCENT);
+        assert_int_equal(v[3].size.value, 90);
+}
+
+/* ---- reporting every problem in one run ------------------------------------------------- */
+
+static void test_five_problems_five_errors(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: -five\n"                     /* 2  bad hostname */
+                "disk:\n"                               /* 3 */
+                "  wipe: maybe\n"                       /* 4  not a boolean */
+                "  partitions:\n"                       /* 5 */
+                "    - size: 101%\n"                    /* 6  percent > 100 */
+                "      mount: /\n"                      /* 7 */
+                "      labl: root\n"                    /* 8  unknown key */
+                "image:\n"                              /* 9 */
+                "  url: http://10.0.2.100/images/t\n"   /* 10 no recognisable suffix */
+                "  sha256: " SHA "\n",                  /* 11 */
+                { 2, 11, "hostname", "invalid hostname '-five': has a label that starts or ends with '-'" },
+                { 4, 9, "disk.wipe", "expected true or false, got 'maybe'" },
+                { 6, 13, "disk.partitions[0].size", "invalid percentage '101%'" },
+                { 8, 7, "disk.partitions[0].labl", "unknown key 'labl'; did you mean 'label'?" },
+                { 10, 8, "image.url", "cannot tell the image format from 'http://10.0.2.100/images/t'" });
+}
+
+static void test_missing_required_keys(void **state) {
+        expect_errors(
+                "version: 1\n"                  /* 1 */
+                "disk:\n"                       /* 2 */
+                "  wipe: true\n"                /* 3 */
+                "image:\n"                      /* 4 */
+                "  format: tar\n",              /* 5 */
+                { 1, 1, "hostname", "missing required key 'hostname'" },
+                { 3, 3, "disk.partitions", "missing required key 'partitions'" },
+                { 5, 3, "image.url", "missing required key 'url'" },
+                { 5, 3, "image.sha256", "missing required key 'sha256'" });
+}
+
+static void test_required_key_without_value(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname:\n"
+                "disk:\n"
+                "  partitions:\n"
+                IMAGE,
+                { 2, 1, "hostname", "'hostname' needs a value" },
+                { 4, 3, "disk.partitions", "'partitions' needs a value" });
+}
+
+/* ---- YAML problems ------------------------------------------------------------------------ */
+
+static void test_syntax_tab(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: tab01\n"
+                "disk:\n"
+                "\tpartitions: []\n",
+                { 4, 1, NULL, "YAML syntax error: found character that cannot start any token" });
+}
+
+static void test_syntax_bad_indentation(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "disk:\n"
+                "  wipe: true\n"
+                "   table: gpt\n",
+                { 4, 9, NULL, "YAML syntax error: mapping values are not allowed in this context" });
+}
+
+static void test_syntax_unclosed_quote(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: \"abc\n",
+                { 3, 1, NULL, "YAML syntax error: found unexpected end of stream" });
+}
+
+static void test_duplicate_key(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  wipe: true\n"
+                "  wipe: false\n",
+                { 5, 3, NULL, "duplicate key 'wipe' (first at line 4)" });
+}
+
+static void test_empty_document(void **state) {
+        expect_errors("", { 1, 1, NULL, "the profile is empty" });
+        expect_errors("# only a comment\n\n", { 1, 1, NULL, "the profile is empty" });
+}
+
+static void test_root_not_a_mapping(void **state) {
+        expect_errors("- version: 1\n", { 1, 1, NULL, "expected a mapping, got a list" });
+        expect_errors("\n  just text\n", { 2, 3, NULL, "expected a mapping, got a scalar" });
+}
+
+static void test_two_documents(void **state) {
+        expect_errors("version: 1\n---\nversion: 1\n", { 3, 1, NULL, "found a second one here" });
+}
+
+/* ---- unknown keys and types ------------------------------------------------------------------- */
+
+static void test_unknown_keys_suggest(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "Hostname: a\n"                         /* 2  case variant */
+                "disk:\n"                               /* 3 */
+                "  partition:\n"                        /* 4  edit distance 1 */
+                "    - size: rest\n"                    /* 5 */
+                "  colour: blue\n"                      /* 6  nothing close */
+                IMAGE                                   /* 7-9 */
+                "users:\n"                              /* 10 */
+                "  - name: bob\n"                       /* 11 */
+                "    password: x\n"                     /* 12 prefix of password_hash */
+                "    ssh_authorized_key: [\"" ED25519 "\"]\n", /* 13 */
+                { 2, 1, "Hostname", "unknown key 'Hostname'; did you mean 'hostname'?" },
+                { 4, 3, "disk.partition", "unknown key 'partition'; did you mean 'partitions'?" },
+                { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, partitions" },
+                { 11, 5, "users[0]", "user 'bob' could never log in" },
+                { 12, 5, "users[0].password", "unknown key 'password'; did you mean 'password_hash'?" },
+                { 13, 5, "users[0].ssh_authorized_key", "did you mean 'ssh_authorized_keys'?" });
+}
+
+static void test_wrong_types(void **state) {
+        expect_errors(
+                "version: one\n"                        /* 1 */
+                "hostname: [a, b]\n"                    /* 2 */
+                "disk:\n"                               /* 3 */
+                "  select: [virtio]\n"                  /* 4 */
+                "  table: {gpt: true}\n"                /* 5 */
+                "  partitions:\n"                       /* 6 */
+                "    size: rest\n"                      /* 7 */
+                "image: http://10.0.2.100/t.tar\n"      /* 8 */
+                "users:\n"                              /* 9 */
+                "  name: bob\n"                         /* 10 */
+                "network: dhcp\n"                       /* 11 */
+                "firstboot: \"#cloud-config\"\n",       /* 12 */
+                { 1, 10, "version", "unsupported profile version 'one'" },
+                { 2, 11, "hostname", "expected a string, got a list" },
+                { 4, 11, "disk.select", "expected a mapping, got a list" },
+                { 5, 10, "disk.table", "expected a string, got a mapping" },
+                { 7, 5, "disk.partitions", "expected a list, got a mapping" },
+                { 8, 8, "image", "expected a mapping, got a scalar" },
+                { 10, 3, "users", "expected a list, got a mapping" },
+                { 11, 10, "network", "expected a mapping, got a scalar" },
+                { 12, 12, "firstboot", "expected a mapping, got a scalar" });
+}
+
+static void test_list_items_wrong_type(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - rest\n"                          /* 5 */
+                "    -\n"                               /* 6 */
+                "    - {size: rest, mount: /}\n"        /* 7 */
+                IMAGE                                   /* 8-10 */
+                "users:\n"                              /* 11 */
+                "  - name: bob\n"                       /* 12 */
+                "    ssh_authorized_keys: \"" ED25519 "\"\n" /* 13 */
+                "    groups: [[adm]]\n",                /* 14 */
+                { 5, 7, "disk.partitions[0]", "expected a mapping, got a scalar" },
+                { 6, 6, "disk.partitions[1]", "expected a mapping, got an empty value" },
+                { 13, 26, "users[0].ssh_authorized_keys", "expected a list, got a scalar" },
+                { 14, 14, "users[0].groups[0]", "expected a string, got a list" });
+}
+
+static void test_quoted_booleans_refused(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  wipe: \"true\"\n"
+                "  partitions: [{size: rest, mount: /}]\n"
+                IMAGE,
+                { 4, 9, "disk.wipe", "expected true or false, got the quoted string 'true' (remove the quotes)" });
+}
+
+/* ---- hostname ------------------------------------------------------------------------------------ */
+
+static void test_hostnames(void **state) {
+        static const char *const good[] = {
+                "a", "web01", "web-01.example.org", "0node", "x.y.z",
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk", /* 63 */
+        };
+        static const struct {
+                const char *name, *why;
+        } bad[] = {
+                { "", "must not be empty" },
+                { "Web01", "must be lower case" },
+                { "web_01", "may only contain a-z, 0-9, '-' and '.'" },
+                { "-web", "starts or ends with '-'" },
+                { "web-", "starts or ends with '-'" },
+                { "web..example", "empty label" },
+                { "web.", "empty label" },
+                { ".web", "empty label" },
+                { "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl", "longer than 63" },
+                { "web 01", "may only contain" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_null(profile_check_hostname(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *why = profile_check_hostname(bad[i].name);
+                assert_non_null(why);
+                assert_non_null(strstr(why, bad[i].why));
+        }
+
+        /* 254 characters in labels of 63 */
+        char longname[300] = "";
+        for (int i = 0; i < 4; i++)
+                strcat(longname, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk.");
+        longname[254] = 0;
+        assert_string_equal(profile_check_hostname(longname), "longer than 253 characters");
+        longname[253] = 0;
+        assert_null(profile_check_hostname(longname));
+
+        expect_errors(
+                "version: 1\n"
+                "hostname: Web_01\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE,
+                { 2, 11, "hostname", "invalid hostname 'Web_01': must be lower case" });
+}
+
+/* ---- disk ------------------------------------------------------------------------------------------- */
+
+static void test_select_problems(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  select:\n"                           /* 4 */
+                "    path: vda\n"                       /* 5 */
+                "    transport: firewire\n"             /* 6 */
+                "    min_size: 2TiB\n"                  /* 7 */
+                "    max_size: 1TiB\n"                  /* 8 */
+                "    rotational: spinning\n"            /* 9 */
+                "    prefer: biggest\n"                 /* 10 */
+                "    serial: [1]\n"                     /* 11 */
+                "  partitions: [{size: rest, mount: /}]\n" /* 12 */
+                IMAGE,
+                { 5, 11, "disk.select.path", "invalid disk path 'vda': must be an absolute path" },
+                { 6, 16, "disk.select.transport",
+                  "unknown transport 'firewire'; expected one of: virtio, sata, sas, nvme, usb, scsi, ata, mmc" },
+                { 8, 15, "disk.select.max_size", "max_size (1.0 TiB) is smaller than min_size (2.0 TiB)" },
+                { 9, 17, "disk.select.rotational", "expected true or false, got 'spinning'" },
+                { 10, 13, "disk.select.prefer", "unknown preference 'biggest'" },
+                { 11, 13, "disk.select.serial", "expected a string, got a list" });
+
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  select: {path: /tmp/disk.img}\n"
+                "  partitions: [{size: rest, mount: /}]\n"
+                IMAGE,
+                { 4, 18, "disk.select.path", "must be a device path under /dev/" });
+}
+
+static void test_select_fields(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: sel01\n"
+                "disk:\n"
+                "  select:\n"
+                "    path: /dev/disk/by-id/virtio-abc\n"
+                "    serial: 12345\n"
+                "    model: \"QEMU*\"\n"
+                "    vendor: ATA\n"
+                "    rotational: false\n"
+                "  partitions: [{size: rest, mount: /}]\n"
+                IMAGE);
+
+        assert_string_equal(p->disk.select.path, "/dev/disk/by-id/virtio-abc");
+        assert_string_equal(p->disk.select.serial, "12345");
+        assert_string_equal(p->disk.select.model, "QEMU*");
+        assert_string_equal(p->disk.select.vendor, "ATA");
+        assert_int_equal(p->disk.select.rotational, 0);
+        assert_int_equal(p->disk.select.line, 5);
+        assert_int_equal(p->disk.select.column, 5);
+}
+
+static void test_percent_over_100(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 50%, mount: /}\n"         /* 5 */
+                "    - {size: 40%, mount: /var}\n"      /* 6 */
+                "    - {size: 20%, mount: /home}\n"     /* 7 */
+                "    - {size: 1%, mount: /srv}\n"       /* 8 */
+                IMAGE,
+                { 7, 14, "disk.partitions[2].size", "the percentages add up to 111%, more than 100%" });
+}
+
+static void test_percent_100_leaves_no_room(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  partitions:\n"
+                "    - {size: 100%, mount: /}\n"
+                "    - {size: 1GiB, fs: swap}\n"
+                IMAGE,
+                { 6, 14, "disk.partitions[1].size", "the percentages add up to 100%, which leaves no room" });
+}
+
+static void test_two_rest(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  partitions:\n"
+                "    - {size: rest, mount: /}\n"
+                "    - {size: 1GiB, fs: swap}\n"
+                "    - {size: rest, mount: /home}\n"
+                IMAGE,
+                { 7, 14, "disk.partitions[2].size",
+                  "only one partition can have size 'rest'; disk.partitions[0] already has it" });
+}
+
+static void test_bad_sizes(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 0%, fs: none}\n"          /* 5 */
+                "    - {size: 1023KiB, fs: none}\n"     /* 6 */
+                "    - {size: -5GiB, fs: none}\n"       /* 7 */
+                "    - {size: 5 GiB, fs: none}\n"       /* 8  fine: parse_size allows the blank */
+                "    - {size: 99999999999999999999, fs: none}\n" /* 9 */
+                "    - {size: all, mount: /}\n"         /* 10 */
+                "    - {fs: none}\n"                    /* 11 */
+                IMAGE,
+                { 5, 14, "disk.partitions[0].size", "invalid percentage '0%'" },
+                { 6, 14, "disk.partitions[1].size", "size '1023KiB' is smaller than the minimum of 1 MiB" },
+                { 7, 14, "disk.partitions[2].size", "invalid size '-5GiB'" },
+                { 9, 14, "disk.partitions[4].size", "size '99999999999999999999' is too large" },
+                { 10, 14, "disk.partitions[5].size", "invalid size 'all'" },
+                { 11, 7, "disk.partitions[6].size", "missing required key 'size'" });
+}
+
+static void test_missing_root(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 1GiB, mount: /boot}\n"    /* 5 */
+                "    - {size: rest, mount: /srv}\n"     /* 6 */
+                IMAGE,
+                { 5, 5, "disk.partitions", "no partition is mounted at '/'" });
+}
+
+/* A null value counts as absent, also where a key is required or forbidden. */
+static void test_null_mount(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 1GiB, mount: ~, fs: xfs}\n" /* 5 */
+                "    - {size: 1GiB, mount: , fs: swap, label: ~, name: ~}\n" /* 6 */
+                "    - {size: rest, mount: /}\n"        /* 7 */
+                IMAGE,
+                { 5, 7, "disk.partitions[0].mount", "missing required key 'mount': xfs filesystems need a mount point" });
+}
+
+static void test_mount_problems(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 1GiB, mount: /}\n"        /* 5 */
+                "    - {size: 1GiB, mount: /}\n"        /* 6  duplicate */
+                "    - {size: 1GiB, mount: /a/../b}\n"  /* 7 */
+                "    - {size: 1GiB, mount: /var/}\n"    /* 8 */
+                "    - {size: 1GiB, mount: /my data}\n" /* 9 */
+                "    - {size: 1GiB, fs: xfs}\n"         /* 10 missing mount */
+                "    - {size: 1GiB, fs: swap, mount: /swap}\n" /* 11 */
+                "    - {size: 1GiB, fs: none, mount_options: ro}\n" /* 12 */
+                "    - {size: 1GiB, mount: /x, mount_options: ro noatime}\n" /* 13 */
+                IMAGE,
+                { 6, 27, "disk.partitions[1].mount", "mount point '/' is already used by disk.partitions[0]" },
+                { 7, 27, "disk.partitions[2].mount", "invalid mount point '/a/../b': must not contain '.' or '..' components" },
+                { 8, 27, "disk.partitions[3].mount", "invalid mount point '/var/': must not end with '/'" },
+                { 9, 27, "disk.partitions[4].mount", "must not contain white space" },
+                { 10, 7, "disk.partitions[5].mount", "missing required key 'mount': xfs filesystems need a mount point" },
+                { 11, 30, "disk.partitions[6].mount", "a swap partition is not mounted; remove 'mount'" },
+                { 12, 30, "disk.partitions[7].mount_options", "a partition without a filesystem is not mounted" },
+                { 13, 46, "disk.partitions[8].mount_options", "must not contain white space" });
+}
+
+static void test_labels(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  partitions:\n"                       /* 4 */
+                "    - {size: 1GiB, mount: /boot/efi, fs: vfat, label: EFISYSTEMPART}\n" /* 5 */
+                "    - {size: 1GiB, mount: /, label: a-label-of-17-chr}\n" /* 6 */
+                "    - {size: 1GiB, mount: /x, fs: xfs, label: data}\n" /* 7 */
+                "    - {size: 1GiB, mount: /y, label: data}\n" /* 8 */
+                "    - {size: 1GiB, fs: none, label: raw}\n" /* 9 */
+                "    - {size: 1GiB, mount: /z, label: \"my data\"}\n" /* 10 */
+                IMAGE,
+                { 5, 55, "disk.partitions[0].label", "longer than 11 characters, the limit for vfat" },
+                { 6, 37, "disk.partitions[1].label", "longer than 16 characters, the limit for ext4" },
+                { 8, 38, "disk.partitions[3].label", "label 'data' is already used by disk.partitions[2]" },
+                { 9, 30, "disk.partitions[4].label", "a partition without a filesystem has no label" },
+                { 10, 38, "disk.partitions[5].label", "must not contain white space" });
+}
+
+static void test_msdos_limits(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk:\n"                               /* 3 */
+                "  table: msdos\n"                      /* 4 */
+                "  partitions:\n"                       /* 5 */
+                "    - {size: 1GiB, mount: /boot, name: boot}\n" /* 6 */
+                "    - {size: 1GiB, fs: swap}\n"        /* 7 */
+                "    - {size: 1GiB, mount: /var}\n"     /* 8 */
+                "    - {size: 1GiB, mount: /home}\n"    /* 9 */
+                "    - {size: rest, mount: /}\n"        /* 10 */
+                "    - {size: 1GiB, mount: /srv}\n"     /* 11 */
+                IMAGE,
+                { 6, 34, "disk.partitions[0].name", "partition names need a GPT partition table" },
+                { 10, 7, "disk.partitions[4]", "an msdos partition table holds at most 4 partitions" });
+}
+
+static void test_gpt_names(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  partitions:\n"
+                "    - {size: rest, mount: /, name: \"0123456789012345678901234567890123456\"}\n"
+                IMAGE,
+                { 5, 36, "disk.partitions[0].name", "is longer than 36 characters" });
+
+        /* 36 characters of two bytes each fit; UTF-16 counts characters */
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  partitions:\n"
+                "    - {size: rest, mount: /, name: \"äöüäöüäöüäöüäöüäöüäöüäöüäöüäöüäöüäöü\"}\n"
+                IMAGE);
+        assert_int_equal(profile_utf16_length(p->disk.partitions[0].name), 36);
+        assert_int_equal(profile_utf16_length("a\xF0\x9F\x98\x80"), 3); /* outside the BMP: a pair */
+}
+
+static void test_partitions_empty(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk:\n"
+                "  table: dos\n"
+                "  partitions: []\n"
+                IMAGE,
+                { 4, 10, "disk.table", "unknown partition table 'dos'; did you mean 'msdos'?" },
+                { 5, 15, "disk.partitions", "needs at least one partition" });
+}
+
+/* ---- image ------------------------------------------------------------------------------------------- */
+
+static void test_image_problems(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: ftp://mirror/image.tar\n"
+                "  sha256: " SHA "0\n"
+                "  format: tar.bz2\n",
+                { 5, 8, "image.url", "invalid image URL 'ftp://mirror/image.tar': only http://, https:// and file://" },
+                { 6, 11, "image.sha256", "must be 64 hexadecimal digits" },
+                { 7, 11, "image.format", "unknown image format 'tar.bz2'; did you mean 'tar.gz'?" });
+
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: file://images/x.tar\n",
+                { 5, 3, "image.sha256", "missing required key 'sha256'" },
+                { 5, 8, "image.url", "a file URL must look like file:///absolute/path" });
+}
+
+static void test_image_format_from_url(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: file:///srv/images/debian.TZST\n"
+                "  sha256: " SHA "\n");
+        assert_null(p->image.format);
+
+        _cleanup_profile_ Profile *q = load_ok(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: https://example.org/download?id=7\n"
+                "  format: tar.xz\n"
+                "  sha256: " SHA "\n");
+        assert_string_equal(q->image.format, "tar.xz");
+}
+
+/* Credentials and query strings in a URL never reach a message. */
+static void test_image_url_credentials_not_printed(void **state) {
+        _cleanup_free_ char *out = errors_text(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: https://deploy:S3cr3t@images.example.org/v1/image?token=T0K3N#frag\n"
+                "  sha256: " SHA "\n");
+
+        assert_non_null(strstr(out, "test.yaml:5:8: error: image.url: cannot tell the image format from "
+                                    "'https://images.example.org/v1/image'"));
+        assert_null(strstr(out, "S3cr3t"));
+        assert_null(strstr(out, "deploy"));
+        assert_null(strstr(out, "T0K3N"));
+        assert_null(strstr(out, "frag"));
+
+        _cleanup_free_ char *out2 = errors_text(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                "image:\n"
+                "  url: gopher://deploy:S3cr3t@host/x.tar?token=T0K3N\n"
+                "  sha256: " SHA "\n");
+        assert_non_null(strstr(out2, "'gopher://host/x.tar'"));
+        assert_null(strstr(out2, "S3cr3t"));
+        assert_null(strstr(out2, "T0K3N"));
+}
+
+static void test_url_helpers(void **state) {
+        static const struct {
+                const char *in, *out;
+        } redact[] = {
+                { "http://host/a.tar", "http://host/a.tar" },
+                { "http://user:pw@host:8080/a.tar?x=1#y", "http://host:8080/a.tar" },
+                { "https://user@host/a", "https://host/a" },
+                { "http://u:p@ss@host/a", "http://host/a" },
+                { "http://host?token=1", "http://host" },
+                { "file:///srv/a.tar#frag", "file:///srv/a.tar" },
+                { "not a url?secret", "not a url" },
+                { "", "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(redact); i++) {
+                _cleanup_free_ char *r = url_redact(redact[i].in);
+                assert_string_equal(r, redact[i].out);
+        }
+        _cleanup_free_ char *n = url_redact(NULL);
+        assert_string_equal(n, "");
+
+        assert_true(url_has_credentials("http://u:p@host/"));
+        assert_true(url_has_credentials("https://token@host/x"));
+        assert_false(url_has_credentials("http://host/a@b"));
+        assert_false(url_has_credentials("http://host/?a@b"));
+        assert_false(url_has_credentials("file:///srv/x"));
+        assert_false(url_has_credentials(NULL));
+
+        assert_string_equal(url_image_format("http://h/a.tar"), "tar");
+        assert_string_equal(url_image_format("http://h/a.tar.gz"), "tar.gz");
+        assert_string_equal(url_image_format("http://h/a.TGZ"), "tar.gz");
+        assert_string_equal(url_image_format("http://h/a.tar.xz?x=1"), "tar.xz");
+        assert_string_equal(url_image_format("http://h/a.txz#f"), "tar.xz");
+        assert_string_equal(url_image_format("http://h/a.tar.zst"), "tar.zst");
+        assert_string_equal(url_image_format("file:///a.tzst"), "tar.zst");
+        assert_null(url_image_format("http://h/a.zip"));
+        assert_null(url_image_format("http://images.tar/"));
+        assert_null(url_image_format("http://images.tar"));
+        assert_null(url_image_format("http://h/.tar"));
+        assert_null(url_image_format("http://h/a?f=x.tar"));
+}
+
+static void test_url_validation(void **state) {
+        assert_null(profile_check_url("http://10.0.2.100/images/x.tar"));
+        assert_null(profile_check_url("https://u:p@host:8443/x.tar"));
+        assert_null(profile_check_url("file:///srv/x.tar"));
+        assert_non_null(profile_check_url("http://"));
+        assert_non_null(profile_check_url("http:///x.tar"));
+        assert_non_null(profile_check_url("http://u:p@/x.tar"));
+        assert_non_null(profile_check_url("http://host"));
+        assert_non_null(profile_check_url("http://host/"));
+        assert_non_null(profile_check_url("http://host/a b.tar"));
+        assert_non_null(profile_check_url("HTTP://host/x.tar"));
+        assert_non_null(profile_check_url("file:/srv/x.tar"));
+        assert_non_null(profile_check_url("/srv/x.tar"));
+}
+
+/* ---- users ---------------------------------------------------------------------------------------------- */
+
+static void test_plaintext_password_refused(void **state) {
+        static const char yaml[] =
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "users:\n"                              /* 7 */
+                "  - name: alice\n"                     /* 8 */
+                "    password_hash: CorrectHorse42\n"   /* 9 */
+                "  - name: bob\n"                       /* 10 */
+                "    password_hash: \"$6$CorrectHorse42\"\n"; /* 11 */
+
+        expect_errors(yaml,
+                      { 9, 20, "users[0].password_hash", "plaintext passwords are refused" },
+                      { 11, 20, "users[1].password_hash", "plaintext passwords are refused" });
+
+        _cleanup_free_ char *out = errors_text(yaml);
+        assert_null(strstr(out, "CorrectHorse42"));
+}
+
+static void test_password_hashes(void **state) {
+        static const char *const good[] = {
+                "!",
+                "*",
+                "$y$j9T$sZmqTKd7NUX/Die8xp2fs1$sppJVTCj1tcsE1krOdwRjIk7EcLfbaUfSoLkz/VxR97",
+                "$6$exampleSalt$v18SL218t.63f0pghoJBPKXMs4DXd1DcsuGKmYUPt7ovC.tqVJpYuGmZuxXpwULSHctbqHrDheFOmkcV0YjdI/",
+                "$6$rounds=10000$salt$hash",
+                "$5$salt$hash",
+                "$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+                "$7$CU..../....salt$hash",
+                "$1$salt$hash",
+        };
+        static const char *const bad[] = {
+                "", "secret", "!!", "!$6$salt$hash", "$6$", "$6$salt", "$6$salt$", "$6$salt$has h",
+                "$argon2id$v=19$m=65536$salt$hash", "$2a$10$abc$def", "$x$salt$hash",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_null(profile_check_password_hash(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_non_null(profile_check_password_hash(bad[i]));
+}
+
+static void test_ssh_keys(void **state) {
+        static const char *const good[] = {
+                ED25519,
+                ED25519 " user@host",
+                ED25519 "   comment with  spaces",
+                RSA,
+                ECDSA256 " ecdsa",
+                ECDSA521,
+                "no-pty " ED25519,
+                "command=\"echo 'a b'\",no-pty " ED25519 " c",
+                "from=\"10.0.0.0/8\",command=\"x \\\"y\\\" z\" " RSA,
+                "  " ED25519, /* leading blanks */
+        };
+        static const struct {
+                const char *key, *why;
+        } bad[] = {
+                { DSA, "DSA (ssh-dss) keys are insecure" },
+                { "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIPVVA5UNvU/qw2HM7XVHWCkA3o89ZV6uQKgFJ/VdRaBu", "does not hold a key of the stated type" },
+                { "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5", "does not hold a key of the stated type" },
+                { "ssh-ed25519 AAAA!!!!", "not valid base64" },
+                { "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPVVA5UNvU/qw2HM7XVHWCkA3o89ZV6uQKgFJ/VdRaB", "not valid base64" },
+                { "ssh-ed25519 AA=A", "not valid base64" },
+                { "ssh-ed25519", "the base64 key data after the key type is missing" },
+                { "ssh-foo AAAAB3NzaC1kc3M=", "unknown key type" },
+                { "hunter2", "not an OpenSSH public key" },
+                { "", "not an OpenSSH public key" },
+                { "command=\"oops " ED25519, "unterminated quote" },
+                { ED25519 "\n" ED25519, "must be a single line" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                const char *why = profile_check_ssh_key(good[i]);
+                if (why)
+                        fprintf(stderr, "good key %zu refused: %s\n", i, why);
+                assert_null(why);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *why = profile_check_ssh_key(bad[i].key);
+                assert_non_null(why);
+                if (!strstr(why, bad[i].why))
+                        fprintf(stderr, "bad key %zu: %s\n", i, why);
+                assert_non_null(strstr(why, bad[i].why));
+        }
+
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "users:\n"                              /* 7 */
+                "  - name: alice\n"                     /* 8 */
+                "    ssh_authorized_keys:\n"            /* 9 */
+                "      - " ED25519 " good\n"            /* 10 */
+                "      - " DSA " old\n"                 /* 11 */
+                "      - ssh-ed25519 AAAA!!!!\n"        /* 12 */
+                "      - hunter2\n",                    /* 13 */
+                { 11, 9, "users[0].ssh_authorized_keys[1]", "invalid SSH public key: DSA (ssh-dss) keys are insecure" },
+                { 12, 9, "users[0].ssh_authorized_keys[2]", "invalid SSH public key: the key data is not valid base64" },
+                { 13, 9, "users[0].ssh_authorized_keys[3]", "invalid SSH public key: not an OpenSSH public key" });
+}
+
+static void test_user_names(void **state) {
+        static const char *const good[] = { "a", "_svc", "user-1", "u_2", "abcdefghijklmnopqrstuvwxyz012345" };
+        static const char *const bad[] = { "", "1abc", "Bob", "-x", "a.b", "a b", "abcdefghijklmnopqrstuvwxyz0123456" };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_null(profile_check_user_name(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_non_null(profile_check_user_name(bad[i]));
+}
+
+static void test_user_problems(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "users:\n"                              /* 7 */
+                "  - name: root\n"                      /* 8 */
+                "    password_hash: \"!\"\n"            /* 9 */
+                "    sudo: true\n"                      /* 10 */
+                "    groups: [wheel]\n"                 /* 11 */
+                "  - name: carol\n"                     /* 12 */
+                "    password_hash: \"*\"\n"            /* 13 */
+                "  - name: carol\n"                     /* 14 */
+                "    ssh_authorized_keys: []\n"         /* 15 */
+                "    gecos: \"Carol: admin\"\n"         /* 16 */
+                "    shell: bash\n"                     /* 17 */
+                "    sudo: \"ALL\"\n"                   /* 18 */
+                "  - gecos: nameless\n"                 /* 19 */
+                "    ssh_authorized_keys: [\"" ED25519 "\"]\n" /* 20 */
+                "    groups: [Admins, adm]\n",          /* 21 */
+                { 8, 5, "users[0]", "user 'root' could never log in" },
+                { 10, 5, "users[0].sudo", "'sudo' cannot be set for root" },
+                { 11, 5, "users[0].groups", "'groups' cannot be set for root" },
+                { 12, 5, "users[1]", "user 'carol' could never log in" },
+                { 14, 5, "users[2]", "user 'carol' could never log in" },
+                { 14, 11, "users[2].name", "user 'carol' is already defined by users[1]" },
+                { 16, 12, "users[2].gecos", "gecos must not contain ':'" },
+                { 17, 12, "users[2].shell", "invalid shell 'bash': must be an absolute path" },
+                { 18, 11, "users[2].sudo", "invalid sudo rule 'ALL'" },
+                { 19, 5, "users[3].name", "missing required key 'name'" },
+                { 21, 14, "users[3].groups[0]", "invalid group name 'Admins'" });
+}
+
+static void test_sudo_forms(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE
+                "users:\n"
+                "  - {name: a, password_hash: \"*\", ssh_authorized_keys: [\"" ED25519 "\"], sudo: yes}\n"
+                "  - {name: b, password_hash: \"*\", ssh_authorized_keys: [\"" ED25519 "\"], sudo: false}\n"
+                "  - {name: c, password_hash: \"*\", ssh_authorized_keys: [\"" ED25519 "\"], sudo: \"ALL=(ALL) NOPASSWD: /usr/bin/apt\"}\n"
+                "  - {name: d, password_hash: \"*\", ssh_authorized_keys: [\"" ED25519 "\"]}\n");
+
+        assert_string_equal(p->users[0].sudo, "ALL=(ALL:ALL) ALL");
+        assert_null(p->users[1].sudo);
+        assert_string_equal(p->users[2].sudo, "ALL=(ALL) NOPASSWD: /usr/bin/apt");
+        assert_null(p->users[3].sudo);
+        assert_int_equal(p->users[2].line, 10);
+        assert_int_equal(p->users[2].column, 5);
+
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE
+                "users:\n"
+                "  - name: a\n"
+                "    ssh_authorized_keys: [\"" ED25519 "\"]\n"
+                "    sudo: \"ALL=(ALL) ALL\\nb ALL=(ALL) NOPASSWD: ALL\"\n",
+                { 10, 11, "users[0].sudo", "a sudo rule is one line" });
+}
+
+/* ---- network -------------------------------------------------------------------------------------------- */
+
+static void test_network_bad_cidr(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "network:\n"                            /* 7 */
+                "  version: 2\n"                        /* 8 */
+                "  ethernets:\n"                        /* 9 */
+                "    eth0:\n"                           /* 10 */
+                "      addresses:\n"                    /* 11 */
+                "        - 10.0.0.5/24\n"               /* 12 fine */
+                "        - 10.0.0.5/33\n"               /* 13 */
+                "        - 10.0.0.256/24\n"             /* 14 */
+                "        - \"2001:db8::1/129\"\n"       /* 15 */
+                "        - 10.0.0.5\n"                  /* 16 */
+                "        - 10.0.0.5/0\n"                /* 17 */
+                "        - 10.0.0.5/2x\n"               /* 18 */
+                "        - \"2001:db8::1/64\"\n",       /* 19 fine */
+                { 13, 11, "network.ethernets.eth0.addresses[1]", "invalid address '10.0.0.5/33': the prefix length must be 0 to 32" },
+                { 14, 11, "network.ethernets.eth0.addresses[2]", "not an IPv4 or IPv6 address" },
+                { 15, 11, "network.ethernets.eth0.addresses[3]", "the prefix length must be 0 to 128" },
+                { 16, 11, "network.ethernets.eth0.addresses[4]", "needs a prefix length" },
+                { 17, 11, "network.ethernets.eth0.addresses[5]", "must be at least 1" },
+                { 18, 11, "network.ethernets.eth0.addresses[6]", "the prefix length is not a number" });
+}
+
+static void test_network_unsupported(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "network:\n"                            /* 7 */
+                "  version: 2\n"                        /* 8 */
+                "  bonds:\n"                            /* 9 */
+                "    bond0: {interfaces: [eth0]}\n"     /* 10 */
+                "  wifis: {}\n"                         /* 11 */
+                "  ethernet:\n"                         /* 12 */
+                "    eth0: {dhcp4: true}\n",            /* 13 */
+                { 9, 3, "network.bonds", "'bonds' is not supported yet" },
+                { 11, 3, "network.wifis", "'wifis' is not supported yet" },
+                { 12, 3, "network.ethernet", "unknown key 'ethernet'; did you mean 'ethernets'?" });
+}
+
+static void test_network_problems(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "network:\n"                            /* 7 */
+                "  renderer: NetworkManager\n"          /* 8 */
+                "  ethernets:\n"                        /* 9 */
+                "    lan:\n"                            /* 10 */
+                "      match: {macaddress: \"52:54:00:12:34:5g\"}\n" /* 11 */
+                "      set-name: eth0\n"                /* 12 */
+                "      dhcp4: true\n"                   /* 13 */
+                "      gateway4: 10.0.0.1/24\n"         /* 14 */
+                "      gateway6: 10.0.0.1\n"            /* 15 */
+                "      routes:\n"                       /* 16 */
+                "        - {to: \"2001:db8::/32\", via: 10.0.0.1, metric: -1}\n" /* 17 */
+                "        - {to: 10.9.0.0/16, via: 10.0.0.1, scope: link}\n" /* 18 */
+                "      mtu: 67\n"                       /* 19 */
+                "    wan:\n"                            /* 20 */
+                "      match: {}\n"                     /* 21 */
+                "      dhcp6: false\n",                 /* 22 */
+                { 8, 3, "network.version", "missing required key 'version'" },
+                { 8, 13, "network.renderer", "unsupported renderer 'NetworkManager'; only networkd is supported" },
+                { 11, 27, "network.ethernets.lan.match.macaddress", "invalid MAC address '52:54:00:12:34:5g'" },
+                { 12, 7, "network.ethernets.lan.set-name", "'set-name' is not supported yet" },
+                { 14, 17, "network.ethernets.lan.gateway4", "invalid gateway4 '10.0.0.1/24': not an IPv4 address" },
+                { 15, 17, "network.ethernets.lan.gateway6", "invalid gateway6 '10.0.0.1': not an IPv6 address" },
+                { 17, 38, "network.ethernets.lan.routes[0].via", "are not of the same address family" },
+                { 17, 56, "network.ethernets.lan.routes[0].metric", "expected an integer from 0 to 4294967295, got '-1'" },
+                { 18, 44, "network.ethernets.lan.routes[1].scope", "'scope' is not supported yet" },
+                { 19, 12, "network.ethernets.lan.mtu", "expected an integer from 68 to 9216, got '67'" },
+                { 21, 7, "network.ethernets.wan", "ethernet 'wan' gets no address" },
+                { 21, 14, "network.ethernets.wan.match", "match needs 'macaddress' or 'name'" });
+}
+
+static void test_network_version(void **state) {
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE
+                "network:\n"
+                "  version: 1\n"
+                "  ethernets: {}\n",
+                { 8, 12, "network.version", "unsupported network version '1'" },
+                { 9, 14, "network.ethernets", "needs at least one ethernet" });
+}
+
+static void test_network_fields(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE
+                "network:\n"
+                "  version: 2\n"
+                "  renderer: networkd\n"
+                "  ethernets:\n"
+                "    eth0:\n"
+                "      match: {macaddress: \"52-54-00-AB-CD-EF\", name: \"en*\"}\n"
+                "      dhcp6: true\n"
+                "      gateway4: 192.168.1.1\n"
+                "      addresses: [192.168.1.10/24]\n"
+                "      routes: [{to: \"::/0\", via: \"fe80::1\", metric: 4294967295}]\n"
+                "      nameservers: {search: [Example.ORG, lab]}\n");
+        const ProfileEthernet *e = &p->network.ethernets[0];
+
+        assert_string_equal(e->match_mac, "52:54:00:ab:cd:ef");
+        assert_string_equal(e->match_name, "en*");
+        assert_false(e->dhcp4);
+        assert_true(e->dhcp6);
+        assert_string_equal(e->gateway4, "192.168.1.1");
+        assert_int_equal(e->routes[0].metric, 4294967295u);
+        assert_string_equal(e->routes[0].to, "::/0");
+        assert_null(e->nameservers);
+        assert_string_equal(e->search[0], "Example.ORG");
+        assert_int_equal(e->line, 12);
+        assert_int_equal(e->column, 7);
+}
+
+static void test_ip_helpers(void **state) {
+        assert_int_equal(profile_ip_family("10.0.0.1"), AF_INET);
+        assert_int_equal(profile_ip_family("10.0.0.1/8"), AF_INET);
+        assert_int_equal(profile_ip_family("::1"), AF_INET6);
+        assert_int_equal(profile_ip_family("fe80::1/64"), AF_INET6);
+        assert_int_equal(profile_ip_family("example.org"), -1);
+        assert_null(profile_check_cidr("0.0.0.0/0"));
+        assert_null(profile_check_cidr("::/0"));
+        assert_non_null(profile_check_cidr("10.0.0.1/"));
+        assert_non_null(profile_check_cidr("10.0.0.1/-1"));
+        assert_non_null(profile_check_cidr("10.0.0.1/+8"));
+        assert_null(profile_check_ip("192.0.2.1"));
+        assert_non_null(profile_check_ip("192.0.2.1/32"));
+        assert_null(profile_check_ip6("2001:db8::1"));
+        assert_non_null(profile_check_ip4("2001:db8::1"));
+}
+
+/* ---- misc API ------------------------------------------------------------------------------------------------- */
+
+static void test_to_string(void **state) {
+        assert_string_equal(fs_type_to_string(FS_NONE), "none");
+        assert_string_equal(fs_type_to_string(FS_EXT4), "ext4");
+        assert_string_equal(fs_type_to_string(FS_XFS), "xfs");
+        assert_string_equal(fs_type_to_string(FS_VFAT), "vfat");
+        assert_string_equal(fs_type_to_string(FS_SWAP), "swap");
+        assert_null(fs_type_to_string((FsType) 99));
+        assert_string_equal(partition_table_to_string(PARTITION_TABLE_GPT), "gpt");
+        assert_string_equal(partition_table_to_string(PARTITION_TABLE_MSDOS), "msdos");
+        assert_null(partition_table_to_string((PartitionTable) -1));
+}
+
+static void test_errors_api(void **state) {
+        ProfileErrors e = {};
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        assert_int_equal(profile_errors_add(&e, "a.yaml", 3, 7, "disk.wipe", "bad %s", "thing"), 0);
+        assert_int_equal(profile_errors_add(&e, NULL, 0, 0, NULL, "no position"), 0);
+        assert_int_equal(profile_errors_add(&e, "b.yaml", 1, 1, "", "empty key"), 0);
+        assert_int_equal(e.n, 3);
+
+        f = open_memstream(&buf, &size);
+        profile_errors_print(f, &e);
+        fclose(f);
+        assert_string_equal(buf,
+                            "a.yaml:3:7: error: disk.wipe: bad thing\n"
+                            "profile: error: no position\n"
+                            "b.yaml:1:1: error: empty key\n");
+        free(buf);
+        profile_errors_done(&e);
+        assert_int_equal(e.n, 0);
+        assert_null(e.v);
+        profile_errors_done(&e); /* twice is fine */
+        profile_errors_done(NULL);
+        profile_free(NULL);
+}
+
+static void test_errors_accumulate_and_null(void **state) {
+        static const char bad[] = "version: 2\n";
+        ProfileErrors e = {};
+        Profile *p = NULL;
+
+        /* errors are appended; earlier ones are kept */
+        assert_int_equal(profile_load_string("one.yaml", bad, strlen(bad), &p, &e), -EINVAL);
+        size_t n = e.n;
+        assert_int_equal(profile_load_string("two.yaml", bad, strlen(bad), &p, &e), -EINVAL);
+        assert_int_equal(e.n, 2 * n);
+        assert_string_equal(e.v[0].file, "one.yaml");
+        assert_string_equal(e.v[n].file, "two.yaml");
+        profile_errors_done(&e);
+
+        /* no error list: still refused, nothing leaks */
+        assert_int_equal(profile_load_string("x.yaml", bad, strlen(bad), &p, NULL), -EINVAL);
+        assert_null(p);
+        assert_int_equal(profile_load_string("x.yaml", "a: [", 4, &p, NULL), -EINVAL);
+
+        /* I/O errors are returned, not listed */
+        assert_int_equal(profile_load_file("/nonexistent/profile.yaml", &p, &e), -ENOENT);
+        assert_int_equal(e.n, 0);
+        assert_null(p);
+}
+
+/* Data not NUL-terminated at size: only size bytes count. */
+static void test_load_string_size(void **state) {
+        _cleanup_free_ char *yaml = default_profile_filled();
+        size_t n = strlen(yaml);
+        char *copy = malloc(n + 20);
+
+        assert_non_null(copy);
+        memcpy(copy, yaml, n);
+        memcpy(copy + n, "bogus: [\n", 10);
+        Profile *p = NULL;
+        assert_int_equal(profile_load_string("x.yaml", copy, n, &p, NULL), 0);
+        profile_free(p);
+        free(copy);
+}
+
+/* ---- tests/data/profiles: NAME.yaml -> NAME.expected ------------------------------------------------------------- */
+
+static void test_data_profiles(void **state) {
+        _cleanup_free_ char *dir = src_path("tests/data/profiles");
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0;
+
+        assert_int_equal(dir_list_sorted(dir, &names), 0);
+        for (size_t i = 0; names && names[i]; i++) {
+                if (!endswith(names[i], ".yaml"))
+                        continue;
+                _cleanup_free_ char *yaml_path = strprintf("%s/%s", dir, names[i]);
+                _cleanup_free_ char *exp_path = strprintf("%s/%.*s.expected", dir,
+                                                          (int) (strlen(names[i]) - 5), names[i]);
+                _cleanup_free_ char *data = NULL, *expected = NULL, *got = NULL;
+                size_t size, got_size = 0;
+                ProfileErrors e = {};
+                Profile *p = NULL;
+                FILE *f;
+
+                assert_int_equal(read_full_file(yaml_path, &data, &size), 0);
+                assert_int_equal(read_full_file(exp_path, &expected, NULL), 0);
+                assert_int_equal(profile_load_string(names[i], data, size, &p, &e), -EINVAL);
+                assert_null(p);
+                f = open_memstream(&got, &got_size);
+                profile_errors_print(f, &e);
+                fclose(f);
+                if (!streq(got, expected))
+                        fprintf(stderr, "%s: got:\n%s--- expected:\n%s", names[i], got, expected);
+                assert_string_equal(got, expected);
+
+                /* no secret from these files ever shows */
+                assert_null(strstr(got, "S3cr3tPassw0rd"));
+                assert_null(strstr(got, "T0K3N"));
+                assert_null(strstr(got, "Sup3rS3cret"));
+                assert_null(strstr(got, "hunter2"));
+                profile_errors_done(&e);
+                n++;
+        }
+        assert_true(n >= 10);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_default_profile),
+                cmocka_unit_test(test_default_template_refused),
+                cmocka_unit_test(test_example_static_msdos),
+                cmocka_unit_test(test_example_server),
+                cmocka_unit_test(test_all_examples_validate),
+                cmocka_unit_test(test_docs_example),
+                cmocka_unit_test(test_minimal_defaults),
+                cmocka_unit_test(test_null_means_absent),
+                cmocka_unit_test(test_sizes),
+                cmocka_unit_test(test_five_problems_five_errors),
+                cmocka_unit_test(test_missing_required_keys),
+                cmocka_unit_test(test_required_key_without_value),
+                cmocka_unit_test(test_syntax_tab),
+                cmocka_unit_test(test_syntax_bad_indentation),
+                cmocka_unit_test(test_syntax_unclosed_quote),
+                cmocka_unit_test(test_duplicate_key),
+                cmocka_unit_test(test_empty_document),
+                cmocka_unit_test(test_root_not_a_mapping),
+                cmocka_unit_test(test_two_documents),
+                cmocka_unit_test(test_unknown_keys_suggest),
+                cmocka_unit_test(test_wrong_types),
+                cmocka_unit_test(test_list_items_wrong_type),
+                cmocka_unit_test(test_quoted_booleans_refused),
+                cmocka_unit_test(test_hostnames),
+                cmocka_unit_test(test_select_problems),
+                cmocka_unit_test(test_select_fields),
+                cmocka_unit_test(test_percent_over_100),
+                cmocka_unit_test(test_percent_100_leaves_no_room),
+                cmocka_unit_test(test_two_rest),
+                cmocka_unit_test(test_bad_sizes),
+                cmocka_unit_test(test_missing_root),
+                cmocka_unit_test(test_null_mount),
+                cmocka_unit_test(test_mount_problems),
+                cmocka_unit_test(test_labels),
+                cmocka_unit_test(test_msdos_limits),
+                cmocka_unit_test(test_gpt_names),
+                cmocka_unit_test(test_partitions_empty),
+                cmocka_unit_test(test_image_problems),
+                cmocka_unit_test(test_image_format_from_url),
+                cmocka_unit_test(test_image_url_credentials_not_printed),
+                cmocka_unit_test(test_url_helpers),
+                cmocka_unit_test(test_url_validation),
+                cmocka_unit_test(test_plaintext_password_refused),
+                cmocka_unit_test(test_password_hashes),
+                cmocka_unit_test(test_ssh_keys),
+                cmocka_unit_test(test_user_names),
+                cmocka_unit_test(test_user_problems),
+                cmocka_unit_test(test_sudo_forms),
+                cmocka_unit_test(test_network_bad_cidr),
+                cmocka_unit_test(test_network_unsupported),
+                cmocka_unit_test(test_network_problems),
+                cmocka_unit_test(test_network_version),
+                cmocka_unit_test(test_network_fields),
+                cmocka_unit_test(test_ip_helpers),
+                cmocka_unit_test(test_to_string),
+                cmocka_unit_test(test_errors_api),
+                cmocka_unit_test(test_errors_accumulate_and_null),
+                cmocka_unit_test(test_load_string_size),
+                cmocka_unit_test(test_data_profiles),
+        };
+
+        return cmocka_run_group_tests(tests, find_srcdir, free_srcdir);
+}

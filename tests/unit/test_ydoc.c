@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for installer/ydoc: positions, scalar conversions, and the
+ * limits that keep a hostile document from costing much. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <time.h>
+
+#include "basic/strutil.h"
+#include "ydoc/ydoc.h"
+
+static YDoc *parse_ok(const char *yaml) {
+        _cleanup_free_ char *err = NULL;
+        YDoc *d = NULL;
+        int r = ydoc_parse_string("t.yaml", yaml, strlen(yaml), &d, &err);
+
+        if (r < 0)
+                fprintf(stderr, "unexpected: %s\n", err ?: "?");
+        assert_int_equal(r, 0);
+        assert_null(err);
+        assert_non_null(d);
+        return d;
+}
+
+/* Parse that must fail; returns the message. */
+static char *parse_fail(const char *yaml, size_t size) {
+        char *err = NULL;
+        YDoc *d = NULL;
+
+        assert_int_equal(ydoc_parse_string("t.yaml", yaml, size, &d, &err), -EINVAL);
+        assert_null(d);
+        assert_non_null(err);
+        return err;
+}
+
+static void assert_pos(const YNode *n, unsigned line, unsigned column) {
+        assert_non_null(n);
+        assert_int_equal(n->line, line);
+        assert_int_equal(n->column, column);
+}
+
+static void test_positions(void **state) {
+        _cleanup_ydoc_ YDoc *d = parse_ok(
+                "# comment\n"                    /* 1 */
+                "name: web01\n"                  /* 2 */
+                "disk:\n"                        /* 3 */
+                "  partitions:\n"                /* 4 */
+                "    - size: 1GiB\n"             /* 5 */
+                "      mount: \"/boot\"\n"       /* 6 */
+                "    - {size: rest, mount: /}\n" /* 7 */
+                "list: [a, 'b', c]\n");          /* 8 */
+        YNode *root = d->root, *disk, *parts, *p0, *p1, *list;
+
+        assert_string_equal(d->filename, "t.yaml");
+        assert_int_equal(root->type, YNODE_MAPPING);
+        assert_pos(root, 2, 1);
+        assert_int_equal(root->n, 3);
+        assert_pos(root->keys[0], 2, 1);
+        assert_pos(root->items[0], 2, 7);
+        assert_string_equal(root->items[0]->value, "web01");
+
+        disk = ynode_get(root, "disk");
+        assert_pos(disk, 4, 3);
+        assert_pos(disk->keys[0], 4, 3);
+        parts = ynode_get(disk, "partitions");
+        assert_int_equal(parts->type, YNODE_SEQUENCE);
+        assert_pos(parts, 5, 5);
+        assert_int_equal(parts->n, 2);
+        p0 = parts->items[0];
+        assert_pos(p0, 5, 7);
+        assert_pos(ynode_get(p0, "size"), 5, 13);
+        assert_pos(ynode_get(p0, "mount"), 6, 14);
+        assert_string_equal(ynode_get_str(p0, "mount"), "/boot");
+        assert_false(ynode_get(p0, "mount")->plain);
+        assert_true(ynode_get(p0, "size")->plain);
+        p1 = parts->items[1];
+        assert_pos(p1, 7, 7);
+        assert_pos(p1->keys[1], 7, 20);
+        assert_pos(ynode_get(p1, "mount"), 7, 27);
+
+        list = ynode_get(root, "list");
+        assert_pos(list, 8, 7);
+        assert_pos(list->items[1], 8, 11);
+        assert_false(list->items[1]->plain);
+        assert_string_equal(list->items[2]->value, "c");
+}
+
+static void test_lookup(void **state) {
+        _cleanup_ydoc_ YDoc *d = parse_ok("a: 1\nb: [x]\nc:\nd: ~\n");
+
+        assert_string_equal(ynode_get_str(d->root, "a"), "1");
+        assert_null(ynode_get_str(d->root, "b")); /* not a scalar */
+        assert_null(ynode_get_str(d->root, "c")); /* null */
+        assert_null(ynode_get_str(d->root, "d"));
+        assert_non_null(ynode_get(d->root, "c"));
+        assert_null(ynode_get(d->root, "zzz"));
+        assert_null(ynode_get(NULL, "a"));
+        assert_null(ynode_get(ynode_get(d->root, "b"), "x")); /* not a mapping */
+        assert_string_equal(ynode_type_name(YNODE_SEQUENCE), "a list");
+        assert_string_equal(ynode_type_name(YNODE_MAPPING), "a mapping");
+}
+
+static void test_scalars(void **state) {
+        _cleanup_ydoc_ YDoc *d = parse_ok(
+                "t1: true\nt2: yes\nt3: On\nf1: false\nf2: no\nq: \"true\"\nx: maybe\n"
+                "n1: 42\nn2: -1\nn3: \"7\"\nn4: 18446744073709551615\nn5: 18446744073709551616\nn6: 1.5\n"
+                "z1: ~\nz2: null\nz3:\nz4: \"\"\nz5: 'null'\n");
+        YNode *r = d->root;
+        bool b;
+        uint64_t u;
+
+        assert_int_equal(ynode_bool(ynode_get(r, "t1"), &b), 0);
+        assert_true(b);
+        assert_int_equal(ynode_bool(ynode_get(r, "t2"), &b), 0);
+        assert_true(b);
+        assert_int_equal(ynode_bool(ynode_get(r, "t3"), &b), 0);
+        assert_true(b);
+        assert_int_equal(ynode_bool(ynode_get(r, "f1"), &b), 0);
+        assert_false(b);
+        assert_int_equal(ynode_bool(ynode_get(r, "f2"), &b), 0);
+        assert_false(b);
+        assert_int_equal(ynode_bool(ynode_get(r, "q"), &b), -EINVAL); /* quoted: a string */
+        assert_int_equal(ynode_bool(ynode_get(r, "x"), &b), -EINVAL);
+        assert_int_equal(ynode_bool(NULL, &b), -EINVAL);
+
+        assert_int_equal(ynode_u64(ynode_get(r, "n1"), &u), 0);
+        assert_int_equal(u, 42);
+        assert_int_equal(ynode_u64(ynode_get(r, "n2"), &u), -EINVAL);
+        assert_int_equal(ynode_u64(ynode_get(r, "n3"), &u), -EINVAL);
+        assert_int_equal(ynode_u64(ynode_get(r, "n4"), &u), 0);
+        assert_true(u == UINT64_MAX);
+        assert_int_equal(ynode_u64(ynode_get(r, "n5"), &u), -EINVAL);
+        assert_int_equal(ynode_u64(ynode_get(r, "n6"), &u), -EINVAL);
+
+        assert_true(ynode_is_null(ynode_get(r, "z1")));
+        assert_true(ynode_is_null(ynode_get(r, "z2")));
+        assert_true(ynode_is_null(ynode_get(r, "z3")));
+        assert_false(ynode_is_null(ynode_get(r, "z4"))); /* "" is a string */
+        assert_false(ynode_is_null(ynode_get(r, "z5")));
+        assert_true(ynode_is_null(NULL));
+}
+
+static void test_syntax_error_position(void **state) {
+        _cleanup_free_ char *e1 = parse_fail("a: 1\nb:\n\t- x\n", 12);
+        _cleanup_free_ char *e2 = parse_fail("a: [1, 2\n", 9);
+        _cleanup_free_ char *e3 = parse_fail("a: 1\n b: 2\n", 11);
+
+        assert_true(startswith(e1, "t.yaml:3:1: YAML syntax error: "));
+        assert_true(startswith(e2, "t.yaml:2:1: YAML syntax error: "));
+        assert_true(startswith(e3, "t.yaml:2:3: YAML syntax error: mapping values are not allowed"));
+}
+
+static void test_duplicate_keys(void **state) {
+        _cleanup_free_ char *top = parse_fail("a: 1\nb: 2\na: 3\n", 15);
+        _cleanup_free_ char *nested = parse_fail("x:\n  - {k: 1, k: 2}\n", 20);
+
+        assert_string_equal(top, "t.yaml:3:1: duplicate key 'a' (first at line 1)");
+        assert_string_equal(nested, "t.yaml:2:12: duplicate key 'k' (first at line 2)");
+}
+
+static void test_multiple_documents(void **state) {
+        _cleanup_free_ char *e = parse_fail("a: 1\n---\nb: 2\n", 14);
+        _cleanup_free_ char *e2 = parse_fail("---\na: 1\n...\n---\nb: 2\n", 22);
+
+        assert_string_equal(e, "t.yaml:3:1: a profile file holds one YAML document; found a second one here");
+        assert_true(startswith(e2, "t.yaml:5:1: "));
+
+        /* one explicit document is fine */
+        _cleanup_ydoc_ YDoc *d = parse_ok("---\na: 1\n...\n");
+        assert_string_equal(ynode_get_str(d->root, "a"), "1");
+}
+
+static void test_empty_documents(void **state) {
+        static const char *const empty[] = { "", "\n\n", "# just a comment\n", "   \n# x\n" };
+
+        for (size_t i = 0; i < ELEMENTSOF(empty); i++) {
+                _cleanup_ydoc_ YDoc *d = parse_ok(empty[i]);
+                assert_null(d->root);
+        }
+        /* an explicit empty document is a null scalar */
+        _cleanup_ydoc_ YDoc *d = parse_ok("---\n");
+        assert_non_null(d->root);
+        assert_true(ynode_is_null(d->root));
+}
+
+static void test_aliases_resolved(void **state) {
+        _cleanup_ydoc_ YDoc *d = parse_ok("base: &b {k: v, n: 1}\ncopy: *b\nlist: [*b, *b]\n");
+        YNode *copy = ynode_get(d->root, "copy");
+
+        assert_int_equal(copy->type, YNODE_MAPPING);
+        assert_string_equal(ynode_get_str(copy, "k"), "v");
+        assert_ptr_not_equal(copy, ynode_get(d->root, "base")); /* a copy: freeing is simple */
+        assert_string_equal(ynode_get_str(ynode_get(d->root, "list")->items[1], "n"), "1");
+}
+
+/* "Billion laughs": 9 levels of 9 aliases would be 9^9 nodes. */
+static void test_alias_bomb_bounded(void **state) {
+        static const char bomb[] =
+                "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+                "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+                "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+        struct timespec t0, t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        _cleanup_free_ char *e = parse_fail(bomb, strlen(bomb));
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+
+        assert_non_null(strstr(e, "more than 100000 nodes"));
+        /* bounded work: far below a second even under valgrind or ASan */
+        assert_true((t1.tv_sec - t0.tv_sec) < 10);
+}
+
+static void test_alias_cycle_bounded(void **state) {
+        _cleanup_free_ char *e = parse_fail("a: &a [*a]\n", 11);
+        assert_non_null(strstr(e, "nested deeper than 64 levels"));
+}
+
+static void test_depth_limit(void **state) {
+        StrBuf b = {};
+        _cleanup_free_ char *yaml = NULL;
+
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(strbuf_append(&b, "["), 0);
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(strbuf_append(&b, "]"), 0);
+        yaml = strbuf_steal(&b);
+        _cleanup_free_ char *e = parse_fail(yaml, strlen(yaml));
+        assert_true(startswith(e, "t.yaml:1:"));
+        assert_non_null(strstr(e, "nested deeper than 64 levels"));
+
+        /* 60 levels are fine */
+        yaml[0] = 0;
+        StrBuf ok = {};
+        for (int i = 0; i < 60; i++)
+                assert_int_equal(strbuf_append(&ok, "["), 0);
+        for (int i = 0; i < 60; i++)
+                assert_int_equal(strbuf_append(&ok, "]"), 0);
+        _cleanup_free_ char *y2 = strbuf_steal(&ok);
+        _cleanup_ydoc_ YDoc *d = parse_ok(y2);
+        assert_int_equal(d->root->type, YNODE_SEQUENCE);
+}
+
+static void test_odd_keys_and_scalars(void **state) {
+        _cleanup_free_ char *complex_key = parse_fail("? [a, b]\n: c\n", 12);
+        _cleanup_free_ char *nul = parse_fail("a: \"x\\0y\"\n", 10);
+
+        assert_true(startswith(complex_key, "t.yaml:1:3: mapping keys must be plain strings"));
+        assert_true(startswith(nul, "t.yaml:1:4: scalar contains a NUL byte"));
+
+        /* a NUL byte in the input itself is a syntax error, not a crash */
+        _cleanup_free_ char *raw = parse_fail("a: b\0c\n", 7);
+        assert_true(startswith(raw, "t.yaml:"));
+}
+
+/* Only size bytes are read, whatever follows. */
+static void test_size_respected(void **state) {
+        _cleanup_free_ char *err = NULL;
+        YDoc *d = NULL;
+        static const char data[] = "a: 1\n\tgarbage: [";
+
+        assert_int_equal(ydoc_parse_string("t.yaml", data, 5, &d, &err), 0);
+        assert_string_equal(ynode_get_str(d->root, "a"), "1");
+        ydoc_free(d);
+        ydoc_free(NULL);
+}
+
+static void test_parse_file(void **state) {
+        char path[] = "/tmp/test_ydoc.XXXXXX";
+        int fd = mkstemp(path);
+        _cleanup_free_ char *err = NULL;
+        YDoc *d = NULL;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "k: v\n", 5), 5);
+        close(fd);
+        assert_int_equal(ydoc_parse_file(path, &d, &err), 0);
+        assert_string_equal(d->filename, path);
+        assert_string_equal(ynode_get_str(d->root, "k"), "v");
+        ydoc_free(d);
+        unlink(path);
+
+        d = NULL;
+        assert_int_equal(ydoc_parse_file("/nonexistent/x.yaml", &d, &err), -ENOENT);
+        assert_null(d);
+        assert_true(startswith(err, "/nonexistent/x.yaml: "));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_positions),
+                cmocka_unit_test(test_lookup),
+                cmocka_unit_test(test_scalars),
+                cmocka_unit_test(test_syntax_error_position),
+                cmocka_unit_test(test_duplicate_keys),
+                cmocka_unit_test(test_multiple_documents),
+                cmocka_unit_test(test_empty_documents),
+                cmocka_unit_test(test_aliases_resolved),
+                cmocka_unit_test(test_alias_bomb_bounded),
+                cmocka_unit_test(test_alias_cycle_bounded),
+                cmocka_unit_test(test_depth_limit),
+                cmocka_unit_test(test_odd_keys_and_scalars),
+                cmocka_unit_test(test_size_respected),
+                cmocka_unit_test(test_parse_file),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
