@@ -82,7 +82,7 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                         pl->size = align_up(pp->size.value);
                         break;
                 case SIZE_PERCENT:
-                        pl->size = align_down(disk->size / 100 * pp->size.value);
+                        pl->size = align_down(disk->size / 100 * pp->size.value + disk->size % 100 * pp->size.value / 100);
                         if (pl->size == 0)
                                 pl->size = PLAN_ALIGN;
                         break;
