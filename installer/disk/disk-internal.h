@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <sys/stat.h>
+
+#include "disk/disk.h"
+
+/* Set *ret_error (when non-NULL) to the formatted message, log it at debug
+ * level, and return r (a -errno). */
+int disk_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* Open a disk (block device or regular file) with the given open(2) flags
+ * (O_CLOEXEC is added). Returns the file descriptor, with its stat and size
+ * in bytes, or -errno; -ENOTBLK for anything but a block device or a regular
+ * file. */
+int disk_open(const char *path, int flags, struct stat *ret_st, uint64_t *ret_size);
+
+/* Probe the filesystem on path (a partition or a file) with libblkid.
+ * Returns 0 with its TYPE and UUID (either may be NULL), -ENOENT when nothing
+ * is found, -ENOTUNIQ when ambiguous, or another -errno. */
+int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Carrying out the disk part of a plan: check the target once more, wipe it,
+ * write the partition table, make the filesystems.
+ *
+ * Every function that takes a disk path also accepts a regular file (a disk
+ * image), so that all of this is testable without root. libparted and libblkid
+ * are called only here; their conventions (exception handler and booleans;
+ * 1 = nothing found, -2 = ambiguous) are converted to -errno. Functions with a
+ * ret_error argument set it on failure (when non-NULL) to an allocated
+ * message naming the device and the reason, e.g.
+ *   "Refusing to write /dev/vda: it holds data (gpt partition table), but the
+ *    plan expected a blank disk (did the disk change since the plan was made?)"
+ * and leave it untouched on success (the caller frees it). Nothing here logs above debug level. */
+
+#include "plan/plan.h"
+
+/* Right before the first write: is `path` still the disk the plan was made
+ * for, and is it safe to write? Opens `path` read-only (and, for a block
+ * device, once with O_EXCL to see whether anyone holds it). Returns 0 when it
+ * may be written, else:
+ *   -ENOTBLK    neither a block device nor a regular file
+ *   -ESTALE     its size (or logical sector size) differs from the inventory's
+ *               for the plan's target disk
+ *   -EROFS      the block device is read-only
+ *   -EBUSY      it or one of its partitions is mounted, used as swap, held by
+ *               RAID/device-mapper, or otherwise opened exclusively
+ *   -ENOTUNIQ   libblkid finds ambiguous signatures (refused even when
+ *               plan->wipe is set: what is on the disk is not known)
+ *   -ENOTEMPTY  it holds a partition table or a filesystem/RAID/LVM/crypto
+ *               signature and plan->wipe is false
+ *   other -errno when it cannot be opened or probed. */
+int disk_check_target(const Plan *plan, const char *path, char **ret_error);
+
+/* Erase every signature libblkid knows, like `wipefs --all`: first on each
+ * partition found in the existing partition table (so that stale RAID, LVM or
+ * filesystem metadata cannot reappear when partitions are recreated at the
+ * same offsets), then on the whole disk (partition tables, including the GPT
+ * backup at the end). Then zero the first and the last MiB (MBR boot code,
+ * GPT primary and backup). Nothing is discarded. fsync()s, and on a block
+ * device re-reads the partition table (BLKRRPART). A block device is opened
+ * with O_EXCL, so a disk in use is refused with -EBUSY. */
+int disk_wipe(const char *path, char **ret_error);
+
+/* Write a fresh partition table (plan->table) with libparted, each partition
+ * at exactly its planned start and size, with its GPT name (PlanPartition.name
+ * or the role name), type and flags:
+ *   BIOS boot -> bios_grub; ESP -> esp (GPT: also boot, its alias); swap ->
+ *   Linux swap; root with legacy_boot -> legacy_boot (GPT attribute bit 2);
+ *   boot_flag -> boot (msdos active flag); others -> by filesystem: Linux
+ *   filesystem data (GPT) / 0x83, FAT32 -> Microsoft basic data / 0x0c (lba),
+ *   no filesystem -> Linux filesystem data / 0x83.
+ * msdos tables hold at most 4 (primary) partitions (-EOPNOTSUPP). On a block
+ * device the kernel is told about the new partitions (BLKPG); wait for their
+ * device nodes with disk_wait_partitions(). libparted's messages are captured,
+ * never printed, and no question is ever asked (warnings are ignored, errors
+ * cancel the operation). */
+int disk_partition(const Plan *plan, const char *path, char **ret_error);
+
+/* The device node of partition `number` of `disk`: /dev/vda -> /dev/vda2,
+ * /dev/nvme0n1, /dev/loop0, /dev/mmcblk0 (ending in a digit) -> ...p2.
+ * Returns 0, -EINVAL (empty disk name, number 0) or -ENOMEM. */
+int disk_partition_devnode(const char *disk, unsigned number, char **ret);
+
+/* Wait until the device nodes of partitions 1..n of the block device `disk`
+ * (its kernel name, /dev/vda, not a /dev/disk/by-* link) exist: devtmpfs
+ * creates them once the kernel knows the partitions (the boot image has no
+ * udev). If the kernel does not know them, asks it to re-read the partition
+ * table (BLKRRPART) once. Returns 0, -ETIMEDOUT, -ENOTBLK when `disk`
+ * is not a block device, or another -errno. */
+int disk_wait_partitions(const char *disk, unsigned n, unsigned timeout_ms);
+
+/* Make the filesystem p->fs on devnode (a partition, or a regular file) with
+ * the real tools, called by full path (busybox applets would shadow them):
+ *   ext4  /sbin/mke2fs -t ext4 -F -q [-L label]
+ *   swap  /sbin/mkswap [-L label]
+ *   vfat  /sbin/mkfs.fat -F 32 --mbr=n [-n LABEL]   (label upper-cased)
+ *   xfs   /sbin/mkfs.xfs -f [-L label]              (-ENOENT if not installed)
+ * With $SOURCE_DATE_EPOCH set, UUIDs (and ext4's hash seed, FAT's volume id)
+ * are derived from it and p->number, so that two runs produce identical
+ * filesystem identifiers. The tool runs through process_run(); its output
+ * becomes the error message, and a tool that fails returns -EPROTO. Afterwards the filesystem is probed with
+ * libblkid and its UUID returned in *ret_fs_uuid (FAT: "XXXX-XXXX"). FS_NONE
+ * does nothing and returns NULL. */
+int disk_mkfs(const PlanPartition *p, const char *devnode, char **ret_fs_uuid, char **ret_error);

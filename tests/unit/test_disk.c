@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The disk module: checking, wiping, partitioning and making filesystems on
+ * sparse image files; as root also on loop devices (skipped otherwise).
+ *
+ * Expected partition tables are the .sfdisk files in tests/data/disk (`sfdisk -d`
+ * output with the random identifiers and the image path removed). To
+ * regenerate them after an intended change: UPDATE_EXPECTED=1 build/tests/test_disk */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "basic/fileio.h"
+#include "basic/strutil.h"
+#include "disk/disk.h"
+#include "plan/plan.h"
+
+#define EXPECTED_DIR "tests/data/disk"
+
+extern char **environ;
+
+static char *tmpdir;
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char *tmp_path(const char *name) {
+        char *p = strprintf("%s/%s", tmpdir, name);
+        assert_non_null(p);
+        return p;
+}
+
+static void make_image(const char *path, uint64_t size) {
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, (off_t) size), 0);
+        close(fd);
+}
+
+/* Run argv (argv[0] a full path), stdout captured into *ret_out (if
+ * non-NULL, else discarded), stderr inherited. Returns the exit status. */
+static int run(char **ret_out, const char *arg0, ...) {
+        const char *argv[32];
+        posix_spawn_file_actions_t fa;
+        int pipefd[2], status;
+        StrBuf out = {};
+        size_t n = 0;
+        va_list ap;
+        pid_t pid;
+
+        argv[n++] = arg0;
+        va_start(ap, arg0);
+        while ((argv[n] = va_arg(ap, const char *)))
+                n++;
+        va_end(ap);
+
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+        assert_int_equal(posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO), 0);
+        assert_int_equal(posix_spawn(&pid, arg0, &fa, NULL, (char *const *) argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        for (;;) {
+                char buf[4096];
+                ssize_t k = read(pipefd[0], buf, sizeof buf);
+                if (k <= 0)
+                        break;
+                assert_int_equal(strbuf_append_n(&out, buf, (size_t) k), 0);
+        }
+        close(pipefd[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (ret_out)
+                *ret_out = strbuf_steal(&out);
+        else
+                strbuf_done(&out);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A plan for a single disk of the given size, built by plan_build() from a
+ * hand-made inventory and profile. Must not move after layout_build(): the
+ * plan borrows from it. */
+typedef struct Layout {
+        HwDisk disk;
+        Inventory inv;
+        ProfilePartition parts[8];
+        Profile profile;
+        Plan *plan;
+} Layout;
+
+static void layout_build(Layout *l, Firmware fw, PartitionTable table, uint64_t size, const ProfilePartition *parts,
+                         size_t n) {
+        ProfileErrors errors = {};
+        int r;
+
+        assert_true(n <= ELEMENTSOF(l->parts));
+        *l = (Layout) {
+                .disk = {
+                        .name = (char *) "vda",
+                        .devnode = (char *) "/dev/vda",
+                        .size = size,
+                        .logical_sector_size = 512,
+                        .physical_sector_size = 512,
+                        .transport = (char *) "virtio",
+                },
+        };
+        l->inv = (Inventory) { .firmware = fw, .disks = &l->disk, .n_disks = 1 };
+        memcpy(l->parts, parts, n * sizeof *parts);
+        l->profile = (Profile) {
+                .filename = (char *) "test.yaml",
+                .hostname = (char *) "test",
+                .disk = {
+                        .select = { .rotational = -1 },
+                        .table = table,
+                        .partitions = l->parts,
+                        .n_partitions = n,
+                },
+        };
+        r = plan_build(&l->inv, &l->profile, &l->plan, &errors);
+        if (r < 0)
+                profile_errors_print(stderr, &errors);
+        profile_errors_done(&errors);
+        assert_int_equal(r, 0);
+}
+
+static void layout_done(Layout *l) {
+        plan_free(l->plan);
+        l->plan = NULL;
+}
+
+#define PART(unit_, value_, fs_, mount_, label_, name_)                                                        \
+        ((ProfilePartition) { .size = { .unit = (unit_), .value = (value_) }, .fs = (fs_), .mount = (char *) (mount_), \
+                              .label = (char *) (label_), .name = (char *) (name_) })
+
+/* The three layouts of the tests. */
+static void layout_gpt_bios(Layout *l, uint64_t size) {
+        const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, 512 * MiB, FS_SWAP, NULL, NULL, NULL),
+                PART(SIZE_REST, 0, FS_EXT4, "/", "root", NULL),
+        };
+        layout_build(l, FIRMWARE_BIOS, PARTITION_TABLE_GPT, size, parts, ELEMENTSOF(parts));
+}
+
+static void layout_msdos(Layout *l, uint64_t size, uint64_t boot) {
+        const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, boot, FS_EXT4, "/boot", "boot", NULL),
+                PART(SIZE_PERCENT, 50, FS_EXT4, "/", "root", NULL),
+                PART(SIZE_REST, 0, FS_SWAP, NULL, NULL, NULL),
+        };
+        layout_build(l, FIRMWARE_BIOS, PARTITION_TABLE_MSDOS, size, parts, ELEMENTSOF(parts));
+}
+
+static void layout_gpt_uefi(Layout *l, uint64_t size, uint64_t esp, uint64_t swap) {
+        const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, esp, FS_VFAT, "/boot/efi", "efi", NULL),
+                PART(SIZE_BYTES, swap, FS_SWAP, NULL, "swap", NULL),
+                PART(SIZE_REST, 0, FS_EXT4, "/", "root", "system"),
+        };
+        layout_build(l, FIRMWARE_UEFI, PARTITION_TABLE_GPT, size, parts, ELEMENTSOF(parts));
+}
+
+/* `sfdisk -d` without what is random (label-id, uuid=) or depends on where
+ * the image is (device:, the partition device names). */
+static char *sfdisk_dump_normalized(const char *image) {
+        _cleanup_free_ char *out = NULL;
+        char *save = NULL;
+        StrBuf b = {};
+        size_t ilen = strlen(image);
+
+        assert_int_equal(run(&out, "/sbin/sfdisk", "-d", image, NULL), 0);
+        for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *u;
+
+                if (startswith(line, "label-id:") || startswith(line, "device:"))
+                        continue;
+                if (strncmp(line, image, ilen) == 0) {
+                        assert_int_equal(strbuf_append(&b, "IMAGE"), 0);
+                        line += ilen;
+                }
+                u = strstr(line, ", uuid=");
+                if (u) {
+                        char *end = strchr(u + 2, ',');
+                        assert_int_equal(strbuf_append_n(&b, line, (size_t) (u - line)), 0);
+                        line = end ? end : u + strlen(u);
+                }
+                assert_int_equal(strbuf_appendf(&b, "%s\n", line), 0);
+        }
+        return strbuf_steal(&b);
+}
+
+static void check_sfdisk(const char *image, const char *expected_name) {
+        _cleanup_free_ char *got = sfdisk_dump_normalized(image);
+        _cleanup_free_ char *path = strprintf(EXPECTED_DIR "/%s", expected_name);
+        _cleanup_free_ char *want = NULL;
+
+        assert_non_null(path);
+        if (getenv("UPDATE_EXPECTED")) {
+                assert_int_equal(write_file_atomic(path, got, strlen(got), 0644), 0);
+                return;
+        }
+        assert_int_equal(read_full_file(path, &want, NULL), 0);
+        if (!streq(got, want))
+                fprintf(stderr, "sfdisk -d %s (normalized):\n%s\nexpected (%s):\n%s\n", image, got, path, want);
+        assert_string_equal(got, want);
+}
+
+/* TYPE or PTTYPE that `blkid -p` finds in [offset, offset + size) of path (size
+ * 0: whole), or NULL. */
+static char *blkid_type_at(const char *path, uint64_t offset, uint64_t size) {
+        char off[32], sz[32];
+        char *out = NULL;
+        int rc;
+
+        snprintf(off, sizeof off, "%" PRIu64, offset);
+        snprintf(sz, sizeof sz, "%" PRIu64, size);
+        if (size)
+                rc = run(&out, "/sbin/blkid", "-p", "-o", "export", "-O", off, "-S", sz, path, NULL);
+        else
+                rc = run(&out, "/sbin/blkid", "-p", "-o", "export", path, NULL);
+        if (rc == 2) { /* nothing found */
+                free(out);
+                return NULL;
+        }
+        assert_int_equal(rc, 0);
+        for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *v = startswith(l, "TYPE=");
+                if (!v)
+                        v = startswith(l, "PTTYPE=");
+                if (v) {
+                        char *t = strndup(v, strcspn(v, "\n"));
+                        free(out);
+                        return t;
+                }
+        }
+        free(out);
+        return strdup("unknown");
+}
+
+static char *blkid_value(const char *path, const char *tag) {
+        char *out = NULL;
+        assert_int_equal(run(&out, "/sbin/blkid", "-p", "-s", tag, "-o", "value", path, NULL), 0);
+        strstrip(out);
+        return out;
+}
+
+/* Copy the first `len` bytes of src into dst at offset. */
+static void copy_into(const char *src, const char *dst, uint64_t offset, size_t len) {
+        _cleanup_free_ char *buf = malloc(len);
+        int in, out;
+
+        assert_non_null(buf);
+        in = open(src, O_RDONLY | O_CLOEXEC);
+        out = open(dst, O_WRONLY | O_CLOEXEC);
+        assert_true(in >= 0 && out >= 0);
+        assert_int_equal(pread(in, buf, len, 0), (ssize_t) len);
+        assert_int_equal(pwrite(out, buf, len, (off_t) offset), (ssize_t) len);
+        close(in);
+        close(out);
+}
+
+/* Make a filesystem of the given kind on a scratch file and copy its start
+ * into image at offset: a signature where a partition is. */
+static void plant_signature(const char *image, uint64_t offset, FsType fs) {
+        _cleanup_free_ char *scratch = tmp_path("scratch.img");
+        PlanPartition p = { .number = 9, .fs = fs };
+        char *uuid = NULL, *err = NULL;
+
+        make_image(scratch, 64 * MiB);
+        assert_int_equal(disk_mkfs(&p, scratch, &uuid, &err), 0);
+        free(uuid);
+        copy_into(scratch, image, offset, 4 * MiB);
+        unlink(scratch);
+}
+
+static bool range_is_zero(const char *path, uint64_t offset, uint64_t size) {
+        _cleanup_free_ uint8_t *buf = malloc(size);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        bool zero = true;
+
+        assert_non_null(buf);
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, buf, size, (off_t) offset), (ssize_t) size);
+        close(fd);
+        for (uint64_t i = 0; i < size; i++)
+                if (buf[i]) {
+                        zero = false;
+                        break;
+                }
+        return zero;
+}
+
+static void assert_contains(const char *haystack, const char *needle) {
+        if (!haystack || !strstr(haystack, needle))
+                fail_msg("\"%s\" does not contain \"%s\"", haystack ? haystack : "(null)", needle);
+}
+
+/* ---- partition device names -------------------------------------------------- */
+
+static void test_partition_devnode(void **state) {
+        static const struct {
+                const char *disk;
+                unsigned n;
+                const char *want;
+        } cases[] = {
+                { "/dev/vda", 2, "/dev/vda2" },       { "/dev/sda", 1, "/dev/sda1" },
+                { "/dev/sdaa", 15, "/dev/sdaa15" },   { "/dev/nvme0n1", 2, "/dev/nvme0n1p2" },
+                { "/dev/loop0", 2, "/dev/loop0p2" },  { "/dev/mmcblk0", 1, "/dev/mmcblk0p1" },
+                { "/dev/md127", 3, "/dev/md127p3" },  { "/dev/xvda", 10, "/dev/xvda10" },
+        };
+        char *s = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(disk_partition_devnode(cases[i].disk, cases[i].n, &s), 0);
+                assert_string_equal(s, cases[i].want);
+                free(s);
+        }
+        assert_int_equal(disk_partition_devnode("/dev/vda", 0, &s), -EINVAL);
+        assert_int_equal(disk_partition_devnode("", 1, &s), -EINVAL);
+}
+
+static void test_wait_partitions_not_blockdev(void **state) {
+        _cleanup_free_ char *image = tmp_path("plain.img");
+
+        make_image(image, 8 * MiB);
+        assert_int_equal(disk_wait_partitions(image, 1, 10), -ENOTBLK);
+        assert_int_equal(disk_wait_partitions("/nonexistent/disk", 1, 10), -ENOENT);
+        unlink(image);
+}
+
+/* ---- partitioning image files -------------------------------------------------- */
+
+static void test_partition_gpt_bios(void **state) {
+        _cleanup_free_ char *image = tmp_path("gpt-bios.img");
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_bios(&l, 4 * GiB);
+        make_image(image, 4 * GiB);
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_null(err);
+        check_sfdisk(image, "gpt-bios.sfdisk");
+        layout_done(&l);
+        unlink(image);
+}
+
+static void test_partition_msdos(void **state) {
+        _cleanup_free_ char *image = tmp_path("msdos.img");
+        char *err = NULL;
+        Layout l;
+
+        layout_msdos(&l, 4 * GiB, 512 * MiB);
+        make_image(image, 4 * GiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_null(err);
+        check_sfdisk(image, "msdos.sfdisk");
+        layout_done(&l);
+        unlink(image);
+}
+
+static void test_partition_gpt_uefi(void **state) {
+        _cleanup_free_ char *image = tmp_path("gpt-uefi.img");
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_uefi(&l, 4 * GiB, 512 * MiB, 1 * GiB);
+        make_image(image, 4 * GiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_null(err);
+        check_sfdisk(image, "gpt-uefi.sfdisk");
+        layout_done(&l);
+        unlink(image);
+}
+
+/* msdos type ids from the filesystem types: 0xef ESP, 0x0c FAT32, 0x83. */
+static void test_partition_msdos_fat(void **state) {
+        _cleanup_free_ char *image = tmp_path("msdos-fat.img");
+        const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, 64 * MiB, FS_VFAT, "/boot/efi", NULL, NULL),
+                PART(SIZE_BYTES, 64 * MiB, FS_VFAT, "/srv/share", NULL, NULL),
+                PART(SIZE_REST, 0, FS_EXT4, "/", NULL, NULL),
+        };
+        char *err = NULL;
+        Layout l;
+
+        layout_build(&l, FIRMWARE_UEFI, PARTITION_TABLE_MSDOS, 512 * MiB, parts, ELEMENTSOF(parts));
+        make_image(image, 512 * MiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_null(err);
+        check_sfdisk(image, "msdos-fat.sfdisk");
+        layout_done(&l);
+        unlink(image);
+}
+
+static void test_partition_errors(void **state) {
+        _cleanup_free_ char *image = tmp_path("errors.img");
+        char *err = NULL;
+        Layout l;
+
+        /* The image is smaller than the planned disk. */
+        layout_gpt_bios(&l, 4 * GiB);
+        make_image(image, 1 * GiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), -ENOSPC);
+        assert_contains(err, image);
+        assert_contains(err, "beyond the end");
+        free(err);
+        err = NULL;
+
+        /* Overlapping partitions: libparted refuses, and its message is
+         * captured instead of printed. */
+        make_image(image, 4 * GiB);
+        l.plan->partitions[2].start = l.plan->partitions[1].start;
+        assert_int_equal(disk_partition(l.plan, image, &err), -EINVAL);
+        assert_contains(err, "partition 3");
+        assert_contains(err, "overlap");
+        free(err);
+        err = NULL;
+
+        /* No such file; not a disk. */
+        assert_int_equal(disk_partition(l.plan, "/nonexistent/disk.img", &err), -ENOENT);
+        assert_contains(err, "/nonexistent/disk.img");
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_partition(l.plan, "/dev/null", &err), -ENOTBLK);
+        assert_contains(err, "/dev/null");
+        free(err);
+        layout_done(&l);
+        unlink(image);
+}
+
+/* ---- wiping ---------------------------------------------------------------------- */
+
+static void test_wipe_whole_disk_filesystem(void **state) {
+        _cleanup_free_ char *image = tmp_path("wipe-fs.img");
+        _cleanup_free_ char *listed = NULL;
+        char *err = NULL, *t;
+
+        make_image(image, 64 * MiB);
+        assert_int_equal(run(NULL, "/sbin/mke2fs", "-q", "-F", "-t", "ext4", image, NULL), 0);
+        t = blkid_type_at(image, 0, 0);
+        assert_string_equal(t, "ext4");
+        free(t);
+
+        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_null(err);
+        assert_null(blkid_type_at(image, 0, 0));
+        assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
+        assert_string_equal(listed, "");
+        assert_true(range_is_zero(image, 0, MiB));
+        assert_true(range_is_zero(image, 63 * MiB, MiB));
+        unlink(image);
+}
+
+static void test_wipe_partitions(void **state) {
+        _cleanup_free_ char *image = tmp_path("wipe-parts.img");
+        char *err = NULL, *t;
+        Layout l;
+
+        /* msdos: 1 MiB.. /boot 64 MiB ext4, / 50% ext4, swap rest */
+        layout_msdos(&l, 256 * MiB, 64 * MiB);
+        make_image(image, 256 * MiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        plant_signature(image, l.plan->partitions[0].start, FS_VFAT);
+        plant_signature(image, l.plan->partitions[1].start, FS_EXT4);
+        plant_signature(image, l.plan->partitions[2].start, FS_SWAP);
+
+        t = blkid_type_at(image, 0, 0);
+        assert_string_equal(t, "dos");
+        free(t);
+        static const char *const planted[] = { "vfat", "ext4", "swap" };
+        for (size_t i = 0; i < 3; i++) {
+                t = blkid_type_at(image, l.plan->partitions[i].start, l.plan->partitions[i].size);
+                assert_string_equal(t, planted[i]);
+                free(t);
+        }
+        /* The whole disk is refused before the wipe... */
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ENOTEMPTY);
+        free(err);
+        err = NULL;
+
+        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_null(err);
+
+        /* ...and accepted after it. Nothing anywhere, not even where the
+         * partitions were (the signatures there were not in the zeroed
+         * first and last MiB), and nothing comes back when the same
+         * partitions are created again. */
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_null(blkid_type_at(image, 0, 0));
+        for (size_t i = 0; i < 3; i++)
+                assert_null(blkid_type_at(image, l.plan->partitions[i].start, l.plan->partitions[i].size));
+        assert_true(range_is_zero(image, 0, MiB));
+        assert_true(range_is_zero(image, 255 * MiB, MiB));
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        for (size_t i = 0; i < 3; i++)
+                assert_null(blkid_type_at(image, l.plan->partitions[i].start, l.plan->partitions[i].size));
+
+        layout_done(&l);
+        unlink(image);
+}
+
+static void test_wipe_gpt(void **state) {
+        _cleanup_free_ char *image = tmp_path("wipe-gpt.img");
+        _cleanup_free_ char *listed = NULL;
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_bios(&l, 1 * GiB);
+        make_image(image, 1 * GiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_null(err);
+        assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
+        assert_string_equal(listed, "");
+        assert_true(range_is_zero(image, 0, MiB));
+        assert_true(range_is_zero(image, GiB - MiB, MiB));
+
+        assert_int_equal(disk_wipe("/nonexistent/disk.img", &err), -ENOENT);
+        assert_contains(err, "/nonexistent/disk.img");
+        free(err);
+        layout_done(&l);
+        unlink(image);
+}
+
+/* ---- the check before the first write ------------------------------------------- */
+
+static void test_check_target(void **state) {
+        _cleanup_free_ char *image = tmp_path("check.img");
+        _cleanup_free_ char *scratch = tmp_path("check-scratch.img");
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_bios(&l, 1 * GiB);
+        assert_false(l.plan->wipe);
+
+        /* Blank: fine. */
+        make_image(image, 1 * GiB);
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_null(err);
+
+        /* Another size: not the planned disk. */
+        make_image(image, 1 * GiB + MiB);
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ESTALE);
+        assert_contains(err, image);
+        assert_contains(err, "/dev/vda");
+        free(err);
+        err = NULL;
+
+        /* A filesystem appeared since the plan. */
+        make_image(image, 1 * GiB);
+        assert_int_equal(run(NULL, "/sbin/mke2fs", "-q", "-F", "-t", "ext4", image, NULL), 0);
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ENOTEMPTY);
+        assert_contains(err, image);
+        assert_contains(err, "ext4 filesystem");
+        free(err);
+        err = NULL;
+
+        /* ... which is fine when the plan wipes the disk anyway. */
+        l.plan->wipe = true;
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        l.plan->wipe = false;
+
+        /* A partition table. */
+        make_image(image, 1 * GiB);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ENOTEMPTY);
+        assert_contains(err, "gpt partition table");
+        free(err);
+        err = NULL;
+
+        /* Ambiguous: a FAT boot sector on top of a swap area. Refused even
+         * when wiping. */
+        make_image(image, 1 * GiB);
+        assert_int_equal(run(NULL, "/sbin/mkswap", "-q", image, NULL), 0);
+        make_image(scratch, 64 * MiB);
+        assert_int_equal(run(NULL, "/sbin/mkfs.fat", "-F", "32", "--mbr=n", scratch, NULL), 0);
+        copy_into(scratch, image, 0, 512);
+        l.plan->wipe = true;
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ENOTUNIQ);
+        assert_contains(err, "ambiguous");
+        free(err);
+        err = NULL;
+        l.plan->wipe = false;
+
+        /* Neither a disk nor a file; missing. */
+        assert_int_equal(disk_check_target(l.plan, "/dev/null", &err), -ENOTBLK);
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_check_target(l.plan, "/nonexistent/disk.img", &err), -ENOENT);
+        assert_contains(err, "/nonexistent/disk.img");
+        free(err);
+
+        layout_done(&l);
+        unlink(image);
+        unlink(scratch);
+}
+
+/* ---- making filesystems on files ------------------------------------------------ */
+
+static void test_mkfs_files(void **state) {
+        _cleanup_free_ char *image = tmp_path("mkfs.img");
+        static const struct {
+                FsType fs;
+                const char *label, *want_type, *want_label;
+        } cases[] = {
+                { FS_EXT4, "root", "ext4", "root" },
+                { FS_SWAP, "swap", "swap", "swap" },
+                { FS_VFAT, "efi", "vfat", "EFI" },
+                { FS_EXT4, NULL, "ext4", "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                PlanPartition p = { .number = (unsigned) i + 1, .fs = cases[i].fs, .label = cases[i].label };
+                char *uuid = NULL, *err = NULL, *v;
+
+                make_image(image, 64 * MiB);
+                assert_int_equal(disk_mkfs(&p, image, &uuid, &err), 0);
+                assert_null(err);
+                assert_non_null(uuid);
+                v = blkid_value(image, "UUID");
+                assert_string_equal(uuid, v);
+                free(v);
+                v = blkid_value(image, "TYPE");
+                assert_string_equal(v, cases[i].want_type);
+                free(v);
+                v = blkid_value(image, "LABEL");
+                assert_string_equal(v, cases[i].want_label);
+                free(v);
+                free(uuid);
+        }
+        unlink(image);
+}
+
+static void test_mkfs_errors(void **state) {
+        PlanPartition p = { .number = 1, .fs = FS_EXT4 };
+        char *uuid = (char *) "untouched", *err = NULL;
+
+        /* The tool's own message becomes the error. */
+        assert_int_equal(disk_mkfs(&p, "/nonexistent/part", &uuid, &err), -EPROTO);
+        assert_contains(err, "/sbin/mke2fs failed on /nonexistent/part");
+        assert_contains(err, "does not exist");
+        free(err);
+        err = NULL;
+
+        /* No filesystem: nothing to do. */
+        p.fs = FS_NONE;
+        assert_int_equal(disk_mkfs(&p, "/nonexistent/part", &uuid, &err), 0);
+        assert_null(uuid);
+
+        /* A tool that is not installed. */
+        if (access("/sbin/mkfs.xfs", X_OK) < 0) {
+                p.fs = FS_XFS;
+                assert_int_equal(disk_mkfs(&p, "/nonexistent/part", &uuid, &err), -ENOENT);
+                assert_contains(err, "mkfs.xfs");
+                free(err);
+        }
+}
+
+static void test_mkfs_deterministic(void **state) {
+        _cleanup_free_ char *image = tmp_path("det.img");
+        static const FsType types[] = { FS_EXT4, FS_SWAP, FS_VFAT };
+
+        setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                PlanPartition p = { .number = 2, .fs = types[i] };
+                char *a = NULL, *b = NULL, *c = NULL, *err = NULL;
+
+                make_image(image, 64 * MiB);
+                assert_int_equal(disk_mkfs(&p, image, &a, &err), 0);
+                make_image(image, 64 * MiB);
+                assert_int_equal(disk_mkfs(&p, image, &b, &err), 0);
+                p.number = 3;
+                make_image(image, 64 * MiB);
+                assert_int_equal(disk_mkfs(&p, image, &c, &err), 0);
+                assert_null(err);
+                assert_string_equal(a, b);
+                assert_string_not_equal(a, c);
+                free(a);
+                free(b);
+                free(c);
+        }
+        unsetenv("SOURCE_DATE_EPOCH");
+        unlink(image);
+}
+
+/* ---- loop devices (root) --------------------------------------------------------- */
+
+typedef struct LoopState {
+        char *image, *loop, *mnt;
+        char *swap_part;
+        bool mounted;
+} LoopState;
+
+static int loop_setup(void **state) {
+        LoopState *s = calloc(1, sizeof *s);
+        assert_non_null(s);
+        *state = s;
+        return 0;
+}
+
+static int loop_teardown(void **state) {
+        LoopState *s = *state;
+
+        if (s->mounted)
+                (void) umount2(s->mnt, MNT_DETACH);
+        if (s->swap_part)
+                (void) swapoff(s->swap_part);
+        if (s->loop)
+                (void) run(NULL, "/sbin/losetup", "-d", s->loop, NULL);
+        if (s->image)
+                unlink(s->image);
+        if (s->mnt)
+                rmdir(s->mnt);
+        free(s->image);
+        free(s->loop);
+        free(s->mnt);
+        free(s->swap_part);
+        free(s);
+        return 0;
+}
+
+/* Attach image to a free loop device with partition scanning; skip the test
+ * when that is not possible (not root, no loop devices). */
+static void loop_attach(LoopState *s) {
+        char *out = NULL;
+
+        if (geteuid() != 0)
+                skip();
+        if (run(&out, "/sbin/losetup", "-P", "--find", "--show", s->image, NULL) != 0) {
+                free(out);
+                skip();
+        }
+        s->loop = strstrip(out);
+}
+
+static void wait_gone(const char *node) {
+        for (unsigned i = 0; i < 250 && access(node, F_OK) == 0; i++)
+                nanosleep(&(struct timespec) { .tv_nsec = 20 * 1000 * 1000 }, NULL);
+        assert_int_not_equal(access(node, F_OK), 0);
+}
+
+static void test_loop_mkfs_and_in_use(void **state) {
+        LoopState *s = *state;
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_uefi(&l, 256 * MiB, 64 * MiB, 64 * MiB);
+        s->image = tmp_path("loop.img");
+        make_image(s->image, 256 * MiB);
+        loop_attach(s);
+
+        /* Partition the block device: libparted tells the kernel about the
+         * partitions (BLKPG; this works even where the kernel cannot parse
+         * partition tables itself, like the build host's). */
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
+        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_int_equal(disk_partition(l.plan, s->loop, &err), 0);
+        assert_null(err);
+        assert_int_equal(disk_wait_partitions(s->loop, 3, 10000), 0);
+        check_sfdisk(s->loop, "gpt-uefi-loop.sfdisk");
+
+        /* mkfs on each partition; the UUID is the one blkid sees. */
+        for (size_t i = 0; i < l.plan->n_partitions; i++) {
+                _cleanup_free_ char *node = NULL, *uuid = NULL, *want = NULL;
+                assert_int_equal(disk_partition_devnode(s->loop, l.plan->partitions[i].number, &node), 0);
+                assert_int_equal(disk_mkfs(&l.plan->partitions[i], node, &uuid, &err), 0);
+                assert_null(err);
+                want = blkid_value(node, "UUID");
+                assert_string_equal(uuid, want);
+        }
+
+        /* A mounted partition. */
+        s->mnt = tmp_path("mnt");
+        assert_int_equal(mkdir(s->mnt, 0700), 0);
+        _cleanup_free_ char *root = NULL;
+        assert_int_equal(disk_partition_devnode(s->loop, 3, &root), 0);
+        assert_int_equal(mount(root, s->mnt, "ext4", 0, NULL), 0);
+        s->mounted = true;
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), -EBUSY);
+        assert_contains(err, root);
+        assert_contains(err, "mounted on");
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_wipe(s->loop, &err), -EBUSY);
+        free(err);
+        err = NULL;
+        assert_int_equal(umount2(s->mnt, 0), 0);
+        s->mounted = false;
+
+        /* Swap (when this kernel lets us). */
+        assert_int_equal(disk_partition_devnode(s->loop, 2, &s->swap_part), 0);
+        if (swapon(s->swap_part, 0) == 0) {
+                assert_int_equal(disk_check_target(l.plan, s->loop, &err), -EBUSY);
+                assert_contains(err, "used as swap");
+                free(err);
+                err = NULL;
+                assert_int_equal(swapoff(s->swap_part), 0);
+        }
+        free(s->swap_part);
+        s->swap_part = NULL;
+
+        /* Not in use, but not blank. */
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), -ENOTEMPTY);
+        assert_contains(err, s->loop);
+        free(err);
+        err = NULL;
+
+        /* Wipe the block device: the kernel forgets the partitions. */
+        _cleanup_free_ char *p1 = NULL;
+        assert_int_equal(disk_partition_devnode(s->loop, 1, &p1), 0);
+        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_null(err);
+        wait_gone(p1);
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
+        assert_int_equal(disk_wait_partitions(s->loop, 1, 100), -ETIMEDOUT);
+
+        layout_done(&l);
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static int group_setup(void **state) {
+        char t[] = "/tmp/test-disk-XXXXXX";
+        if (!mkdtemp(t))
+                return -1;
+        tmpdir = strdup(t);
+        return tmpdir ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+        if (tmpdir)
+                (void) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(tmpdir);
+        tmpdir = NULL;
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_partition_devnode),
+                cmocka_unit_test(test_wait_partitions_not_blockdev),
+                cmocka_unit_test(test_partition_gpt_bios),
+                cmocka_unit_test(test_partition_msdos),
+                cmocka_unit_test(test_partition_gpt_uefi),
+                cmocka_unit_test(test_partition_msdos_fat),
+                cmocka_unit_test(test_partition_errors),
+                cmocka_unit_test(test_wipe_whole_disk_filesystem),
+                cmocka_unit_test(test_wipe_partitions),
+                cmocka_unit_test(test_wipe_gpt),
+                cmocka_unit_test(test_check_target),
+                cmocka_unit_test(test_mkfs_files),
+                cmocka_unit_test(test_mkfs_errors),
+                cmocka_unit_test(test_mkfs_deterministic),
+                cmocka_unit_test_setup_teardown(test_loop_mkfs_and_in_use, loop_setup, loop_teardown),
+        };
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
