@@ -57,3 +57,12 @@ int ynode_u64(const YNode *n, uint64_t *ret);
 bool ynode_is_null(const YNode *n);
 
 const char *ynode_type_name(YNodeType t);
+
+/* Write the tree below n to f as one YAML document (no "---" marker), with
+ * libyaml's emitter. Scalars that were quoted in the source are emitted
+ * quoted (multi-line ones as literal blocks), so that "yes" or "0755" stay
+ * strings; plain scalars stay plain. Anchors, aliases (already resolved),
+ * tags and comments are not reproduced. Returns 0, -EINVAL (a tree nested
+ * deeper than YDOC_MAX_DEPTH, a non-scalar key, or text libyaml refuses),
+ * -ENOMEM or -EIO (writing to f failed). */
+int ydoc_emit(const YNode *n, FILE *f);

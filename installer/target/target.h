@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Writing the installed system's configuration into a target root: the
+ * mounted target in the installer (/mnt/target), a plain directory in tests.
+ * The installed system is Debian 12 (systemd, systemd-networkd, no netplan,
+ * OpenSSH, sudo, cloud-init with the NoCloud datasource).
+ *
+ * Every path is resolved inside root as if root were "/": a symlink in the
+ * image (absolute or relative, "..") can never lead a write out of root, and
+ * the file a path names is replaced (rename), never written through a
+ * symlink. Output is deterministic for the same inputs; the only time stamp
+ * is the "last password change" day in /etc/shadow, taken from
+ * $SOURCE_DATE_EPOCH when set.
+ *
+ * All functions return 0 or -errno. Problems a profile can cause (a group
+ * that does not exist in the image, a user name taken by a group) are
+ * logged at error level, naming the culprit; everything else at debug
+ * level only, for the caller to report. Password hashes are never logged. */
+
+#include <stddef.h>
+
+#include "profile/profile.h"
+
+typedef struct TargetMount {
+        const char *mount;   /* "/", "/boot", ...; NULL for swap */
+        FsType fs;           /* FS_EXT4, FS_XFS, FS_VFAT or FS_SWAP */
+        const char *fs_uuid; /* as blkid reports it */
+        const char *options; /* NULL: "errors=remount-ro" for an ext4 "/", "sw" for swap, else "defaults" */
+} TargetMount;
+
+typedef struct TargetConfig {
+        const Profile *profile;
+        const TargetMount *mounts; /* from the plan + mkfs results */
+        size_t n_mounts;
+        const char *boot_mac;      /* MAC of the NIC that booted (inst.mac), may be NULL */
+        const char *instance_id;   /* cloud-init meta-data instance-id, e.g. "iid-<hostname>-<random>" */
+} TargetConfig;
+
+/* /etc/fstab: one line per mount by UUID=, parents before children ("/"
+ * first), swap last. Refuses duplicate mount points, relative mount points
+ * and mounts without a filesystem (-EINVAL). */
+int target_write_fstab(const char *root, const TargetMount *m, size_t n);
+
+/* /etc/hostname (the short name) and /etc/hosts (localhost, "127.0.1.1 FQDN
+ * SHORT" and Debian's IPv6 lines). */
+int target_write_hostname(const char *root, const char *hostname);
+
+/* systemd-networkd: /etc/systemd/network/10-installer-<id>.network per
+ * profile ethernet (or, without a network section, one DHCP file matching
+ * boot_mac, or en* and eth* without it); enables systemd-networkd when its
+ * unit is in the image; without systemd-resolved in the image, writes the
+ * static name servers to /etc/resolv.conf (left alone when there are none). */
+int target_write_network(const char *root, const Profile *p, const char *boot_mac);
+
+/* Accounts: edits /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow of
+ * the target (keeping their modes and owners). Existing users (root) get the
+ * password hash, the SSH keys, the supplementary groups and the sudo rule of
+ * the profile, if given; new users also a UID/GID >= 1000, a private group, a
+ * home with /etc/skel. Supplementary groups must exist in the image
+ * (-ENOENT, logged). sudo rules go to /etc/sudoers.d/90-installer-NAME. */
+int target_write_users(const char *root, const Profile *p);
+
+/* Empties /etc/machine-id (so the first boot makes one), points
+ * /var/lib/dbus/machine-id at it, removes SSH host keys. */
+int target_reset_machine_id(const char *root);
+
+/* cloud-init NoCloud seed in /var/lib/cloud/seed/nocloud/ (meta-data and
+ * user-data = the profile's firstboot: mapping), and
+ * /etc/cloud/cloud.cfg.d/99-installer.cfg (NoCloud, no network config, no
+ * distro default user). */
+int target_write_seed(const char *root, const Profile *p, const char *instance_id);
+
+/* All of the above, in this order. The hostname is skipped when the profile
+ * has none. */
+int target_configure(const char *root, const TargetConfig *cfg);

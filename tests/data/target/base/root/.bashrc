@@ -1,0 +1,1 @@
+# ~/.bashrc of root (test stand-in)
