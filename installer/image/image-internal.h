@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Internals of the image module: the download thread. */
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "basic/macro.h"
+#include "image/image.h"
+#include "report/report.h"
+
+/* A download running in its own thread. It hashes every byte libcurl delivers
+ * and writes it to a socket whose other end the caller reads. When the reader
+ * closes its end, the next write fails with EPIPE and the transfer is
+ * aborted; when the transfer ends (completed or failed), the thread closes its
+ * end and the reader sees EOF. So neither side can block the other forever. */
+typedef struct ImageDownload {
+        const char *url;          /* borrowed */
+        char *label;              /* for progress lines: the redacted file name */
+        int fd;                   /* write end; owned by the thread while it runs */
+        EVP_MD_CTX *md;
+        uint64_t bytes;           /* received and hashed so far */
+        Progress progress;
+        pthread_t thread;
+        bool running;
+        int r;                    /* result of fetch_stream() once joined */
+        char *error;              /* its message, NULL if the write callback aborted it */
+} ImageDownload;
+
+/* Start downloading url; *ret_fd is the read end of the stream (the caller
+ * closes it). Returns 0 or -errno. */
+int image_download_start(ImageDownload *d, const char *url, int *ret_fd);
+/* Wait for the thread to end (the caller has read to EOF or closed its end).
+ * Returns the download's result. */
+int image_download_wait(ImageDownload *d);
+/* After a successful download: the SHA-256 as lower-case hex. */
+int image_download_digest(ImageDownload *d, char ret[static IMAGE_SHA256_HEX_LEN + 1]);
+/* Free everything; joins the thread if it still runs, so the caller must
+ * have closed its end of the stream before. */
+void image_download_done(ImageDownload *d);

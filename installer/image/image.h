@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Streaming install of the OS image: a tar archive (plain, gzip, xz or zstd)
+ * is downloaded (http, https, file), hashed and extracted onto the target root
+ * in one pass. Nothing of the image is kept in memory or on a tmpfs: a
+ * download thread hashes what libcurl delivers and passes it through a socket
+ * pair (a bounded kernel buffer) to libarchive, which decompresses and writes
+ * onto the target. Memory does not grow with the size of the image.
+ *
+ * Because the image is checked only once it has been read to its end, a
+ * failed image_install() leaves the target root holding unverified data: the
+ * caller must not go on to make it bootable. */
+
+#include <stdint.h>
+
+#include "basic/macro.h"
+
+#define IMAGE_SHA256_HEX_LEN 64
+
+typedef enum ImageFormat {
+        IMAGE_FORMAT_AUTO,      /* any compression libarchive recognises, tar inside */
+        IMAGE_FORMAT_TAR,
+        IMAGE_FORMAT_TAR_GZ,
+        IMAGE_FORMAT_TAR_XZ,
+        IMAGE_FORMAT_TAR_ZST,
+        _IMAGE_FORMAT_MAX,
+} ImageFormat;
+
+typedef struct ImageSource {
+        const char *url;        /* http://, https:// or file:// (may carry credentials) */
+        const char *sha256;     /* of the downloaded (compressed) file: 64 hex digits */
+        const char *format;     /* "tar", "tar.gz", "tar.xz", "tar.zst" (also "tgz",
+                                 * "txz", "tzst") or "auto"; NULL: from the URL suffix,
+                                 * "auto" when the suffix says nothing */
+} ImageSource;
+
+typedef struct ImageResult {
+        uint64_t bytes_downloaded;     /* bytes received and hashed */
+        uint64_t bytes_extracted;      /* sum of the entries' sizes */
+        uint64_t entries;              /* entries written */
+        char sha256[IMAGE_SHA256_HEX_LEN + 1]; /* of the whole download; "" if it did not complete */
+        double seconds;
+} ImageResult;
+
+/* Download src->url and extract it onto target_root (an existing directory).
+ * Each entry is written at target_root/<its path> with numeric owner (when
+ * running as root), mode, times, extended attributes (file capabilities),
+ * ACLs, file flags; hard links, symlinks and device nodes are recreated.
+ * Entries with an absolute path or a ".." component, hard links to such
+ * targets, and entries that would be written through a symlink abort the
+ * install. The stream is read to its end (data after the tar end marker is
+ * hashed too) and its SHA-256 compared with src->sha256.
+ *
+ * fetch_global_init() must have been called. Progress lines
+ * (report_progress_*) go to stdout; nothing else is printed except debug
+ * logging. Returns 0, or:
+ *   -EINVAL    bad source (no URL, malformed sha256, unknown format) or no target
+ *   -ENOENT, -ENOTDIR  the target root does not exist or is not a directory
+ *   -EBADMSG   the download does not match src->sha256
+ *   -EPERM     an entry escapes the target root or goes through a symlink
+ *   -EILSEQ    the data is not a valid archive (corrupt, truncated, wrong format)
+ *   -ESRCH     an ACL names a user or group that the image's /etc/passwd or
+ *              /etc/group does not define (names are looked up there, never
+ *              in the installer's own files; owners are numeric)
+ *   -ENOENT, -EACCES, -EIO, -ETIMEDOUT, ...  from the download (see fetch.h)
+ *   -ENOSPC, -EIO, ...  writing the target
+ * ret (may be NULL) is filled in as far as known, on failure too. *ret_error
+ * (may be NULL) gets a message for the user on failure; URLs in it are
+ * redacted (fetch_url_redact()). */
+int image_install(const ImageSource *src, const char *target_root, ImageResult *ret, char **ret_error);
+
+/* "tar", "tar.gz", "tgz", ... -> ImageFormat, or -EINVAL. */
+int image_format_from_string(const char *s);
+const char *image_format_to_string(ImageFormat f);
+/* From the suffix of the URL's path (query and fragment ignored);
+ * IMAGE_FORMAT_AUTO when it is not one of the known suffixes. */
+ImageFormat image_format_from_url(const char *url);
+
+/* Whether an archive path stays below the root it is extracted to: 0 if it
+ * does, -EPERM if it is absolute or has a ".." component, -EINVAL if it is
+ * empty. Symlinks are not considered here (the extraction refuses to write
+ * through them). */
+int image_entry_path_check(const char *path);
