@@ -23,6 +23,9 @@ char *fetch_url_redact(const char *url) {
 }
 
 typedef struct Sink {
+        CURL *curl;
+        uint64_t *content_length; /* set before the first byte is passed on */
+        bool started;
         StrBuf buf;
         size_t max;
         bool too_big;
@@ -35,6 +38,13 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Sink *s = userdata;
         size_t n = size * nmemb;
 
+        if (!s->started) {
+                curl_off_t cl = -1;
+                s->started = true;
+                if (s->content_length &&
+                    curl_easy_getinfo(s->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0)
+                        *s->content_length = (uint64_t) cl;
+        }
         if (s->cb) {
                 int r = s->cb(ptr, n, s->userdata);
                 if (r < 0) {
@@ -77,7 +87,10 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
         if (!c)
                 return -ENOMEM;
         errbuf[0] = 0;
+        s->curl = c;
         curl_easy_setopt(c, CURLOPT_URL, url);
+        /* An error page is not a profile or an image. */
+        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -104,12 +117,16 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
                 curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &dl);
                 *total = (uint64_t) dl;
         }
-        if (cc != CURLE_OK)
-                r = s->too_big ? -EFBIG : s->cb_error ? s->cb_error : curl_code_to_errno(cc);
+        if (s->too_big)
+                r = -EFBIG;
+        else if (s->cb_error)
+                r = s->cb_error;
         else if (*http_code == 404 || *http_code == 410)
                 r = -ENOENT;
         else if (*http_code >= 400)
                 r = *http_code >= 500 ? -EIO : -EACCES;
+        else if (cc != CURLE_OK)
+                r = curl_code_to_errno(cc);
         if (cc != CURLE_OK && !errbuf[0])
                 snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
         curl_easy_cleanup(c);
@@ -154,10 +171,10 @@ int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_
         return r;
 }
 
-int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *ret_total_size,
-                 char **ret_error) {
+int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *content_length,
+                 uint64_t *ret_total_size, char **ret_error) {
         char errbuf[CURL_ERROR_SIZE];
-        Sink s = { .cb = write_cb, .userdata = userdata };
+        Sink s = { .cb = write_cb, .userdata = userdata, .content_length = content_length };
         long http_code = 0;
         int r;
 

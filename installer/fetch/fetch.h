@@ -23,10 +23,12 @@ int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_
                     char **ret_error);
 
 /* Streaming download: data is handed to write_cb as it arrives; write_cb
- * returns 0 to continue or -errno to abort. Used for OS images. */
+ * returns 0 to continue or -errno to abort. Used for OS images. If
+ * content_length is not NULL, it is set to the announced size (when the
+ * server announces one) before write_cb first runs. */
 typedef int (*fetch_write_cb)(const void *data, size_t size, void *userdata);
-int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *ret_total_size,
-                 char **ret_error);
+int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *content_length,
+                 uint64_t *ret_total_size, char **ret_error);
 
 /* Copy of url without userinfo, query and fragment: safe to print. */
 char *fetch_url_redact(const char *url);

@@ -18,6 +18,8 @@ static int download_write(const void *data, size_t size, void *userdata) {
         if (EVP_DigestUpdate(d->md, data, size) != 1)
                 return -ENOMEM;
         d->bytes += size;
+        if (!d->progress.total && d->content_length)
+                d->progress.total = d->content_length;
         report_progress_update(&d->progress, d->bytes, false);
 
         while (size > 0) {
@@ -38,7 +40,7 @@ static void *download_thread(void *userdata) {
         ImageDownload *d = userdata;
         uint64_t total = 0;
 
-        d->r = fetch_stream(d->url, download_write, d, &total, &d->error);
+        d->r = fetch_stream(d->url, download_write, d, &d->content_length, &total, &d->error);
         log_debug("Image download ended: %s, %" PRIu64 " bytes", d->r < 0 ? strerror(-d->r) : "complete",
                   d->bytes);
         /* EOF for the reader. */
@@ -83,8 +85,7 @@ int image_download_start(ImageDownload *d, const char *url, int *ret_fd) {
         (void) shutdown(rfd, SHUT_WR);
         (void) shutdown(d->fd, SHUT_RD);
 
-        /* The total is not known up front: fetch_stream() does not pass on
-         * Content-Length. */
+        /* The total becomes known with the first bytes (Content-Length). */
         report_progress_init(&d->progress, d->label, 0);
 
         /* Signals are for the main thread. */

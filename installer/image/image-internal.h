@@ -22,6 +22,7 @@ typedef struct ImageDownload {
         int fd;                   /* write end; owned by the thread while it runs */
         EVP_MD_CTX *md;
         uint64_t bytes;           /* received and hashed so far */
+        uint64_t content_length;  /* announced by the server, 0 if not */
         Progress progress;
         pthread_t thread;
         bool running;

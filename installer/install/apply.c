@@ -1,13 +1,260 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Applying a plan. Until the install path lands this stops with a clear
- * message and writes nothing. */
+/* Applying a validated plan, phase by phase. The order is the safety
+ * argument: the target is re-checked right before the first write, only the
+ * planned target disk is ever opened for writing, the image checksum is
+ * verified before the target is configured, and the bootloader is written
+ * last, so a failure at any point leaves a disk that does not boot. */
+#include <inttypes.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/strutil.h"
+#include "boot/boot.h"
+#include "disk/disk.h"
+#include "fetch/fetch.h"
+#include "image/image.h"
 #include "install/install.h"
 #include "plan/plan.h"
 #include "report/report.h"
+#include "target/target.h"
+
+#define TARGET_ROOT "/mnt/target"
+
+typedef struct Apply {
+        const Plan *plan;
+        const char *disk;
+        char *devnodes[64];     /* per plan partition */
+        char *uuids[64];        /* filesystem UUID per plan partition */
+        char *mounted[64];      /* mount points, in mount order */
+        size_t n_mounted;
+} Apply;
+
+static void apply_done(Apply *a) {
+        for (size_t i = 0; i < 64; i++) {
+                free(a->devnodes[i]);
+                free(a->uuids[i]);
+        }
+        for (size_t i = 0; i < a->n_mounted; i++)
+                free(a->mounted[i]);
+}
+
+static int fail(Phase *ph, int r, const char *what, char *err) {
+        log_error("%s: %s", what, err ? err : strerror(-r));
+        free(err);
+        return report_phase_end(ph, r, NULL);
+}
+
+static int step_prepare_disk(Apply *a) {
+        const Plan *plan = a->plan;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        report_phase_begin(&ph, "check-target", "%s", a->disk);
+        r = disk_check_target(plan, a->disk, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the target disk", err);
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "wipe", "%s%s", a->disk, plan->wipe ? " (holds data; the profile allows wiping it)" : "");
+        r = disk_wipe(a->disk, &err);
+        if (r < 0)
+                return fail(&ph, r, "Wiping failed", err);
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "partition", "%s, %s, %zu partitions", a->disk, partition_table_to_string(plan->table),
+                           plan->n_partitions);
+        r = disk_partition(plan, a->disk, &err);
+        if (r < 0)
+                return fail(&ph, r, "Partitioning failed", err);
+        r = disk_wait_partitions(a->disk, (unsigned) plan->n_partitions, 10000);
+        if (r < 0)
+                return fail(&ph, r, "Partition device nodes did not appear", NULL);
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "mkfs", NULL);
+        for (size_t i = 0; i < plan->n_partitions && i < 64; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                r = disk_partition_devnode(a->disk, p->number, &a->devnodes[i]);
+                if (r < 0)
+                        return fail(&ph, r, "Partition device", NULL);
+                if (p->fs == FS_NONE)
+                        continue;
+                r = disk_mkfs(p, a->devnodes[i], &a->uuids[i], &err);
+                if (r < 0)
+                        return fail(&ph, r, a->devnodes[i], err);
+                report_info("%s: %s%s%s UUID %s", a->devnodes[i], fs_type_to_string(p->fs), p->mount ? " for " : "",
+                            p->mount ? p->mount : "", a->uuids[i] ? a->uuids[i] : "?");
+        }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+static size_t depth(const char *path) {
+        size_t n = 0;
+        for (; *path; path++)
+                n += *path == '/';
+        return streq(path, "/") ? 0 : n;
+}
+
+static int step_mount(Apply *a) {
+        const Plan *plan = a->plan;
+        Phase ph;
+        int r;
+
+        report_phase_begin(&ph, "mount", "%s", TARGET_ROOT);
+        /* Parents before children: "/" then "/boot" then "/boot/efi". */
+        for (size_t d = 0; d < 16; d++)
+                for (size_t i = 0; i < plan->n_partitions; i++) {
+                        const PlanPartition *p = &plan->partitions[i];
+                        if (!p->mount || p->fs == FS_SWAP || p->fs == FS_NONE)
+                                continue;
+                        if ((streq(p->mount, "/") ? 0 : depth(p->mount)) != d)
+                                continue;
+                        _cleanup_free_ char *where = path_join_root(TARGET_ROOT, p->mount);
+                        if (!where)
+                                return -ENOMEM;
+                        r = mkdir_p(where, 0755);
+                        if (r < 0)
+                                return fail(&ph, r, where, NULL);
+                        if (mount(a->devnodes[i], where, fs_type_to_string(p->fs), 0, NULL) < 0) {
+                                r = -errno;
+                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->devnodes[i],
+                                                                     fs_type_to_string(p->fs), strerror(errno)));
+                        }
+                        a->mounted[a->n_mounted++] = TAKE_PTR(where);
+                }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+static void unmount_all(Apply *a) {
+        sync();
+        while (a->n_mounted > 0) {
+                char *m = a->mounted[--a->n_mounted];
+                if (umount(m) < 0)
+                        log_warning_errno(errno, "Cannot unmount %s: %m", m);
+                free(m);
+        }
+}
+
+static int step_image(Apply *a) {
+        const ProfileImage *img = &a->plan->profile->image;
+        ImageSource src = { .url = img->url, .sha256 = img->sha256, .format = img->format };
+        ImageResult res = {};
+        _cleanup_free_ char *safe = fetch_url_redact(img->url);
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        report_phase_begin(&ph, "image", "%s", safe ? safe : "?");
+        r = image_install(&src, TARGET_ROOT, &res, &err);
+        if (r < 0) {
+                if (r == -EBADMSG)
+                        log_error("The OS image does not match its sha256: the install stops here and the disk will not boot.");
+                return fail(&ph, r, "Image", err);
+        }
+        return report_phase_end(&ph, 0, "%" PRIu64 " bytes streamed, %" PRIu64 " bytes in %" PRIu64 " entries, sha256 %s verified",
+                                res.bytes_downloaded, res.bytes_extracted, res.entries, res.sha256);
+}
+
+static int step_configure(Apply *a, const BootParams *bp) {
+        const Plan *plan = a->plan;
+        TargetMount mounts[64];
+        size_t n = 0;
+        _cleanup_free_ char *iid = NULL;
+        Phase ph;
+        int r;
+
+        for (size_t i = 0; i < plan->n_partitions && i < 64; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                if (p->fs == FS_NONE || !a->uuids[i])
+                        continue;
+                mounts[n++] = (TargetMount) { .mount = p->fs == FS_SWAP ? NULL : p->mount, .fs = p->fs,
+                                              .fs_uuid = a->uuids[i], .options = p->mount_options };
+        }
+        iid = strprintf("iid-%s-%" PRIx64, plan->profile->hostname, report_now_usec());
+        if (!iid)
+                return -ENOMEM;
+        TargetConfig cfg = {
+                .profile = plan->profile,
+                .mounts = mounts,
+                .n_mounts = n,
+                .boot_mac = bp->mac,
+                .instance_id = iid,
+        };
+        report_phase_begin(&ph, "configure", "hostname %s, %zu user%s", plan->profile->hostname, plan->profile->n_users,
+                           plan->profile->n_users == 1 ? "" : "s");
+        r = target_configure(TARGET_ROOT, &cfg);
+        if (r < 0)
+                return fail(&ph, r, "Configuring the installed system failed", NULL);
+        return report_phase_end(&ph, 0, "fstab, hostname, network, users, machine-id, cloud-init seed written");
+}
+
+static int step_bootloader(Apply *a) {
+        const Plan *plan = a->plan;
+        const char *root_uuid = NULL;
+        bool separate_boot = false;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        for (size_t i = 0; i < plan->n_partitions; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                if (p->role == PART_ROLE_ROOT)
+                        root_uuid = a->uuids[i];
+                if (p->mount && streq(p->mount, "/boot"))
+                        separate_boot = true;
+        }
+        BootConfig c = {
+                .root = TARGET_ROOT,
+                .disk = a->disk,
+                .table = plan->table,
+                .root_fs_uuid = root_uuid,
+                .separate_boot = separate_boot,
+        };
+        report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s", plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin",
+                           a->disk);
+        r = boot_install(&c, &err);
+        if (r < 0)
+                return fail(&ph, r, "Bootloader", err);
+        return report_phase_end(&ph, 0, NULL);
+}
 
 int install_apply(const Plan *plan, const BootParams *bp) {
-        report_info("plan ready for %s; the install path is not implemented yet: stopping here, nothing was written",
-                    plan_target_disk(plan)->devnode);
-        return EXIT_INSTALL_FAILED;
+        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode };
+        int r, ret = EXIT_INSTALL_FAILED;
+        uint64_t t0 = report_now_usec();
+
+        r = step_prepare_disk(&a);
+        if (r < 0)
+                goto out;
+        r = mkdir_p(TARGET_ROOT, 0755);
+        if (r < 0)
+                goto out;
+        r = step_mount(&a);
+        if (r < 0)
+                goto out_unmount;
+        r = step_image(&a);
+        if (r < 0) {
+                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
+                goto out_unmount;
+        }
+        r = step_configure(&a, bp);
+        if (r < 0)
+                goto out_unmount;
+        r = step_bootloader(&a);
+        if (r < 0)
+                goto out_unmount;
+        ret = EXIT_OK;
+out_unmount:
+        unmount_all(&a);
+out:
+        if (ret == EXIT_OK)
+                report_info("INSTALL COMPLETE: %s installed on %s in %.1fs", plan->profile->hostname, a.disk,
+                            (double) (report_now_usec() - t0) / 1e6);
+        else
+                report_info("INSTALL FAILED (exit status %d): no bootloader was written; %s will not boot", ret, a.disk);
+        apply_done(&a);
+        return ret;
 }
