@@ -91,8 +91,10 @@ www: $(BUILD)/boot/initrd.img
 # ---------------------------------------------------------------------------
 # Demo OS image (debootstrap), built once and cached.
 image: $(BUILD)/image/debian12.tar.zst
+# make runs this only when the image is missing or the script changed, so
+# the script's own cache is bypassed (--force).
 $(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
-	$(Q)rootfs/mkimage.sh --out $(BUILD)/image
+	$(Q)rootfs/mkimage.sh --force --out $(BUILD)/image
 
 # ---------------------------------------------------------------------------
 demo: deps
