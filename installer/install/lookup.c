@@ -32,6 +32,21 @@ static int push(char ***l, const char *base, const char *dir, const char *key) {
         return r;
 }
 
+/* SMBIOS leaves the UUID all zeros or all ones when the vendor did not set
+ * one (QEMU without -uuid, many white boxes): not an identity. */
+static bool uuid_is_set(const char *uuid) {
+        bool zeros = true, ones = true;
+        if (!uuid || !*uuid)
+                return false;
+        for (const char *c = uuid; *c; c++) {
+                if (*c == '-')
+                        continue;
+                zeros = zeros && *c == '0';
+                ones = ones && (*c == 'f' || *c == 'F');
+        }
+        return !zeros && !ones;
+}
+
 int install_profile_candidates(const BootParams *bp, const Inventory *inv, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         const char *base = bp->profiles_url;
@@ -54,7 +69,7 @@ int install_profile_candidates(const BootParams *bp, const Inventory *inv, char 
                 if ((r = push(&l, base, "mac", mac)) < 0)
                         return r;
         }
-        if (uuid && *uuid && (r = push(&l, base, "uuid", uuid)) < 0)
+        if (uuid_is_set(uuid) && (r = push(&l, base, "uuid", uuid)) < 0)
                 return r;
         if (serial && *serial && (r = push(&l, base, "serial", serial)) < 0)
                 return r;

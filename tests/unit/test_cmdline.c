@@ -117,6 +117,15 @@ static void test_lookup_order(void **state) {
         strv_free(urls);
         cmdline_done(&bp);
 
+        /* An unset SMBIOS UUID (all zeros, as QEMU's) is no identity. */
+        urls = NULL;
+        assert_int_equal(cmdline_parse("inst.profiles=http://h/ inst.uuid=00000000-0000-0000-0000-000000000000", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_int_equal(strv_length(urls), 1);
+        assert_string_equal(urls[0], "http://h/default.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+
         /* No location at all. */
         urls = NULL;
         assert_int_equal(cmdline_parse("quiet", &bp, NULL), 0);

@@ -1,0 +1,115 @@
+#!/bin/bash
+# mkwww.sh — build the directory a boot server serves (HTTP and TFTP).
+#
+# Usage:
+#   ipxe/mkwww.sh --boot-url URL --kernel FILE --initrd FILE --profiles DIR
+#                 --out OUTDIR [--append "KERNEL ARGS"] [--image FILE | --no-image]
+#
+#   --boot-url URL   where OUTDIR will be served, e.g. http://10.0.2.100/
+#                    (a missing trailing slash is added)
+#   --kernel FILE    the kernel (build/kernel/vmlinuz)
+#   --initrd FILE    the initramfs (build/boot/initrd.img)
+#   --profiles DIR   installation profiles, copied to OUTDIR/profiles/
+#                    (may be missing or empty)
+#   --out OUTDIR     created or refreshed
+#   --append ARGS    extra kernel arguments, e.g. "inst.finish=poweroff"
+#   --image FILE     OS image served as OUTDIR/images/<name of FILE> (a hard
+#                    link when possible, else a copy); every @IMAGE_SHA256@ in
+#                    the copied profiles becomes its SHA-256. Default: the
+#                    demo image build/image/debian12.tar.zst when it exists
+#                    (`make image`), so `make www` serves it.
+#   --no-image       no image, even when the demo image exists; profiles keep
+#                    @IMAGE_SHA256@ (the installer refuses such a profile)
+#
+# OUTDIR then holds:
+#   boot.ipxe                 iPXE script (from ipxe/boot.ipxe.in); give it as
+#                             the DHCP boot file to iPXE (QEMU's NIC ROMs are iPXE)
+#   vmlinuz, initrd.img       kernel and initramfs
+#   profiles/                 the profiles (@IMAGE_SHA256@ filled in)
+#   images/NAME               the OS image (with --image or the demo image)
+#   pxelinux/lpxelinux.0      for sites that chain pxelinux: DHCP boot file
+#   pxelinux/ldlinux.c32      "pxelinux/lpxelinux.0" over TFTP; it loads the
+#   pxelinux/pxelinux.cfg/default   kernel and initrd over HTTP from URL
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+LPXELINUX=/usr/lib/PXELINUX/lpxelinux.0
+LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit "${1:-0}"
+}
+
+URL="" KERNEL="" INITRD="" PROFILES="" OUT="" APPEND="" IMAGE="" NO_IMAGE=""
+DEMO_IMAGE=$(dirname "$HERE")/build/image/debian12.tar.zst
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--boot-url) URL=$2; shift 2 ;;
+	--kernel) KERNEL=$2; shift 2 ;;
+	--initrd) INITRD=$2; shift 2 ;;
+	--profiles) PROFILES=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--append) APPEND=$2; shift 2 ;;
+	--image) IMAGE=$2; shift 2 ;;
+	--no-image) NO_IMAGE=1; shift ;;
+	-h | --help) usage 0 ;;
+	*) echo "mkwww: unknown argument: $1" >&2; usage 1 >&2 ;;
+	esac
+done
+[ -n "$URL" ] && [ -n "$KERNEL" ] && [ -n "$INITRD" ] && [ -n "$OUT" ] || usage 1 >&2
+die() { echo "mkwww: error: $*" >&2; exit 1; }
+[ -f "$KERNEL" ] || die "kernel $KERNEL not found"
+[ -f "$INITRD" ] || die "initrd $INITRD not found"
+case "$URL" in http://* | https://*) ;; *) die "--boot-url must be an http(s) URL" ;; esac
+case "$URL" in */) ;; *) URL=$URL/ ;; esac
+# The values go into sed replacements and a kernel command line.
+case "$URL$APPEND" in *'|'* | *'\'* | *'&'*) die "'|', '\\' and '&' are not allowed in --boot-url/--append" ;; esac
+
+subst() { # TEMPLATE OUTFILE
+	sed -e "s|@BOOT_URL@|$URL|g" -e "s|@APPEND@|$APPEND|g" "$1" >"$2.tmp"
+	mv "$2.tmp" "$2"
+}
+
+mkdir -p "$OUT"
+# Copy into fresh files (never through an existing link).
+cp --remove-destination "$KERNEL" "$OUT/vmlinuz"
+cp --remove-destination "$INITRD" "$OUT/initrd.img"
+subst "$HERE/boot.ipxe.in" "$OUT/boot.ipxe"
+
+rm -rf "$OUT/profiles"
+mkdir -p "$OUT/profiles"
+if [ -n "$PROFILES" ] && [ -d "$PROFILES" ]; then
+	cp -R "$PROFILES/." "$OUT/profiles/"
+fi
+
+# The OS image and the profiles' @IMAGE_SHA256@.
+if [ -z "$IMAGE" ] && [ -z "$NO_IMAGE" ] && [ -f "$DEMO_IMAGE" ]; then
+	IMAGE=$DEMO_IMAGE
+fi
+if [ -n "$IMAGE" ] && [ -z "$NO_IMAGE" ]; then
+	[ -f "$IMAGE" ] || die "image $IMAGE not found"
+	sha=$(sha256sum "$IMAGE" | cut -d' ' -f1)
+	mkdir -p "$OUT/images"
+	dst=$OUT/images/$(basename "$IMAGE")
+	# ln -f / cp --remove-destination replace a previous link, never write through it.
+	ln -f "$IMAGE" "$dst" 2>/dev/null || cp --remove-destination "$IMAGE" "$dst"
+	{ grep -rlF --null '@IMAGE_SHA256@' "$OUT/profiles" || true; } |
+		xargs -0 -r sed -i "s/@IMAGE_SHA256@/$sha/g"
+	echo "mkwww: image images/$(basename "$IMAGE") sha256 $sha"
+elif grep -rqF '@IMAGE_SHA256@' "$OUT/profiles"; then
+	echo "mkwww: WARNING: no OS image (run 'make image' or give --image):" \
+		"profiles with @IMAGE_SHA256@ will be refused by the installer" >&2
+fi
+
+if [ -f "$LPXELINUX" ] && [ -f "$LDLINUX" ]; then
+	rm -rf "$OUT/pxelinux"
+	mkdir -p "$OUT/pxelinux/pxelinux.cfg"
+	cp "$LPXELINUX" "$LDLINUX" "$OUT/pxelinux/"
+	subst "$HERE/pxelinux.cfg.in" "$OUT/pxelinux/pxelinux.cfg/default"
+else
+	echo "mkwww: WARNING: no $LPXELINUX or $LDLINUX (packages pxelinux, syslinux-common): no pxelinux/" >&2
+fi
+
+echo "mkwww: $OUT for $URL: vmlinuz $(stat -c %s "$OUT/vmlinuz") B," \
+	"initrd.img $(stat -c %s "$OUT/initrd.img") B, $(find "$OUT/profiles" -type f | wc -l) profiles${APPEND:+, append \"$APPEND\"}"

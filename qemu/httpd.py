@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Static HTTP server for the boot tree, bound to 127.0.0.1 only.
+
+Usage: httpd.py DIR [--port N] [--port-file FILE]
+
+Port 0 (the default) picks a free port. The chosen port is written to
+--port-file once the socket is listening, so a caller can wait for it.
+Requests are logged to stderr. Used by qemu/serve.sh.
+"""
+import argparse
+import functools
+import http.server
+import os
+import sys
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
+        sys.stderr.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    a = ap.parse_args()
+    handler = functools.partial(Handler, directory=os.path.abspath(a.dir))
+    http.server.ThreadingHTTPServer.daemon_threads = True
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), handler)
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, a.port_file)
+    sys.stderr.write("serving %s on http://127.0.0.1:%d/\n" % (a.dir, port))
+    sys.stderr.flush()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+#!/bin/bash
+# pxeboot.sh — PXE-boot one QEMU machine from a boot tree (ipxe/mkwww.sh output).
+#
+# Usage: qemu/pxeboot.sh --www DIR [options]
+#
+#   --www DIR            boot tree: TFTP root (boot file) and, unless --port is
+#                        given, served over HTTP by qemu/serve.sh
+#   --port PORT          use an HTTP server already listening on 127.0.0.1:PORT
+#   --bootfile NAME      DHCP boot file (default boot.ipxe; pxelinux/lpxelinux.0
+#                        for the pxelinux path)
+#   --disk SPEC          FILE[,if=virtio|sata|nvme|scsi|usb][,serial=S][,format=F]
+#                        repeatable; default if=virtio, format from the name
+#                        (.qcow2 -> qcow2, else raw)
+#   --mac MAC            NIC MAC (default 52:54:00:12:34:56)
+#   --nic MODEL          virtio (default) | e1000 | e1000e
+#   --mem MB             memory (default 1024)
+#   --smp N              CPUs (default 2)
+#   --uuid UUID          SMBIOS system UUID (iPXE passes it as inst.uuid=)
+#   --sys-serial S       SMBIOS system serial number (inst.serial=)
+#   --firmware F         bios (default, SeaBIOS) | uefi (OVMF, fresh NVRAM copy)
+#   --efivars FILE       UEFI NVRAM file kept across runs (created from OVMF's)
+#   --boot-disk          boot from the first disk instead of the network
+#   --serial-log FILE    serial console log (default: a temp file)
+#   --console            also show the serial console on stdout (and take
+#                        keyboard input from stdin)
+#   --expect STRING      succeed as soon as STRING appears on the serial console
+#   --fail-on STRING     fail as soon as STRING appears (repeatable;
+#                        "Kernel panic - not syncing" is always checked)
+#   --wait-exit          after --expect matched, keep waiting until the guest
+#                        powers off (QEMU exits) before succeeding
+#   --timeout SECONDS    give up after this long (default 600)
+#   --no-reboot          a guest reboot ends QEMU instead of rebooting
+#   --screendump FILE    on failure, save the VGA screen as PNG (in BIOS mode
+#                        SeaBIOS and iPXE print to VGA only, not to serial)
+#   --qemu-arg ARG       extra QEMU argument (repeatable)
+#
+# Without --expect, the run succeeds when QEMU exits by itself (the guest
+# powered off) before the timeout. On failure the last serial lines are shown.
+# Exit status: 0 ok, 1 timeout or QEMU exited early, 2 usage, 3 --fail-on hit.
+#
+# Networking is QEMU user mode with restrict=on: the guest reaches nothing but
+# 10.0.2.100:80, forwarded (a relay per connection: busybox nc) to the HTTP
+# server on 127.0.0.1. The server binds 127.0.0.1 only.
+#
+# Acceleration: TCG (-accel tcg -cpu max) unless QEMU_ACCEL=kvm is set.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUSYBOX=/bin/busybox
+GUEST_HTTP=10.0.2.100
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit "${1:-0}"
+}
+
+WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=2
+FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
+TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP=""
+DISKS=() FAIL_ON=() EXTRA=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--www) WWW=$2; shift 2 ;;
+	--port) PORT=$2; shift 2 ;;
+	--bootfile) BOOTFILE=$2; shift 2 ;;
+	--disk) DISKS+=("$2"); shift 2 ;;
+	--mac) MAC=$2; shift 2 ;;
+	--nic) NIC=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
+	--smp) SMP=$2; shift 2 ;;
+	--uuid) UUID=$2; shift 2 ;;
+	--sys-serial) SYS_SERIAL=$2; shift 2 ;;
+	--firmware) FIRMWARE=$2; shift 2 ;;
+	--efivars) EFIVARS=$2; shift 2 ;;
+	--boot-disk) BOOT_DISK=1; shift ;;
+	--serial-log) SERIAL_LOG=$2; shift 2 ;;
+	--console) CONSOLE=1; shift ;;
+	--expect) EXPECT=$2; shift 2 ;;
+	--fail-on) FAIL_ON+=("$2"); shift 2 ;;
+	--wait-exit) WAIT_EXIT=1; shift ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--no-reboot) NO_REBOOT=1; shift ;;
+	--screendump) SCREENDUMP=$2; shift 2 ;;
+	--qemu-arg) EXTRA+=("$2"); shift 2 ;;
+	-h | --help) usage 0 ;;
+	*) echo "pxeboot: unknown argument: $1" >&2; usage 2 >&2 ;;
+	esac
+done
+FAIL_ON+=("Kernel panic - not syncing")
+
+log() { echo "pxeboot: $*" >&2; }
+die() { echo "pxeboot: error: $*" >&2; exit 2; }
+[ -n "$BOOT_DISK" ] || [ -d "$WWW" ] || die "--www DIR needed (or --boot-disk)"
+[ -n "$BOOT_DISK" ] && [ ${#DISKS[@]} -eq 0 ] && die "--boot-disk needs a --disk"
+case "$PORT" in "" | [0-9]*) ;; *) die "bad --port $PORT" ;; esac
+case "$TIMEOUT" in '' | *[!0-9]*) die "bad --timeout $TIMEOUT" ;; esac
+case "$MAC" in [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad --mac $MAC" ;; esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pxeboot.XXXXXX")
+QEMU_PID="" SERVER_PIDFILE=""
+cleanup() {
+	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill "$QEMU_PID" 2>/dev/null || true
+		for _ in $(seq 40); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$QEMU_PID" 2>/dev/null || true
+	fi
+	[ -z "$SERVER_PIDFILE" ] || "$HERE/serve.sh" stop --pidfile "$SERVER_PIDFILE" || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+[ -n "$SERIAL_LOG" ] || SERIAL_LOG=$TMP/serial.log
+mkdir -p "$(dirname "$SERIAL_LOG")"
+: >"$SERIAL_LOG"
+
+# --- HTTP server ---------------------------------------------------------------------
+if [ -z "$BOOT_DISK" ] && [ -z "$PORT" ]; then
+	SERVER_PIDFILE=$TMP/server.pid
+	PORT=$("$HERE/serve.sh" start --dir "$WWW" --pidfile "$SERVER_PIDFILE" --log "$TMP/http.log")
+fi
+
+# --- QEMU command line -----------------------------------------------------------------
+ARGS=(-name pxeboot -machine q35 -m "$MEM" -smp "$SMP" -display none -no-user-config)
+[ -z "$UUID" ] || ARGS+=(-uuid "$UUID")
+case "$SYS_SERIAL" in *,*) die "--sys-serial must not contain ','" ;; esac
+[ -z "$SYS_SERIAL" ] || ARGS+=(-smbios "type=1,serial=$SYS_SERIAL")
+if [ "${QEMU_ACCEL:-tcg}" = kvm ]; then
+	ARGS+=(-accel kvm -cpu host)
+else
+	ARGS+=(-accel tcg -cpu max)
+fi
+
+case "$FIRMWARE" in
+bios) ;;
+uefi)
+	code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	[ -f "$code" ] && [ -f "$vars" ] || die "OVMF not found (apt-get install ovmf)"
+	if [ -n "$EFIVARS" ]; then
+		[ -f "$EFIVARS" ] || cp "$vars" "$EFIVARS"
+	else
+		EFIVARS=$TMP/OVMF_VARS.fd
+		cp "$vars" "$EFIVARS"
+	fi
+	ARGS+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+		-drive "if=pflash,format=raw,unit=1,file=$EFIVARS")
+	;;
+*) die "--firmware bios|uefi" ;;
+esac
+
+# Network: user mode, restricted; only 10.0.2.100:80 -> 127.0.0.1:PORT.
+NETDEV="user,id=n0,restrict=on"
+if [ -z "$BOOT_DISK" ]; then
+	NETDEV+=",tftp=$(realpath "$WWW"),bootfile=$BOOTFILE"
+	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-cmd:$BUSYBOX nc 127.0.0.1 $PORT"
+fi
+case "$NIC" in
+virtio) nicdev=virtio-net-pci ;;
+e1000 | e1000e) nicdev=$NIC ;;
+*) die "--nic virtio|e1000|e1000e" ;;
+esac
+nicopts="$nicdev,netdev=n0,mac=$MAC"
+[ -n "$BOOT_DISK" ] || nicopts+=",bootindex=1"
+ARGS+=(-netdev "$NETDEV" -device "$nicopts")
+ARGS+=(-device virtio-rng-pci)
+
+# Disks.
+n=0 have_ahci="" have_scsi="" have_xhci=""
+for spec in "${DISKS[@]}"; do
+	file=${spec%%,*} iface=virtio serial="" format=""
+	opts=${spec#"$file"}
+	IFS=, read -r -a kv <<<"${opts#,}"
+	for o in "${kv[@]}"; do
+		case "$o" in
+		if=*) iface=${o#if=} ;;
+		serial=*) serial=${o#serial=} ;;
+		format=*) format=${o#format=} ;;
+		"") ;;
+		*) die "unknown disk option '$o' in $spec" ;;
+		esac
+	done
+	[ -f "$file" ] || [ -b "$file" ] || die "disk $file not found"
+	[ -n "$format" ] || case "$file" in *.qcow2) format=qcow2 ;; *) format=raw ;; esac
+	[ -n "$serial" ] || serial=disk$n
+	boot=""
+	[ -n "$BOOT_DISK" ] && [ "$n" = 0 ] && boot=",bootindex=1"
+	# The file name goes into QEMU's option syntax: a comma would have to be doubled.
+	case "$file" in *,*) die "disk file names must not contain ','" ;; esac
+	ARGS+=(-drive "file=$file,if=none,id=d$n,format=$format,cache=unsafe,discard=unmap")
+	case "$iface" in
+	virtio) ARGS+=(-device "virtio-blk-pci,drive=d$n,serial=$serial$boot") ;;
+	sata)
+		[ -n "$have_ahci" ] || { ARGS+=(-device "ahci,id=ahci0"); have_ahci=0; }
+		ARGS+=(-device "ide-hd,drive=d$n,bus=ahci0.$have_ahci,serial=$serial$boot")
+		have_ahci=$((have_ahci + 1))
+		;;
+	nvme) ARGS+=(-device "nvme,drive=d$n,serial=$serial$boot") ;;
+	scsi)
+		[ -n "$have_scsi" ] || { ARGS+=(-device "virtio-scsi-pci,id=scsi0"); have_scsi=1; }
+		ARGS+=(-device "scsi-hd,drive=d$n,bus=scsi0.0,serial=$serial$boot")
+		;;
+	usb)
+		[ -n "$have_xhci" ] || { ARGS+=(-device "qemu-xhci,id=xhci0"); have_xhci=1; }
+		ARGS+=(-device "usb-storage,drive=d$n,bus=xhci0.0,serial=$serial$boot")
+		;;
+	*) die "disk interface $iface: virtio|sata|nvme|scsi|usb" ;;
+	esac
+	n=$((n + 1))
+done
+
+# Serial console: to the log file, or to stdio as well with --console.
+if [ -n "$CONSOLE" ]; then
+	ARGS+=(-chardev "stdio,id=ser0,signal=on,logfile=$SERIAL_LOG")
+else
+	ARGS+=(-chardev "file,id=ser0,path=$SERIAL_LOG")
+fi
+ARGS+=(-serial chardev:ser0)
+ARGS+=(-monitor "unix:$TMP/monitor.sock,server=on,wait=off")
+[ -z "$NO_REBOOT" ] || ARGS+=(-no-reboot)
+ARGS+=("${EXTRA[@]}")
+
+# --- run and watch ----------------------------------------------------------------------
+what="boot from disk"
+[ -n "$BOOT_DISK" ] || what="PXE boot ($BOOTFILE, http port $PORT)"
+log "$what, $FIRMWARE, $NIC $MAC, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
+log "serial log: $SERIAL_LOG"
+start=$(date +%s.%N)
+if [ -n "$CONSOLE" ]; then
+	qemu-system-x86_64 "${ARGS[@]}" <&0 &
+else
+	qemu-system-x86_64 "${ARGS[@]}" </dev/null &
+fi
+QEMU_PID=$!
+
+elapsed() { echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}'; }
+show_tail() {
+	if [ -n "$SCREENDUMP" ] && [ -n "$QEMU_PID" ] && [ -S "$TMP/monitor.sock" ]; then
+		PYTHON=python3
+		[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+		"$PYTHON" - "$TMP/monitor.sock" "$(realpath -m "$SCREENDUMP")" <<-'EOF' || true
+			import socket, sys, time
+			s = socket.socket(socket.AF_UNIX)
+			s.connect(sys.argv[1])
+			s.sendall(b"screendump " + sys.argv[2].encode() + b" -f png\n")
+			time.sleep(1)
+		EOF
+		[ -s "$SCREENDUMP" ] && log "screen saved to $SCREENDUMP"
+	fi
+	[ -n "$CONSOLE" ] && return 0
+	echo "pxeboot: --- last lines of $SERIAL_LOG ---" >&2
+	tail -n 40 "$SERIAL_LOG" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >&2
+	echo "pxeboot: ---" >&2
+}
+seen() { grep -qF -- "$1" "$SERIAL_LOG" 2>/dev/null; }
+
+matched=""
+while :; do
+	if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+		rc=0
+		wait "$QEMU_PID" || rc=$?
+		QEMU_PID=""
+		if [ -n "$EXPECT" ] && [ -z "$matched" ] && ! seen "$EXPECT"; then
+			log "QEMU exited (status $rc) after $(elapsed) s without '$EXPECT'"
+			show_tail
+			exit 1
+		fi
+		log "QEMU exited (status $rc) after $(elapsed) s"
+		[ "$rc" = 0 ] || { show_tail; exit 1; }
+		exit 0
+	fi
+	for f in "${FAIL_ON[@]}"; do
+		if seen "$f"; then
+			log "'$f' on the console after $(elapsed) s"
+			show_tail
+			exit 3
+		fi
+	done
+	if [ -n "$EXPECT" ] && [ -z "$matched" ] && seen "$EXPECT"; then
+		log "'$EXPECT' after $(elapsed) s"
+		[ -n "$WAIT_EXIT" ] || exit 0
+		matched=1
+	fi
+	if [ "$(awk -v s="$start" -v t="$TIMEOUT" -v n="$(date +%s.%N)" 'BEGIN{print (n - s >= t)}')" = 1 ]; then
+		if [ -n "$EXPECT" ] && [ -z "$matched" ]; then
+			log "timeout after ${TIMEOUT} s waiting for '$EXPECT'"
+		else
+			log "timeout after ${TIMEOUT} s waiting for the guest to power off"
+		fi
+		show_tail
+		exit 1
+	fi
+	sleep 0.25
+done

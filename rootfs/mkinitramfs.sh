@@ -1,0 +1,363 @@
+#!/bin/bash
+# mkinitramfs.sh — build the installer's initramfs (a compressed cpio archive).
+#
+# Usage:
+#   rootfs/mkinitramfs.sh --kernel-dir DIR --installer BIN --out FILE
+#                         [--compress auto|zstd|xz|gzip] [--module-compression none|xz]
+#                         [--keep-staging DIR]
+#
+#   --kernel-dir DIR   output of rootfs/fetch-kernel.sh (VERSION, modroot/)
+#   --installer BIN    installed as /usr/bin/installer (ELF or script)
+#   --out FILE         the initramfs to write
+#   --compress C       archive compression; auto (default) builds zstd and xz
+#                      and keeps the smaller one (the Debian kernel has both).
+#                      Default: $INITRAMFS_COMPRESS if set, else auto.
+#   --module-compression none|xz
+#                      none (default): modules stay plain .ko inside the
+#                      compressed archive. Measured: that archive is ~4% smaller
+#                      than one of .ko.xz files, loads faster, and avoids the
+#                      kernel's "Invalid ELF header magic" message busybox
+#                      causes by trying finit_module() on a .ko.xz first. Costs
+#                      ~10 MB more RAM while the installer runs.
+#   --keep-staging DIR also copy the staging root to DIR (for inspection)
+#
+# Content: busybox-static as userland, /init (rootfs/init), the udhcpc script,
+# the kernel modules of rootfs/modules.list plus their dependencies (with
+# depmod data made for them), the installer, the real tools the
+# install needs (mke2fs, mkfs.fat, sfdisk, extlinux, zstd, ...) with every
+# shared library they load (ldd, recursively), syslinux's MBRs and some BIOS .c32
+# modules, the CA bundle, and a minimal /etc. ICU's 30 MB data library, if the
+# installer pulls it in, is replaced by an empty stub (see icu_stub below).
+#
+# Layout is Debian's merged /usr: files live under usr/, and bin, sbin, lib,
+# lib64 are relative links to usr/*. Real tools win over busybox applets of
+# the same name: an applet link is made only where no real file exists.
+#
+# Safety (see shared FACTS.md, "Tools inside the initramfs"): every file is
+# copied into plain directories while the staging root holds NO symlink at all;
+# every link is made at the very end and is relative. Before each copy the
+# destination is checked to resolve inside the staging root.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# Real tools copied by their host path (links among them are reproduced).
+TOOLS="
+/sbin/mke2fs /sbin/mkfs.ext4 /sbin/mkfs.ext3 /sbin/mkfs.ext2
+/sbin/e2fsck /sbin/fsck.ext4 /sbin/tune2fs
+/sbin/mkfs.fat /sbin/mkfs.vfat /sbin/mkdosfs /sbin/fatlabel
+/sbin/mkswap /sbin/blkid /sbin/wipefs /sbin/sfdisk
+/usr/bin/extlinux /usr/bin/zstd
+"
+# Data files copied as they are (globs allowed). extlinux --install writes
+# ldlinux.sys/ldlinux.c32 from its own copy; the .c32 modules here are what an
+# extlinux.conf may load: a menu (menu.c32 + libutil, libcom32), chain.c32.
+SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
+DATA="
+/usr/lib/syslinux/mbr/mbr.bin
+/usr/lib/syslinux/mbr/gptmbr.bin
+$SYSLINUX_BIOS/ldlinux.c32 $SYSLINUX_BIOS/libcom32.c32 $SYSLINUX_BIOS/libutil.c32
+$SYSLINUX_BIOS/menu.c32 $SYSLINUX_BIOS/chain.c32
+/etc/ssl/certs/ca-certificates.crt
+"
+BUSYBOX=/bin/busybox
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit "${1:-0}"
+}
+
+KDIR="" INSTALLER="" OUT="" COMPRESS=${INITRAMFS_COMPRESS:-auto} MODCOMP=none KEEP=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel-dir) KDIR=$2; shift 2 ;;
+	--installer) INSTALLER=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--compress) COMPRESS=$2; shift 2 ;;
+	--module-compression) MODCOMP=$2; shift 2 ;;
+	--keep-staging) KEEP=$2; shift 2 ;;
+	-h | --help) usage 0 ;;
+	*) echo "mkinitramfs: unknown argument: $1" >&2; usage 1 >&2 ;;
+	esac
+done
+[ -n "$KDIR" ] && [ -n "$INSTALLER" ] && [ -n "$OUT" ] || usage 1 >&2
+
+log() { echo "mkinitramfs: $*"; }
+warn() { echo "mkinitramfs: WARNING: $*" >&2; }
+die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
+
+[ -f "$KDIR/VERSION" ] || die "$KDIR/VERSION missing (run rootfs/fetch-kernel.sh)"
+KDIR=$(realpath "$KDIR") # modprobe prints absolute paths
+KERNEL_RELEASE=$(sed -n 's/^KERNEL_RELEASE=//p' "$KDIR/VERSION")
+MODSRC=$KDIR/modroot/lib/modules/$KERNEL_RELEASE
+[ -d "$MODSRC" ] || die "no module tree $MODSRC"
+[ -f "$INSTALLER" ] || die "installer $INSTALLER not found"
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
+# A real static busybox, not a link some earlier build left behind.
+[ ! -L "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
+	die "$BUSYBOX is not the static busybox (reinstall busybox-static)"
+
+# Warn when the installed busybox-static is not the pinned one.
+BUSYBOX_STATIC_VERSION=""
+eval "$(grep '^BUSYBOX_STATIC_VERSION=' "$HERE/versions.lock" || true)"
+bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
+[ "$bbver" = "$BUSYBOX_STATIC_VERSION" ] ||
+	warn "busybox-static is $bbver, versions.lock pins $BUSYBOX_STATIC_VERSION"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mkinitramfs.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+mkdir "$TMP/root"
+ROOT=$(realpath "$TMP/root")
+LINKS=$TMP/links # "LINKPATH TARGET" lines (absolute guest paths), made at the end
+: >"$LINKS"
+
+# --- helpers ---------------------------------------------------------------
+
+# Guest path P -> where it lands under the merged-/usr layout.
+usrpath() {
+	case "$1" in
+	/bin/* | /sbin/* | /lib/* | /lib64/*) echo "/usr$1" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# copy_in SRC GUESTPATH: copy a regular file; refuse any destination that
+# does not resolve to itself inside the staging root (no writing through links).
+copy_in() {
+	local src=$1 dst=$ROOT$2
+	mkdir -p "$(dirname "$dst")"
+	[ "$(realpath -m "$dst")" = "$dst" ] || die "refusing to write through a link: $dst"
+	cp --remove-destination -L --preserve=mode,timestamps "$src" "$dst"
+}
+
+# add_file HOSTPATH: copy a host file to the same (canonical) path in the
+# guest. A symlink on the host becomes a relative link in the guest (made at
+# the end) and its target is copied too.
+add_file() {
+	local p=$1 dir canon target
+	[ -e "$p" ] || die "missing on the build host: $p"
+	dir=$(realpath "$(dirname "$p")")
+	canon=$dir/$(basename "$p")
+	if [ -L "$canon" ]; then
+		target=$(realpath "$canon")
+		add_file "$target"
+		echo "$canon $target" >>"$LINKS"
+	elif [ ! -e "$ROOT$canon" ]; then
+		copy_in "$canon" "$canon"
+	fi
+}
+
+# add_libs FILE: the shared libraries FILE needs (ldd is recursive already),
+# with the dynamic loader. Non-ELF files and static binaries are skipped.
+add_libs() {
+	local out lib
+	out=$(ldd "$1" 2>&1) || return 0
+	if echo "$out" | grep -q 'not found'; then
+		echo "$out" >&2
+		die "unresolved libraries for $1"
+	fi
+	for lib in $(echo "$out" | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+		add_file "$lib"
+		# The loader is referenced as /lib64/...; keep that path working.
+		case "$lib" in /lib64/* | /usr/lib64/*) echo "$(usrpath "$lib") $(realpath "$lib")" >>"$LINKS" ;; esac
+	done
+}
+
+# --- 1. skeleton, busybox, /init ---------------------------------------------
+log "staging in $ROOT (kernel $KERNEL_RELEASE)"
+for d in usr/bin usr/sbin usr/lib usr/lib64 usr/share/udhcpc etc root dev proc sys run tmp mnt var/log; do
+	mkdir -p "$ROOT/$d"
+done
+chmod 1777 "$ROOT/tmp"
+chmod 700 "$ROOT/root"
+copy_in "$BUSYBOX" /usr/bin/busybox
+copy_in "$HERE/init" /init
+chmod 755 "$ROOT/init"
+copy_in "$HERE/udhcpc.script" /usr/share/udhcpc/default.script
+chmod 755 "$ROOT/usr/share/udhcpc/default.script"
+
+# --- 2. installer and real tools with their libraries ------------------------
+copy_in "$INSTALLER" /usr/bin/installer
+chmod 755 "$ROOT/usr/bin/installer"
+add_libs "$INSTALLER"
+for t in $TOOLS; do
+	add_file "$t"
+	add_libs "$t"
+done
+for pattern in $DATA; do
+	for f in $pattern; do
+		if [ -e "$f" ]; then add_file "$f"; else warn "not on this host, skipped: $f"; fi
+	done
+done
+
+# ICU's data library (~30 MB, pulled in by libarchive -> libxml2 -> libicuuc)
+# is replaced by a stub, as ICU's own "stubdata" library does: an empty data
+# table. ICU then reports "data not found" if ever asked for a converter;
+# libxml2 needs one only for exotic XML encodings, libarchive uses libxml2 only
+# for the xar format. Everything else links and runs unchanged.
+icu_stub() { # GUESTPATH of libicudata.so.NN.x
+	local lib=$1 major
+	major=$(basename "$lib" | sed -n 's/^libicudata\.so\.\([0-9][0-9]*\).*/\1/p')
+	[ -n "$major" ] || return 0
+	command -v cc >/dev/null || { warn "no cc: keeping the full $lib"; return 0; }
+	cat >"$TMP/icustub.c" <<-EOF
+		/* Empty ICU data table (the layout of ICU's stubdata.cpp). */
+		#include <stdint.h>
+		struct icu_data_header {
+			uint16_t header_size; uint8_t magic1, magic2;
+			uint16_t size, reserved_word;
+			uint8_t is_big_endian, charset_family, sizeof_uchar, reserved_byte;
+			uint8_t data_format[4], format_version[4], data_version[4];
+			char padding[8];
+			uint32_t count, reserved;
+			int fake_name_and_data[4];
+		};
+		__attribute__((visibility("default")))
+		const struct icu_data_header icudt${major}_dat = {
+			32, 0xda, 0x27, 20, 0, 0, 0, 2, 0,
+			{ 0x54, 0x6f, 0x43, 0x50 }, { 1, 0, 0, 0 }, { 0, 0, 0, 0 },
+			{ 0 }, 0, 0, { 0 }
+		};
+	EOF
+	cc -shared -fPIC -O2 -s -Wl,-soname,"libicudata.so.$major" -o "$TMP/icustub.so" "$TMP/icustub.c"
+	log "replacing $lib ($(stat -c %s "$ROOT$lib") bytes) by a stub ($(stat -c %s "$TMP/icustub.so") bytes)"
+	copy_in "$TMP/icustub.so" "$lib"
+}
+for lib in "$ROOT"/usr/lib/x86_64-linux-gnu/libicudata.so.*; do
+	if [ -f "$lib" ] && [ ! -L "$lib" ]; then icu_stub "${lib#"$ROOT"}"; fi
+done
+
+# --- 3. kernel modules: list + dependencies, depmod ---------------------------------
+MODS=$TMP/mods # a separate plain tree: depmod -b needs /lib/modules/REL
+MODDST=$MODS/lib/modules/$KERNEL_RELEASE
+mkdir -p "$MODDST"
+nmods=0 missing=""
+for m in $(sed 's/#.*//' "$HERE/modules.list"); do
+	if ! deps=$(modprobe -d "$KDIR/modroot" -S "$KERNEL_RELEASE" --show-depends --ignore-install "$m" 2>/dev/null); then
+		missing="$missing $m"
+		continue
+	fi
+	for ko in $(echo "$deps" | sed -n 's/^insmod \([^ ]*\).*/\1/p'); do
+		rel=${ko#"$MODSRC"/}
+		case "$rel" in /*) die "module $ko is outside $MODSRC" ;; esac
+		[ -e "$MODDST/$rel" ] || [ -e "$MODDST/$rel.xz" ] && continue
+		mkdir -p "$MODDST/$(dirname "$rel")"
+		case "$MODCOMP" in
+		xz) xz --check=crc32 -9 -c "$ko" >"$MODDST/$rel.xz" ;;
+		none) cp "$ko" "$MODDST/$rel" ;;
+		*) die "--module-compression none|xz" ;;
+		esac
+		nmods=$((nmods + 1))
+	done
+done
+[ -z "$missing" ] || warn "modules not in kernel $KERNEL_RELEASE, skipped:$missing"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -f "$MODSRC/$f" ] && cp "$MODSRC/$f" "$MODDST/"
+done
+depmod -b "$MODS" "$KERNEL_RELEASE"
+mkdir -p "$ROOT/usr/lib/modules"
+cp -r "$MODDST" "$ROOT/usr/lib/modules/"
+log "$nmods kernel modules ($(du -sh "$MODDST" | cut -f1), compression: $MODCOMP)"
+
+# --- 4. minimal /etc ------------------------------------------------------------
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\n' >"$ROOT/etc/group"
+printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
+printf 'installer\n' >"$ROOT/etc/hostname"
+{
+	cat "$KDIR/VERSION"
+	echo "BUSYBOX_STATIC_VERSION=$bbver"
+	echo "BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$ROOT/etc/installer-image"
+# The console for the kernel to hand to /init (devtmpfs is mounted later).
+if [ "$(id -u)" = 0 ]; then
+	mknod -m 600 "$ROOT/dev/console" c 5 1
+	mknod -m 666 "$ROOT/dev/null" c 1 3
+else
+	warn "not root: no /dev/console node; /init reopens the console after mounting devtmpfs"
+fi
+
+# --- 5. links, all relative, all last ---------------------------------------------
+# Merged /usr.
+ln -s usr/bin "$ROOT/bin"
+ln -s usr/sbin "$ROOT/sbin"
+ln -s usr/lib "$ROOT/lib"
+ln -s usr/lib64 "$ROOT/lib64"
+# Links of the copied files (e.g. mkfs.ext4 -> mke2fs, the loader in lib64).
+sort -u "$LINKS" | while read -r link target; do
+	link=$(usrpath "$link")
+	[ -e "$ROOT$link" ] || [ -L "$ROOT$link" ] && continue
+	mkdir -p "$ROOT$(dirname "$link")"
+	ln -s "$(realpath -s -m --relative-to="$(dirname "$link")" "$target")" "$ROOT$link"
+done
+# busybox applets, only where no real tool of that name exists in either bin dir.
+napplets=0 shadowed=""
+for a in $("$BUSYBOX" --list-full); do
+	name=${a##*/}
+	case "$a" in
+	linuxrc | sbin/init | */busybox) continue ;; # /init is ours
+	bin/* | usr/bin/*) dir=/usr/bin target=busybox ;;
+	sbin/* | usr/sbin/*) dir=/usr/sbin target=../bin/busybox ;;
+	*) continue ;;
+	esac
+	if [ -e "$ROOT/usr/bin/$name" ] || [ -e "$ROOT/usr/sbin/$name" ] ||
+		[ -L "$ROOT/usr/bin/$name" ] || [ -L "$ROOT/usr/sbin/$name" ]; then
+		shadowed="$shadowed $name"
+		continue
+	fi
+	ln -s "$target" "$ROOT$dir/$name"
+	napplets=$((napplets + 1))
+done
+log "$napplets busybox applets; real tools used instead of applets:$shadowed"
+
+# Final check: no absolute symlink anywhere in the staging root.
+bad=$(find "$ROOT" -type l -lname '/*' -print)
+[ -z "$bad" ] || die "absolute symlinks in staging: $bad"
+
+# --- 6. archive --------------------------------------------------------------------
+raw=$TMP/initrd.cpio
+(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc --owner=0:0 --reproducible) >"$raw"
+rawsize=$(stat -c %s "$raw")
+
+compress() { # METHOD -> $TMP/initrd.METHOD
+	case "$1" in
+	zstd) zstd -q -19 -T0 -c "$raw" >"$TMP/initrd.zstd" ;;
+	# x86 BCJ filter: ~2% smaller on this mostly-code archive; the kernel's
+	# xz decoder supports it. CRC32: the kernel's decoder has no CRC64/SHA.
+	xz) xz -T1 --check=crc32 --x86 --lzma2=preset=9 -c "$raw" >"$TMP/initrd.xz" ;;
+	gzip) gzip -9 -n -c "$raw" >"$TMP/initrd.gzip" ;;
+	*) die "unknown compression: $1" ;;
+	esac
+}
+case "$COMPRESS" in
+auto)
+	compress zstd & # both at once: ~30 s and ~50 s for a full installer image
+	compress xz &
+	wait %1 || die "zstd failed"
+	wait %2 || die "xz failed"
+	if [ "$(stat -c %s "$TMP/initrd.xz")" -lt "$(stat -c %s "$TMP/initrd.zstd")" ]; then
+		method=xz
+	else
+		method=zstd
+	fi
+	log "zstd $(stat -c %s "$TMP/initrd.zstd") bytes, xz $(stat -c %s "$TMP/initrd.xz") bytes: using $method"
+	;;
+*) compress "$COMPRESS"; method=$COMPRESS ;;
+esac
+
+mkdir -p "$(dirname "$OUT")"
+cp "$TMP/initrd.$method" "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+if [ -n "$KEEP" ]; then
+	case "$(realpath -m "$KEEP")" in / | /usr | /etc | /bin | /sbin | /lib | "$HOME") die "refusing --keep-staging $KEEP" ;; esac
+	rm -rf "$KEEP"
+	mkdir -p "$KEEP"
+	cp -a "$ROOT/." "$KEEP/" # a plain copy: every link in it is relative
+fi
+
+size=$(stat -c %s "$OUT")
+ksize=$(stat -c %s "$KDIR/vmlinuz" 2>/dev/null || echo 0)
+log "wrote $OUT: $size bytes ($((size / 1024)) KiB, $method; $((rawsize / 1024)) KiB uncompressed)"
+log "kernel + initramfs: $(((size + ksize) / 1024)) KiB"
