@@ -98,7 +98,7 @@ $(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
 
 # ---------------------------------------------------------------------------
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all image
 	$(Q)qemu/demo.sh
 
 check: deps

@@ -32,6 +32,8 @@
 #   --no-reboot          a guest reboot ends QEMU instead of rebooting
 #   --screendump FILE    on failure, save the VGA screen as PNG (in BIOS mode
 #                        SeaBIOS and iPXE print to VGA only, not to serial)
+#   --ssh-port PORT      forward 127.0.0.1:PORT on the host to the guest's
+#                        port 22 (hostfwd; bound to loopback only)
 #   --qemu-arg ARG       extra QEMU argument (repeatable)
 #
 # Without --expect, the run succeeds when QEMU exits by itself (the guest
@@ -56,7 +58,7 @@ usage() {
 
 WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=2
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
-TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP=""
+TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
 DISKS=() FAIL_ON=() EXTRA=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -81,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--no-reboot) NO_REBOOT=1; shift ;;
 	--screendump) SCREENDUMP=$2; shift 2 ;;
+	--ssh-port) SSH_PORT=$2; shift 2 ;;
 	--qemu-arg) EXTRA+=("$2"); shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "pxeboot: unknown argument: $1" >&2; usage 2 >&2 ;;
@@ -154,6 +157,8 @@ if [ -z "$BOOT_DISK" ]; then
 	NETDEV+=",tftp=$(realpath "$WWW"),bootfile=$BOOTFILE"
 	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-cmd:$BUSYBOX nc 127.0.0.1 $PORT"
 fi
+# The host end of an SSH forward listens on loopback only.
+[ -z "$SSH_PORT" ] || NETDEV+=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
 case "$NIC" in
 virtio) nicdev=virtio-net-pci ;;
 e1000 | e1000e) nicdev=$NIC ;;

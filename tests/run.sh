@@ -72,8 +72,10 @@ fi
 
 # ---- VM tests (QEMU, TCG by default) -------------------------------------------
 if want vm; then
-	echo "=== vm tests (build the boot image first)"
-	if make --no-print-directory all > "$LOG/build-boot.log" 2>&1; then
+	echo "=== vm tests (build the boot image and the demo OS image first)"
+	t0=$(date +%s)
+	if make --no-print-directory all image > "$LOG/build-boot.log" 2>&1; then
+		echo "    boot image and OS image ready in $(( $(date +%s) - t0 ))s"
 		for t in tests/vm/*.sh; do
 			[ -f "$t" ] || continue
 			name=$(basename "$t" .sh)
