@@ -98,6 +98,7 @@ t_install=$(($(date +%s) - T0))
 
 echo "demo: 2/2 booting the installed system from its disk (log: $DEMO/boot.log)"
 # A free loopback port for the SSH forward.
+rm -f "$DEMO/boot.log"
 SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 T1=$(date +%s)
 "$HERE/pxeboot.sh" --boot-disk --disk "$DEMO/disk.img" --ssh-port "$SSH_PORT" \

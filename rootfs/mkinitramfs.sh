@@ -174,6 +174,9 @@ copy_in "$BUSYBOX" /usr/bin/busybox
 copy_in "$HERE/init" /init
 chmod 755 "$ROOT/init"
 copy_in "$HERE/udhcpc.script" /usr/share/udhcpc/default.script
+# Records /sys and /proc for tests/data (inst.capture, see /init).
+copy_in "$HERE/../tests/data/sysroot-dump.sh" /usr/bin/sysroot-dump
+chmod 755 "$ROOT/usr/bin/sysroot-dump"
 chmod 755 "$ROOT/usr/share/udhcpc/default.script"
 
 # --- 2. installer and real tools with their libraries ------------------------
