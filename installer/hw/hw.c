@@ -205,6 +205,29 @@ static int detect_partitions(const Ctx *c, HwDisk *d) {
         return 0;
 }
 
+/* SCSI VPD page 0x80 (unit serial number): 4 header bytes, then the serial
+ * in ASCII, space padded. Absent or malformed: no serial, not an error. */
+static int read_vpd_serial(const Ctx *c, const char *name, char **ret) {
+        _cleanup_free_ char *p = ctx_path(c, "/sys/block/%s/device/vpd_pg80", name), *data = NULL;
+        size_t size = 0, len;
+
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file(p, &data, &size) < 0 || size < 5 || (unsigned char) data[1] != 0x80)
+                return 0;
+        len = MIN(size - 4, ((size_t) (unsigned char) data[2] << 8) | (unsigned char) data[3]);
+        for (size_t i = 4; i < 4 + len; i++)
+                if (!isprint((unsigned char) data[i]))
+                        return 0;
+        _cleanup_free_ char *serial = strndup(data + 4, len);
+        if (!serial)
+                return -ENOMEM;
+        strstrip(serial);
+        if (*serial)
+                *ret = TAKE_PTR(serial);
+        return 0;
+}
+
 static int detect_disk(const Ctx *c, const char *name, HwDisk *d) {
         _cleanup_free_ char *link = ctx_path(c, "/sys/block/%s", name);
         _cleanup_free_ char *rel = NULL;
@@ -245,6 +268,8 @@ static int detect_disk(const Ctx *c, const char *name, HwDisk *d) {
                 return r; /* virtio-blk exposes the serial here */
         if (!d->wwn && (r = read_attr(c, &d->wwn, "/sys/block/%s/wwid", name)) < 0)
                 return r;
+        if (!d->serial && (r = read_vpd_serial(c, name, &d->serial)) < 0)
+                return r; /* SCSI/SATA: the unit serial number VPD page */
 
         d->transport = strdup(transport_from_path(name, realpath(link, real) ? real : NULL));
         if (!d->transport)

@@ -51,7 +51,7 @@ for link in "$SRC"/sys/block/*; do
 	for a in logical_block_size physical_block_size rotational; do
 		copy_attr "$real/queue/$a" "$dst/queue/$a"
 	done
-	for a in model vendor serial wwid; do copy_attr "$real/device/$a" "$dst/device/$a"; done
+	for a in model vendor serial wwid vpd_pg80; do copy_attr "$real/device/$a" "$dst/device/$a"; done
 	for part in "$real"/"$name"*; do
 		[ -f "$part/partition" ] || continue
 		p=$(basename "$part")
