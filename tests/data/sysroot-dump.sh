@@ -30,7 +30,10 @@ mkdir -p "$OUT/proc"
 copy_attr "$SRC/proc/cpuinfo" "$OUT/proc/cpuinfo"
 grep -E '^(MemTotal|MemFree|MemAvailable):' "$SRC/proc/meminfo" > "$OUT/proc/meminfo" || true
 
-[ -d "$SRC/sys/firmware/efi" ] && mkdir -p "$OUT/sys/firmware/efi"
+# Git keeps no empty directories: directories that matter by their existence
+# get a .keep file.
+keepdir() { mkdir -p "$1" && : >"$1/.keep"; }
+if [ -d "$SRC/sys/firmware/efi" ]; then keepdir "$OUT/sys/firmware/efi"; fi
 
 for f in sys_vendor product_name product_version product_serial product_uuid \
 	 board_vendor board_name bios_vendor bios_version chassis_type; do
@@ -72,7 +75,7 @@ for link in "$SRC"/sys/class/net/*; do
 	for a in address operstate carrier speed mtu; do copy_attr "$real/$a" "$dst/$a"; done
 	if [ -e "$real/device/driver" ]; then
 		drv=$(basename "$(readlink -f "$real/device/driver")")
-		mkdir -p "$OUT/sys/bus/drivers/$drv"
+		keepdir "$OUT/sys/bus/drivers/$drv"
 		# relative link from $dst/device to sys/bus/drivers/$drv
 		up=$(echo "$rel/device" | sed 's|[^/]*|..|g')
 		ln -sfn "$up/bus/drivers/$drv" "$dst/device/driver"
