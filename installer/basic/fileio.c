@@ -7,17 +7,12 @@
 
 #include "basic/strutil.h"
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
+int read_full_fd(int fd, char **ret, size_t *ret_size) {
         StrBuf b = {};
         char chunk[65536];
-        ssize_t n;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         for (;;) {
-                n = read(fd, chunk, sizeof(chunk));
+                ssize_t n = read(fd, chunk, sizeof(chunk));
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -36,6 +31,13 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                 *ret_size = b.len;
         *ret = strbuf_steal(&b);
         return *ret ? 0 : -ENOMEM;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, ret, ret_size);
 }
 
 int read_one_line_file(const char *path, char **ret) {

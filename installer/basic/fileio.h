@@ -10,6 +10,8 @@
 
 /* Read a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* The same from an open file descriptor, read to its end. */
+int read_full_fd(int fd, char **ret, size_t *ret_size);
 
 /* Read the first line of a file (sysfs attribute), stripped of trailing white
  * space. Returns 0, or -errno (-ENOENT when absent). */

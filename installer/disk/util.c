@@ -9,6 +9,7 @@
 
 #include "basic/log.h"
 #include "disk/disk-internal.h"
+#include "hw/hw.h"
 
 int disk_error(char **ret_error, int r, const char *fmt, ...) {
         char *msg = NULL;
@@ -64,15 +65,9 @@ int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid) {
         if (fd < 0)
                 return -errno;
 
-        pr = blkid_new_probe();
+        pr = hw_blkid_probe_new(fd, 0, 0, false);
         if (!pr)
-                return -ENOMEM;
-        if (blkid_probe_set_device(pr, fd, 0, 0) != 0) {
-                blkid_free_probe(pr);
                 return -EIO;
-        }
-        blkid_probe_enable_superblocks(pr, 1);
-        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID);
         blkid_probe_enable_partitions(pr, 0);
 
         r = blkid_do_safeprobe(pr);

@@ -83,6 +83,12 @@ DEFINE_POINTER_CLEANUP(Inventory, hw_inventory_free);
  * partitions' fstype/label/uuid. Ambiguous results are an error (-ENOTUNIQ). */
 int hw_disk_probe_signatures(HwDisk *d, const char *path);
 
+/* A libblkid probe on fd (the whole device or file), superblocks enabled
+ * with type, label and UUID, partitions enabled if asked. NULL on failure.
+ * The one constructor of probes in the installer (hw/ and disk/). */
+typedef struct blkid_struct_probe *blkid_probe;
+blkid_probe hw_blkid_probe_new(int fd, uint64_t offset, uint64_t size, bool partitions);
+
 /* True when the disk holds a partition table or any signature. */
 bool hw_disk_has_data(const HwDisk *d);
 

@@ -17,21 +17,31 @@ static int probe_value(blkid_probe pr, const char *name, char **ret) {
         return 0;
 }
 
-/* Probe a byte range of fd for a superblock. Returns 1 found, 0 none,
- * -ENOTUNIQ ambiguous, -errno on failure. */
-static int probe_range(int fd, uint64_t offset, uint64_t size, char **fstype, char **label, char **uuid) {
+blkid_probe hw_blkid_probe_new(int fd, uint64_t offset, uint64_t size, bool partitions) {
         blkid_probe pr = blkid_new_probe();
-        int r;
 
         if (!pr)
-                return -ENOMEM;
+                return NULL;
         if (blkid_probe_set_device(pr, fd, (blkid_loff_t) offset, (blkid_loff_t) size) != 0) {
                 blkid_free_probe(pr);
-                return -EIO;
+                return NULL;
         }
         blkid_probe_enable_superblocks(pr, 1);
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
-        blkid_probe_enable_partitions(pr, 0);
+        blkid_probe_enable_partitions(pr, partitions);
+        if (partitions)
+                blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+        return pr;
+}
+
+/* Probe a byte range of fd for a superblock. Returns 1 found, 0 none,
+ * -ENOTUNIQ ambiguous, -errno on failure. */
+static int probe_range(int fd, uint64_t offset, uint64_t size, char **fstype, char **label, char **uuid) {
+        blkid_probe pr = hw_blkid_probe_new(fd, offset, size, false);
+        int r;
+
+        if (!pr)
+                return -EIO;
 
         r = blkid_do_safeprobe(pr);
         if (r == -2)
@@ -59,17 +69,9 @@ int hw_disk_probe_signatures(HwDisk *d, const char *path) {
         if (fd < 0)
                 return -errno;
 
-        pr = blkid_new_probe();
+        pr = hw_blkid_probe_new(fd, 0, 0, true);
         if (!pr)
-                return -ENOMEM;
-        if (blkid_probe_set_device(pr, fd, 0, 0) != 0) {
-                blkid_free_probe(pr);
                 return -EIO;
-        }
-        blkid_probe_enable_superblocks(pr, 1);
-        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
-        blkid_probe_enable_partitions(pr, 1);
-        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 
         r = blkid_do_safeprobe(pr);
         if (r == -2) {

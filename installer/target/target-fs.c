@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "basic/log.h"
+#include "basic/fileio.h"
 #include "basic/strutil.h"
 #include "target/target-internal.h"
 
@@ -257,31 +258,6 @@ int target_open_dir(int rootfd, const char *path, ChaseFlags flags) {
         return fd;
 }
 
-static int read_all_fd(int fd, char **ret, size_t *ret_size) {
-        StrBuf b = {};
-        char chunk[16384];
-
-        for (;;) {
-                ssize_t n = read(fd, chunk, sizeof(chunk));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = -errno;
-                        strbuf_done(&b);
-                        return r;
-                }
-                if (n == 0)
-                        break;
-                if (strbuf_append_n(&b, chunk, (size_t) n) < 0) {
-                        strbuf_done(&b);
-                        return -ENOMEM;
-                }
-        }
-        if (ret_size)
-                *ret_size = b.len;
-        *ret = strbuf_steal(&b);
-        return *ret ? 0 : -ENOMEM;
-}
 
 /* Read dirfd/name, a regular file (checked before opening: a FIFO would block). */
 static int read_file_at(int dirfd, const char *name, char **ret, size_t *ret_size, struct stat *ret_st) {
@@ -297,7 +273,7 @@ static int read_file_at(int dirfd, const char *name, char **ret, size_t *ret_siz
                 return -errno;
         if (ret_st && fstat(fd, ret_st) < 0)
                 return -errno;
-        return read_all_fd(fd, ret, ret_size);
+        return read_full_fd(fd, ret, ret_size);
 }
 
 int target_read_file(int rootfd, const char *path, char **ret, struct stat *ret_st) {
