@@ -115,9 +115,11 @@ static void print_users(const Profile *pr, FILE *f) {
                 const char *pw = !u->password_hash ? "none" :
                                  (streq(u->password_hash, "!") || streq(u->password_hash, "*")) ? "locked" : "hash set";
                 /* The hash itself is a secret: never printed. */
-                fprintf(f, "  %s %s (password: %s, ssh keys: %zu, sudo: %s%s%s)\n", i ? "           " : "Users:     ",
-                        u->name, pw, strv_length(u->ssh_authorized_keys), yes_no(u->sudo),
-                        u->groups ? ", groups: " : "", u->groups ? u->groups[0] : "");
+                fprintf(f, "  %s %s (password: %s, ssh keys: %zu, sudo: %s", i ? "           " : "Users:     ", u->name,
+                        pw, strv_length(u->ssh_authorized_keys), yes_no(u->sudo));
+                for (size_t k = 0; u->groups && u->groups[k]; k++)
+                        fprintf(f, "%s%s", k ? "," : ", groups: ", u->groups[k]);
+                fputs(")\n", f);
         }
 }
 
@@ -177,7 +179,11 @@ void plan_print_text(const Plan *p, FILE *f) {
         }
         image = fetch_url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
-        fprintf(f, "  Checksum:   sha256 %s\n", pr->image.sha256);
+        if (pr->image.sha256)
+                fprintf(f, "  Checksum:   sha256 %s\n", pr->image.sha256);
+        else
+                fprintf(f, "  Checksum:   none\n"
+                           "WARNING: image checksum not verified (insecure_no_checksum)\n");
         fprintf(f, "  Hostname:   %s\n", pr->hostname);
         print_users(pr, f);
         print_network(pr, f);
@@ -234,6 +240,7 @@ void plan_print_json(const Plan *p, FILE *f) {
         json_object_begin(&j, "image");
         json_string(&j, "url", image);
         json_string(&j, "sha256", pr->image.sha256);
+        json_bool(&j, "insecure_no_checksum", !pr->image.sha256);
         json_object_end(&j);
         json_array_begin(&j, "users");
         for (size_t i = 0; i < pr->n_users; i++) {
