@@ -34,7 +34,8 @@ static void help(FILE *f) {
               "  help, version\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
-              "5 fetch failed, 6 install failed, 7 checksum mismatch.\n"
+              "5 fetch failed, 6 install failed, 7 checksum mismatch, 8 the profile's match:\n"
+              "does not fit this machine.\n"
               "See docs/installer.md.\n",
               f);
 }
@@ -130,6 +131,14 @@ static int cmd_plan(int argc, char **argv) {
         }
 
         r = profile_load_file(profile_path, &profile, &errors);
+        if (r >= 0) {
+                r = profile_match_check(profile, inv, &errors);
+                if (r == -EINVAL) {
+                        profile_errors_print(stderr, &errors);
+                        profile_errors_done(&errors);
+                        return EXIT_PROFILE_MISMATCH;
+                }
+        }
         if (r >= 0)
                 r = plan_build(inv, profile, &plan, &errors);
         if (r < 0) {

@@ -30,6 +30,8 @@ typedef enum ImageFormat {
 typedef struct ImageSource {
         const char *url;        /* http://, https:// or file:// (may carry credentials) */
         const char *sha256;     /* of the downloaded (compressed) file: 64 hex digits */
+        bool skip_checksum;     /* with sha256 NULL: do not verify (insecure_no_checksum);
+                                 * a non-NULL sha256 is always verified */
         const char *format;     /* "tar", "tar.gz", "tar.xz", "tar.zst" (also "tgz",
                                  * "txz", "tzst") or "auto"; NULL: from the URL suffix,
                                  * "auto" when the suffix says nothing */
@@ -50,12 +52,14 @@ typedef struct ImageResult {
  * Entries with an absolute path or a ".." component, hard links to such
  * targets, and entries that would be written through a symlink abort the
  * install. The stream is read to its end (data after the tar end marker is
- * hashed too) and its SHA-256 compared with src->sha256.
+ * hashed too) and its SHA-256 compared with src->sha256 (unless there is none
+ * and src->skip_checksum is set; res->sha256 is computed all the same).
  *
  * fetch_global_init() must have been called. Progress lines
  * (report_progress_*) go to stdout; nothing else is printed except debug
  * logging. Returns 0, or:
- *   -EINVAL    bad source (no URL, malformed sha256, unknown format) or no target
+ *   -EINVAL    bad source (no URL, malformed sha256, no sha256 without
+ *              skip_checksum, unknown format) or no target
  *   -ENOENT, -ENOTDIR  the target root does not exist or is not a directory
  *   -EBADMSG   the download does not match src->sha256
  *   -EPERM     an entry escapes the target root or goes through a symlink

@@ -16,6 +16,7 @@ typedef enum InstallerExit {
         EXIT_FETCH_FAILED = 5,     /* profile or image could not be fetched */
         EXIT_INSTALL_FAILED = 6,   /* writing the target failed */
         EXIT_CHECKSUM = 7,         /* the image does not match its sha256 */
+        EXIT_PROFILE_MISMATCH = 8, /* the profile's match: block disagrees with this machine */
 } InstallerExit;
 
 typedef struct InstallOptions {

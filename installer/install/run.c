@@ -4,6 +4,7 @@
  * complete and valid. */
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <strings.h>
 
 #include "basic/log.h"
 #include "basic/strutil.h"
@@ -11,6 +12,7 @@
 #include "install/install.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
+#include "profile/url.h"
 #include "report/report.h"
 
 static void sha256_hex(const char *data, size_t size, char out[static 65]) {
@@ -26,8 +28,8 @@ static void sha256_hex(const char *data, size_t size, char out[static 65]) {
  * transport error (not a 404) stops the search: falling through to the
  * default profile because a server hiccupped could install the wrong
  * machine. */
-static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_url, char **ret_data,
-                         size_t *ret_size) {
+static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_url, char **ret_safe,
+                         char **ret_data, size_t *ret_size) {
         _cleanup_strv_free_ char **urls = NULL;
         int r;
 
@@ -46,18 +48,83 @@ static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_
                 }
                 if (r < 0)
                         return log_error_errno(r, "Cannot fetch profile %s", err ? err : "?");
-                *ret_url = TAKE_PTR(safe);
+                *ret_url = strdup(urls[i]);
+                if (!*ret_url) {
+                        free(*ret_data);
+                        return -ENOMEM;
+                }
+                *ret_safe = TAKE_PTR(safe);
                 return 0;
         }
         return log_error_errno(-ENOENT, "No profile for this machine: none of the %zu locations exists (mac, uuid, serial, default)",
                                strv_length(urls));
 }
 
+/* Fragments of a fetched profile ("include:"), fetched relative to the
+ * document that includes them. Names (in messages, and the base the profile
+ * code hands back) are redacted; the URLs they stand for may carry
+ * credentials, which relative references inherit. */
+typedef struct FragmentFetcher {
+        char **names;
+        char **urls;
+} FragmentFetcher;
+
+static void fragment_fetcher_done(FragmentFetcher *ff) {
+        strv_free(ff->names);
+        strv_free(ff->urls);
+}
+
+static bool is_http_url(const char *s) {
+        return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+}
+
+static int fetch_fragment(const char *base, const char *ref, char **ret_name, char **ret_data, size_t *ret_size,
+                          void *userdata) {
+        FragmentFetcher *ff = userdata;
+        _cleanup_free_ char *url = NULL, *name = NULL, *err = NULL;
+        const char *base_url = NULL;
+        char digest[65];
+        int r;
+
+        for (size_t i = 0; ff->names && ff->names[i]; i++)
+                if (streq(ff->names[i], base))
+                        base_url = ff->urls[i];
+        if (!base_url)
+                return -EINVAL;
+        /* Relative references keep the profile's scheme; absolute ones must be http(s). */
+        if (url_has_scheme(ref) && !is_http_url(ref))
+                return -EPROTONOSUPPORT;
+        r = url_resolve(base_url, ref, &url);
+        if (r < 0)
+                return r;
+        name = fetch_url_redact(url);
+        if (!name)
+                return -ENOMEM;
+
+        r = fetch_to_buffer(url, NULL, ret_data, ret_size, &err);
+        if (r == -ENOENT) /* reported as a profile error at the include */
+                return log_debug_errno(r, "Profile fragment %s: not found", name);
+        if (r < 0) /* the profile error says "cannot include"; this says why */
+                return log_error_errno(r, "Cannot fetch profile fragment %s", err ? err : name);
+        /* Fragments may hold secrets too: their digest, never their text. */
+        sha256_hex(*ret_data, *ret_size, digest);
+        report_info("profile fragment %s (%zu bytes, sha256 %s)", name, *ret_size, digest);
+
+        if (strv_extend(&ff->names, name) < 0 || strv_extend(&ff->urls, url) < 0) {
+                explicit_bzero(*ret_data, *ret_size);
+                free(TAKE_PTR(*ret_data));
+                return -ENOMEM;
+        }
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
 int install_run(const BootParams *bp, const InstallOptions *opts) {
         _cleanup_inventory_ Inventory *inv = NULL;
         _cleanup_profile_ Profile *profile = NULL;
         _cleanup_plan_ Plan *plan = NULL;
-        _cleanup_free_ char *url = NULL, *data = NULL;
+        _cleanup_free_ char *url = NULL, *safe = NULL, *data = NULL;
+        _cleanup_(fragment_fetcher_done) FragmentFetcher ff = {};
         ProfileErrors errors = {};
         char digest[65];
         size_t size = 0;
@@ -92,24 +159,46 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
 
         /* 2. Profile. */
         report_phase_begin(&ph, "fetch-profile", NULL);
-        r = fetch_profile(bp, inv, &url, &data, &size);
+        r = fetch_profile(bp, inv, &url, &safe, &data, &size);
         if (r < 0)
                 return report_phase_end(&ph, r, NULL), EXIT_FETCH_FAILED;
         sha256_hex(data, size, digest);
         /* The profile may hold secrets: log its digest, not its text. */
-        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s)", url, size, digest);
+        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s)", safe, size, digest);
 
-        report_phase_begin(&ph, "validate", "%s", url);
-        r = profile_load_string(url, data, size, &profile, &errors);
+        report_phase_begin(&ph, "validate", "%s", safe);
+        if (strv_extend(&ff.names, safe) < 0 || strv_extend(&ff.urls, url) < 0)
+                return report_phase_end(&ph, log_error_errno(-ENOMEM, "Out of memory"), NULL), EXIT_FAILURE_GENERIC;
+        r = profile_load_string_full(safe, data, size, fetch_fragment, &ff, &profile, &errors);
+        explicit_bzero(data, size); /* a plaintext password is hashed by now */
         if (r < 0) {
                 profile_errors_print(stdout, &errors);
                 fflush(stdout);
-                report_phase_end(&ph, r, "%zu error%s in %s; nothing was written to any disk", errors.n,
-                                 errors.n == 1 ? "" : "s", url);
+                if (errors.n == 0)
+                        report_phase_end(&ph, log_error_errno(r, "Cannot load profile %s: %m", safe),
+                                         "nothing was written to any disk");
+                else
+                        report_phase_end(&ph, r, "%zu error%s in %s; nothing was written to any disk", errors.n,
+                                         errors.n == 1 ? "" : "s", safe);
                 profile_errors_done(&errors);
-                return EXIT_PROFILE_INVALID;
+                return r == -EINVAL ? EXIT_PROFILE_INVALID : EXIT_FAILURE_GENERIC;
         }
-        report_phase_end(&ph, 0, "profile valid: hostname %s", profile->hostname);
+        report_phase_end(&ph, 0, "profile valid: hostname %s%s", profile->hostname,
+                         profile->n_fragments > 0 ? ", with fragments" : "");
+
+        /* Is this profile really for this machine? Checked before any write. */
+        report_phase_begin(&ph, "match", NULL);
+        r = profile_match_check(profile, inv, &errors);
+        if (r < 0) {
+                profile_errors_print(stdout, &errors);
+                fflush(stdout);
+                report_phase_end(&ph, r, "the profile is not for this machine (%zu disagreement%s with its match: block); "
+                                 "nothing was written to any disk", errors.n, errors.n == 1 ? "" : "s");
+                profile_errors_done(&errors);
+                return r == -EINVAL ? EXIT_PROFILE_MISMATCH : EXIT_FAILURE_GENERIC;
+        }
+        report_phase_end(&ph, 0, "%s", profile->match.source ? "this machine matches the profile's match: block"
+                                                             : "the profile has no match: block");
 
         /* 3. Plan. */
         report_phase_begin(&ph, "plan", NULL);

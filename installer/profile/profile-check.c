@@ -54,7 +54,9 @@ static void ck_verror(Checker *c, const YNode *at, const char *fmt, va_list ap) 
                 ck_oom(c);
                 return;
         }
-        if (profile_errors_add(c->errors, c->file, at ? at->line : 0, at ? at->column : 0,
+        /* A node knows the file it was written in: the profile or a fragment. */
+        if (profile_errors_add(c->errors, at && at->file ? at->file : c->file, at ? at->line : 0,
+                               at ? at->column : 0,
                                c->path.len > 0 ? c->path.data : NULL, "%s", msg) < 0) {
                 ck_oom(c);
                 return;

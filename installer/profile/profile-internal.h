@@ -108,7 +108,23 @@ int profile_ip_family(const char *s);
 void profile_check_disk_section(Checker *c, const YNode *v, ProfileDisk *disk);
 void profile_check_users_section(Checker *c, const YNode *v, Profile *p);
 void profile_check_network_section(Checker *c, const YNode *v, ProfileNetwork *net);
+void profile_check_match_section(Checker *c, const YNode *v, ProfileMatch *m);
 
 void profile_disk_done(ProfileDisk *d);
 void profile_users_done(ProfileUser *users, size_t n);
 void profile_network_done(ProfileNetwork *n);
+void profile_match_done(ProfileMatch *m);
+
+/* ---- loading (profile.c, profile-include.c) ------------------------------------------- */
+
+/* ydoc reports "NAME:LINE:COL: MESSAGE"; record it with the position apart. */
+int profile_add_syntax_error(ProfileErrors *e, const char *name, const char *msg);
+
+#define PROFILE_INCLUDE_MAX_DEPTH 4   /* profile -> f1 -> f2 -> f3 -> f4 */
+#define PROFILE_INCLUDE_MAX_FILES 32  /* fragments in all */
+
+/* Replace p->doc->root by the merge of its fragments and itself (docs/profile.md).
+ * The fragments' documents go to p->fragments. Problems are appended to
+ * errors (-EINVAL); fn NULL makes 'include' an error. Returns 0, -EINVAL or
+ * -ENOMEM. */
+int profile_resolve_includes(Profile *p, ProfileIncludeFn fn, void *userdata, ProfileErrors *errors);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The users: section: accounts to create (or, for root, to give access).
- * password_hash is a secret: no message ever contains it. */
+ * password_hash and password are secrets: no message ever contains them. A
+ * plaintext password (only with hash_password: true) is hashed with yescrypt
+ * while the profile is loaded and wiped from the document. */
+#include <crypt.h>
+
 #include "profile/profile-internal.h"
 
 #define SUDO_ALL "ALL=(ALL:ALL) ALL"
@@ -8,8 +12,11 @@
 typedef struct UserState {
         ProfileUser *user;
         const YNode *node;
-        bool has_password;  /* a password_hash that is not a lock ("!", "*"), valid or not */
+        bool has_password;  /* a password_hash that is not a lock ("!", "*"), or a password, valid or not */
         size_t n_keys;      /* items in ssh_authorized_keys, valid or not */
+        YNode *password;    /* the plaintext password's node, to hash and wipe */
+        bool hash_password;
+        bool hash_password_bad; /* not a boolean (reported): do not also refuse the password */
 } UserState;
 
 static void parse_user_name(Checker *c, const YNode *v, void *userdata) {
@@ -43,7 +50,7 @@ static void parse_user_password_hash(Checker *c, const YNode *v, void *userdata)
         UserState *us = userdata;
         const char *s = ck_scalar(c, v), *why;
 
-        us->has_password = !s || (!streq(s, "!") && !streq(s, "*")); /* a bad type is reported once */
+        us->has_password = us->has_password || !s || (!streq(s, "!") && !streq(s, "*")); /* a bad type is reported once */
         if (!s)
                 return;
         why = profile_check_password_hash(s);
@@ -51,6 +58,21 @@ static void parse_user_password_hash(Checker *c, const YNode *v, void *userdata)
                 ck_error(c, v, "invalid password_hash: %s", why); /* never the value: it is a secret */
         else
                 ck_strdup(c, s, &us->user->password_hash);
+}
+
+static void parse_user_password(Checker *c, const YNode *v, void *userdata) {
+        UserState *us = userdata;
+
+        us->has_password = true; /* whatever is wrong with it is reported once, below */
+        if (ck_type(c, v, YNODE_SCALAR))
+                us->password = (YNode *) v; /* wiped once hashed: the document is the profile's */
+}
+
+static void parse_user_hash_password(Checker *c, const YNode *v, void *userdata) {
+        UserState *us = userdata;
+
+        if (!ck_bool(c, v, &us->hash_password))
+                us->hash_password_bad = true;
 }
 
 static void parse_user_ssh_keys(Checker *c, const YNode *v, void *userdata) {
@@ -108,6 +130,8 @@ static const Field user_fields[] = {
         { "name", parse_user_name, true },
         { "gecos", parse_user_gecos, false },
         { "password_hash", parse_user_password_hash, false },
+        { "password", parse_user_password, false },
+        { "hash_password", parse_user_hash_password, false },
         { "ssh_authorized_keys", parse_user_ssh_keys, false },
         { "groups", parse_user_groups, false },
         { "shell", parse_user_shell, false },
@@ -122,7 +146,7 @@ static void check_root(Checker *c, const UserState *us) {
                 const YNode *k = ck_present_key(us->node, not_for_root[i]);
                 if (k)
                         ck_error_key(c, k, not_for_root[i],
-                                     "'%s' cannot be set for root (only password_hash and ssh_authorized_keys)",
+                                     "'%s' cannot be set for root (only a password and ssh_authorized_keys)",
                                      not_for_root[i]);
         }
 }
@@ -136,6 +160,64 @@ static void check_user_keys(Checker *c, const UserState *us) {
                 ck_error(c, us->node, "%s%s%scould never log in: give it a password_hash "
                          "(not \"!\" or \"*\") or ssh_authorized_keys",
                          u->name ? "user '" : "", u->name ?: "", u->name ? "' " : "this user ");
+}
+
+/* A yescrypt hash of plain with a fresh random salt, as crypt(3) verifies it. */
+static int hash_plaintext(const char *plain, char **ret) {
+        _cleanup_free_ char *salt = NULL;
+        struct crypt_data *cd;
+        const char *h;
+        int r = 0;
+
+        errno = 0;
+        salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
+        if (!salt)
+                return errno > 0 ? -errno : -EINVAL;
+        cd = new0(struct crypt_data, 1);
+        if (!cd)
+                return -ENOMEM;
+        errno = 0;
+        h = crypt_r(plain, salt, cd);
+        if (!h || h[0] == '*' || !startswith(h, "$y$"))
+                r = errno > 0 ? -errno : -EINVAL;
+        else if (!(*ret = strdup(h)))
+                r = -ENOMEM;
+        explicit_bzero(cd, sizeof(*cd));
+        free(cd);
+        return r;
+}
+
+/* password needs hash_password: true, and is then replaced by its hash. */
+static void check_user_password(Checker *c, UserState *us) {
+        YNode *pw = us->password;
+        const YNode *pw_key = ck_key_node(us->node, "password");
+        int r;
+
+        if (!pw) {
+                if (us->hash_password && !ck_present_key(us->node, "password"))
+                        ck_error_key(c, ck_key_node(us->node, "hash_password"), "hash_password",
+                                     "'hash_password: true' needs a 'password' to hash");
+                return;
+        }
+        if (ck_present_key(us->node, "password_hash"))
+                ck_error_key(c, pw_key, "password",
+                             "give either 'password' (with 'hash_password: true') or 'password_hash', not both");
+        else if (!us->hash_password && !us->hash_password_bad)
+                ck_error_key(c, pw_key, "password",
+                             "a plaintext password is refused unless the user also has 'hash_password: true' "
+                             "(the installer then stores only its yescrypt hash); or give a password_hash "
+                             "(make one with 'mkpasswd -m yescrypt')");
+        else if (!pw->value[0])
+                ck_error_key(c, pw, "password", "the password is empty");
+        else {
+                r = hash_plaintext(pw->value, &us->user->password_hash);
+                if (r == -ENOMEM)
+                        ck_oom(c);
+                else if (r < 0)
+                        ck_error_key(c, pw_key, "password", "cannot hash the password with yescrypt: %s",
+                                     strerror(-r));
+        }
+        explicit_bzero(pw->value, strlen(pw->value));
 }
 
 static void check_user_unique(Checker *c, const Profile *p, size_t i, const YNode *node) {
@@ -154,6 +236,7 @@ static void parse_user(Checker *c, const YNode *v, Profile *p, size_t i) {
         us.user->column = v->column;
         if (!ck_fields(c, v, user_fields, ELEMENTSOF(user_fields), &us))
                 return;
+        check_user_password(c, &us);
         check_user_keys(c, &us);
         check_user_unique(c, p, i, v);
 }

@@ -79,8 +79,8 @@ const char *profile_check_password_hash(const char *s) {
         if (!rest || !strchr(rest, '$') || endswith(rest, "$") ||
             rest[strspn(rest, "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$=,")] != 0)
                 return "not a crypt(3) password hash ($y$, $6$, $5$, $2b$, $7$ or $1$), nor \"!\" or \"*\" "
-                       "for a locked password; plaintext passwords are refused "
-                       "(make a hash with 'mkpasswd -m yescrypt' or 'openssl passwd -6')";
+                       "for a locked password; plaintext passwords are refused here (give one as "
+                       "'password' with 'hash_password: true', or make a hash with 'mkpasswd -m yescrypt')";
         return NULL;
 }
 

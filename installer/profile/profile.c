@@ -56,17 +56,31 @@ static void parse_image_format(Checker *c, const YNode *v, void *userdata) {
                 ck_strdup(c, image_format_names[i], &img->format);
 }
 
-static const Field image_fields[] = {
-        { "url", parse_image_url, true },
-        { "sha256", parse_image_sha256, true },
-        { "format", parse_image_format, false },
-};
+static void parse_image_insecure_no_checksum(Checker *c, const YNode *v, void *userdata) {
+        ck_bool(c, v, &((ProfileImage *) userdata)->insecure_no_checksum);
+}
 
 static void parse_image(Checker *c, const YNode *v, void *userdata) {
         ProfileImage *img = &((Profile *) userdata)->image;
+        const YNode *insecure = ck_value(v, "insecure_no_checksum");
+        bool skip = false;
+
+        /* sha256 is required unless the profile explicitly gives up the check. */
+        if (insecure)
+                (void) ynode_bool(insecure, &skip);
+        const Field image_fields[] = {
+                { "url", parse_image_url, true },
+                { "sha256", parse_image_sha256, !skip },
+                { "format", parse_image_format, false },
+                { "insecure_no_checksum", parse_image_insecure_no_checksum, false },
+        };
 
         if (!ck_fields(c, v, image_fields, ELEMENTSOF(image_fields), img))
                 return;
+        if (img->insecure_no_checksum && ck_value(v, "sha256"))
+                ck_error_key(c, ck_key_node(v, "insecure_no_checksum"), "insecure_no_checksum",
+                             "'insecure_no_checksum: true' and a sha256 exclude each other: with a sha256 "
+                             "the image is always verified; remove one of them");
         if (img->url && !ck_value(v, "format") && !url_image_format(img->url)) {
                 _cleanup_free_ char *safe = url_redact(img->url);
                 ck_error_key(c, ck_value(v, "url"), "url",
@@ -117,6 +131,14 @@ static void parse_network(Checker *c, const YNode *v, void *userdata) {
         profile_check_network_section(c, v, &((Profile *) userdata)->network);
 }
 
+static void parse_match(Checker *c, const YNode *v, void *userdata) {
+        profile_check_match_section(c, v, &((Profile *) userdata)->match);
+}
+
+static void parse_include(Checker *c, const YNode *v, void *userdata) {
+        /* Resolved before the check (profile-include.c); never reached with a value. */
+}
+
 static void parse_firstboot(Checker *c, const YNode *v, void *userdata) {
         /* cloud-config user-data, passed through as written. */
         if (ck_type(c, v, YNODE_MAPPING))
@@ -131,17 +153,34 @@ static const Field profile_fields[] = {
         { "users", parse_users, false },
         { "network", parse_network, false },
         { "firstboot", parse_firstboot, false },
+        { "match", parse_match, false },
+        { "include", parse_include, false },
 };
 
+/* Files in the order they were read: the profile, then its fragments. */
+static size_t file_rank(const Profile *p, const char *file) {
+        for (size_t i = 0; file && i < p->n_fragments; i++)
+                if (streq(p->fragments[i]->filename, file))
+                        return i + 1;
+        return 0;
+}
+
+static bool error_before(const Profile *p, const ProfileError *a, const ProfileError *b) {
+        size_t fa = file_rank(p, a->file), fb = file_rank(p, b->file);
+
+        if (fa != fb)
+                return fa < fb;
+        return a->line < b->line || (a->line == b->line && a->column < b->column);
+}
+
 /* Report in source order, like a compiler: stable insertion sort of the
- * errors this run added (there are few). */
-static void sort_errors(ProfileErrors *e, size_t from) {
+ * errors this run added (there are few), by file, line and column. */
+static void sort_errors(const Profile *p, ProfileErrors *e, size_t from) {
         for (size_t i = from + 1; i < e->n; i++) {
                 ProfileError x = e->v[i];
                 size_t j = i;
 
-                for (; j > from && (e->v[j - 1].line > x.line ||
-                                    (e->v[j - 1].line == x.line && e->v[j - 1].column > x.column)); j--)
+                for (; j > from && error_before(p, &x, &e->v[j - 1]); j--)
                         e->v[j] = e->v[j - 1];
                 e->v[j] = x;
         }
@@ -158,7 +197,7 @@ static int profile_check(Profile *p, ProfileErrors *errors) {
         else
                 ck_fields(&c, p->doc->root, profile_fields, ELEMENTSOF(profile_fields), p);
 
-        sort_errors(errors, from);
+        sort_errors(p, errors, from);
         r = c.r < 0 ? c.r : c.n_errors > 0 ? -EINVAL : 0;
         ck_done(&c);
         return r;
@@ -166,8 +205,7 @@ static int profile_check(Profile *p, ProfileErrors *errors) {
 
 /* ---- loading ------------------------------------------------------------------------ */
 
-/* ydoc reports "NAME:LINE:COL: MESSAGE"; keep the position apart. */
-static int add_syntax_error(ProfileErrors *e, const char *name, const char *msg) {
+int profile_add_syntax_error(ProfileErrors *e, const char *name, const char *msg) {
         const char *rest = msg ? startswith(msg, name) : NULL;
         unsigned line = 0, column = 0;
         int off = 0;
@@ -180,7 +218,8 @@ static int add_syntax_error(ProfileErrors *e, const char *name, const char *msg)
 }
 
 /* Takes ownership of doc. */
-static int profile_from_doc(YDoc *doc, const char *name, Profile **ret, ProfileErrors *errors) {
+static int profile_from_doc(YDoc *doc, const char *name, ProfileIncludeFn fn, void *userdata, Profile **ret,
+                            ProfileErrors *errors) {
         _cleanup_profile_ Profile *p = NULL;
         int r;
 
@@ -194,17 +233,26 @@ static int profile_from_doc(YDoc *doc, const char *name, Profile **ret, ProfileE
         if (!p->filename)
                 return -ENOMEM;
 
+        /* Problems with the fragments themselves (missing, a cycle, bad
+         * YAML) leave no complete document to check. */
+        size_t from = errors->n;
+        r = profile_resolve_includes(p, fn, userdata, errors);
+        sort_errors(p, errors, from);
+        if (r < 0)
+                return r;
         r = profile_check(p, errors);
         if (r < 0)
                 return r;
+        if (p->n_fragments > 0)
+                log_debug("Profile %s: %zu fragment%s merged", name, p->n_fragments, p->n_fragments == 1 ? "" : "s");
         log_debug("Profile %s: hostname %s, %zu partitions, %zu users, %zu ethernets", name, p->hostname,
                   p->disk.n_partitions, p->n_users, p->network.n_ethernets);
         *ret = TAKE_PTR(p);
         return 0;
 }
 
-static int profile_load(const char *name, const char *path, const char *data, size_t size, Profile **ret,
-                        ProfileErrors *errors) {
+static int profile_load(const char *name, const char *path, const char *data, size_t size, ProfileIncludeFn fn,
+                        void *userdata, Profile **ret, ProfileErrors *errors) {
         _cleanup_(profile_errors_done) ProfileErrors local = {};
         _cleanup_free_ char *msg = NULL;
         YDoc *doc = NULL;
@@ -217,26 +265,31 @@ static int profile_load(const char *name, const char *path, const char *data, si
 
         r = path ? ydoc_parse_file(path, &doc, &msg) : ydoc_parse_string(name, data, size, &doc, &msg);
         if (r == -EINVAL) {
-                if (add_syntax_error(errors, name, msg) < 0)
+                if (profile_add_syntax_error(errors, name, msg) < 0)
                         return -ENOMEM;
                 return -EINVAL;
         }
         if (r < 0)
                 return log_debug_errno(r, "Failed to read profile %s: %m", name);
-        return profile_from_doc(doc, name, ret, errors);
+        return profile_from_doc(doc, name, fn, userdata, ret, errors);
 }
 
 int profile_load_file(const char *path, Profile **ret, ProfileErrors *errors) {
         if (!path)
                 return -EINVAL;
-        return profile_load(path, path, NULL, 0, ret, errors);
+        return profile_load(path, path, NULL, 0, profile_include_file, NULL, ret, errors);
 }
 
 int profile_load_string(const char *name, const char *data, size_t size, Profile **ret,
                         ProfileErrors *errors) {
+        return profile_load_string_full(name, data, size, NULL, NULL, ret, errors);
+}
+
+int profile_load_string_full(const char *name, const char *data, size_t size, ProfileIncludeFn fn,
+                             void *userdata, Profile **ret, ProfileErrors *errors) {
         if (!data)
                 return -EINVAL;
-        return profile_load(name ?: "profile", NULL, data, size, ret, errors);
+        return profile_load(name ?: "profile", NULL, data, size, fn, userdata, ret, errors);
 }
 
 void profile_free(Profile *p) {
@@ -249,7 +302,12 @@ void profile_free(Profile *p) {
         free(p->image.format);
         profile_users_done(p->users, p->n_users);
         profile_network_done(&p->network);
+        profile_match_done(&p->match);
         free(p->filename);
+        /* The merged tree points to the fragments' file names: free it first. */
         ydoc_free(p->doc);
+        for (size_t i = 0; i < p->n_fragments; i++)
+                ydoc_free(p->fragments[i]);
+        free(p->fragments);
         free(p);
 }

@@ -94,6 +94,7 @@ typedef struct ProfileImage {
         char *url;
         char *sha256;         /* 64 lower-case hex digits */
         char *format;         /* NULL (auto from the URL) or tar, tar.gz, tar.xz, tar.zst */
+        bool insecure_no_checksum; /* sha256 is NULL: the image is not verified */
 } ProfileImage;
 
 typedef struct ProfileUser {
@@ -134,8 +135,24 @@ typedef struct ProfileNetwork {
         YNode *source;        /* the network: node as written (borrowed from doc) */
 } ProfileNetwork;
 
+/* match: which machines the profile is for. Every key given must agree with
+ * the machine (profile_match_check()); keys not given agree with any. */
+typedef struct ProfileMatch {
+        char **macs;          /* normalised aa:bb:..; any NIC of the machine has one */
+        char *uuid;           /* SMBIOS UUID, lower case */
+        char *serial;         /* SMBIOS serial, exactly */
+        char *vendor;         /* fnmatch() pattern against dmi.sys_vendor */
+        char *product;        /* fnmatch() pattern against dmi.product_name */
+        uint64_t min_memory;  /* bytes, compared with MemTotal; 0 = no limit */
+        char *firmware;       /* "bios", "uefi" or NULL */
+        YNode *source;        /* the match: node as written (borrowed from doc), or NULL */
+} ProfileMatch;
+
 typedef struct Profile {
-        YDoc *doc;            /* owned: the parsed document */
+        YDoc *doc;            /* owned: the parsed document (with fragments merged in) */
+        YDoc **fragments;     /* owned: the included documents; their nodes were moved
+                               * into doc, but nodes keep pointing to their filename */
+        size_t n_fragments;
         char *filename;
         unsigned version;
         char *hostname;
@@ -145,6 +162,7 @@ typedef struct Profile {
         size_t n_users;
         ProfileNetwork network;
         YNode *firstboot;     /* cloud-config mapping (borrowed from doc), or NULL */
+        ProfileMatch match;
 } Profile;
 
 /* Load and validate. On validation failure returns -EINVAL with every problem
@@ -152,6 +170,32 @@ typedef struct Profile {
 int profile_load_file(const char *path, Profile **ret, ProfileErrors *errors);
 int profile_load_string(const char *name, const char *data, size_t size, Profile **ret,
                         ProfileErrors *errors);
+
+/* Fragments: "include: [a.yaml, ...]". An include loader gets the name of
+ * the including document (base) and the reference as written (ref), and
+ * returns the fragment's name (used in messages and as the base of its own
+ * includes; must not hold credentials) and its text. Returns 0, -ENOENT when
+ * there is no such fragment, or another -errno. See docs/profile.md for the
+ * merge rules. */
+typedef int (*ProfileIncludeFn)(const char *base, const char *ref, char **ret_name, char **ret_data,
+                                size_t *ret_size, void *userdata);
+/* As profile_load_string(), with an include loader (fn may be NULL: then
+ * 'include' is an error). */
+int profile_load_string_full(const char *name, const char *data, size_t size, ProfileIncludeFn fn,
+                             void *userdata, Profile **ret, ProfileErrors *errors);
+/* The loader profile_load_file() uses: ref is a file path, relative to the
+ * directory of base unless absolute; URLs are refused (-EPROTONOSUPPORT).
+ * userdata: NULL, or a directory that relative names are below (names stay
+ * relative, so that messages show them as written). */
+int profile_include_file(const char *base, const char *ref, char **ret_name, char **ret_data,
+                         size_t *ret_size, void *userdata);
+
+/* Does this machine agree with the profile's match: block? Appends one error
+ * per disagreement (at the match key, saying what the profile wants and what
+ * the machine has) and returns -EINVAL if there is any; 0 if all agree (or
+ * there is no match: block); -ENOMEM. */
+typedef struct Inventory Inventory;
+int profile_match_check(const Profile *p, const Inventory *inv, ProfileErrors *errors);
 void profile_free(Profile *p);
 DEFINE_POINTER_CLEANUP(Profile, profile_free);
 #define _cleanup_profile_ _cleanup_(profile_freep)

@@ -91,3 +91,132 @@ const char *url_image_format(const char *url) {
         }
         return NULL;
 }
+
+bool url_has_scheme(const char *s) {
+        size_t i = 0;
+
+        if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+                return false;
+        while (s[i] && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", s[i]))
+                i++;
+        return s[i] == ':';
+}
+
+/* Remove "." and ".." segments from path[0..len) and append the result to b
+ * (RFC 3986 section 5.2.4, extended to relative paths: there, a ".." that
+ * cannot be removed stays, as the file system needs it). */
+static int append_normalized_path(StrBuf *b, const char *path, size_t len) {
+        bool absolute = len > 0 && path[0] == '/', trailing = false;
+        size_t n = 0, max = 1, i = absolute ? 1 : 0;
+        int r = 0;
+
+        for (size_t k = 0; k < len; k++)
+                max += path[k] == '/';
+        _cleanup_free_ const char **seg = new0(const char *, max);
+        _cleanup_free_ size_t *seglen = new0(size_t, max);
+        if (!seg || !seglen)
+                return -ENOMEM;
+
+        for (;;) {
+                size_t l = strcspn(path + i, "/");
+                bool last;
+
+                if (i + l > len)
+                        l = len - i;
+                last = i + l >= len;
+                trailing = false;
+                if (l == 1 && path[i] == '.')
+                        trailing = last;
+                else if (l == 2 && path[i] == '.' && path[i + 1] == '.') {
+                        if (n > 0 && !(seglen[n - 1] == 2 && strncmp(seg[n - 1], "..", 2) == 0))
+                                n--;
+                        else if (!absolute) {
+                                seg[n] = path + i;
+                                seglen[n++] = 2;
+                        }
+                        trailing = last;
+                } else if (l == 0 && last)
+                        trailing = true; /* the path ends with '/' */
+                else {
+                        seg[n] = path + i;
+                        seglen[n++] = l;
+                }
+                if (last)
+                        break;
+                i += l + 1;
+        }
+
+        if (absolute)
+                r = strbuf_append(b, "/");
+        for (size_t k = 0; k < n && r >= 0; k++) {
+                r = strbuf_append_n(b, seg[k], seglen[k]);
+                if (r >= 0 && (k + 1 < n || trailing))
+                        r = strbuf_append(b, "/");
+        }
+        return r;
+}
+
+/* scheme://authority + path + rest, with the path normalised. */
+static int append_url(StrBuf *b, const char *prefix, size_t prefix_len, const char *path, size_t path_len,
+                      const char *rest) {
+        int r = strbuf_append_n(b, prefix, prefix_len);
+
+        if (r >= 0)
+                r = append_normalized_path(b, path, path_len);
+        if (r >= 0)
+                r = strbuf_append(b, rest);
+        return r;
+}
+
+int url_resolve(const char *base, const char *ref, char **ret) {
+        _cleanup_(strbuf_done) StrBuf path = {};
+        const char *a, *rest = ref + strcspn(ref ?: "", "?#");
+        size_t alen;
+        StrBuf b = {};
+        int r;
+
+        if (!base || !ref || !ret)
+                return -EINVAL;
+
+        if (url_has_scheme(ref)) {
+                /* Absolute: only its dot segments go. */
+                const char *p = url_authority(ref, &a, &alen) ? a + alen : strchr(ref, ':') + 1;
+                r = append_url(&b, ref, (size_t) (p - ref), p, (size_t) (rest - p), rest);
+        } else if (startswith(ref, "//") && url_authority(base, &a, &alen)) {
+                /* A network-path reference: base's scheme, ref's authority. */
+                _cleanup_free_ char *t = strprintf("%.*s%s", (int) (a - 2 - base), base, ref);
+                return t ? url_resolve(base, t, ret) : -ENOMEM;
+        } else if (url_authority(base, &a, &alen)) {
+                const char *bpath = a + alen;
+                size_t bplen = strcspn(bpath, "?#");
+                const char *slash = memrchr(bpath, '/', bplen);
+
+                if (ref[0] == '/')
+                        r = 0;                                          /* ref is the whole path */
+                else if (ref[0] == '?' || ref[0] == '#' || ref[0] == 0)
+                        r = strbuf_append_n(&path, bpath, bplen);       /* same document */
+                else if (slash)
+                        r = strbuf_append_n(&path, bpath, (size_t) (slash - bpath) + 1);
+                else
+                        r = strbuf_append(&path, "/");
+                if (r >= 0)
+                        r = strbuf_append_n(&path, ref, (size_t) (rest - ref));
+                if (r >= 0)
+                        r = append_url(&b, base, (size_t) (bpath - base), path.data ?: "", path.len, rest);
+        } else {
+                /* File paths: relative to the directory of base. */
+                const char *slash = ref[0] == '/' ? NULL : strrchr(base, '/');
+
+                r = slash ? strbuf_append_n(&path, base, (size_t) (slash - base) + 1) : 0;
+                if (r >= 0)
+                        r = strbuf_append(&path, ref);
+                if (r >= 0)
+                        r = append_normalized_path(&b, path.data ?: "", path.len);
+        }
+        if (r < 0) {
+                strbuf_done(&b);
+                return -ENOMEM;
+        }
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -20,3 +20,14 @@ bool url_has_credentials(const char *url);
  * ignored, case-insensitive): "tar", "tar.gz", "tar.xz" or "tar.zst"
  * (.tgz, .txz and .tzst are recognised too). NULL when unrecognised. */
 const char *url_image_format(const char *url);
+
+/* Does s start with a URL scheme ("http:", "file:", ...)? */
+bool url_has_scheme(const char *s);
+
+/* Resolve the reference ref against base as a browser resolves a link (RFC
+ * 3986 section 5.2): an absolute URL stays as it is; otherwise ref replaces
+ * the last segment of base's path ("a/b.yaml" + "c.yaml" -> "a/c.yaml"), or
+ * the whole path when it starts with '/'. "." and ".." segments are removed.
+ * base may be a URL or a file path (then ".." that cannot be removed from a
+ * relative path stays). Returns 0, -EINVAL or -ENOMEM. */
+int url_resolve(const char *base, const char *ref, char **ret);

@@ -7,7 +7,7 @@
 #include "basic/fileio.h"
 #include "basic/strutil.h"
 
-static void ynode_free(YNode *n) {
+void ynode_free(YNode *n) {
         if (!n)
                 return;
         for (size_t i = 0; i < n->n; i++) {
@@ -18,7 +18,12 @@ static void ynode_free(YNode *n) {
         }
         free(n->keys);
         free(n->items);
-        free(n->value);
+        if (n->value) {
+                /* Profiles hold secrets (plaintext passwords before they are
+                 * hashed, password hashes): leave nothing behind in the heap. */
+                explicit_bzero(n->value, strlen(n->value));
+                free(n->value);
+        }
         free(n);
 }
 
@@ -33,6 +38,7 @@ void ydoc_free(YDoc *d) {
 typedef struct Loader {
         yaml_document_t *doc;
         const char *name;
+        const char *file;       /* the YDoc's filename, for every node */
         size_t count;
         char *error;
 } Loader;
@@ -55,6 +61,7 @@ static int convert(Loader *l, yaml_node_t *src, unsigned depth, YNode **ret) {
         n = new0(YNode, 1);
         if (!n)
                 return -ENOMEM;
+        n->file = l->file;
         n->line = (unsigned) src->start_mark.line + 1;
         n->column = (unsigned) src->start_mark.column + 1;
 
@@ -168,7 +175,7 @@ int ydoc_parse_string(const char *name, const char *data, size_t size, YDoc **re
 
         yaml_node_t *root = yaml_document_get_root_node(&doc);
         if (root) {
-                Loader l = { .doc = &doc, .name = name };
+                Loader l = { .doc = &doc, .name = name, .file = d->filename };
                 r = convert(&l, root, 0, &d->root);
                 if (r < 0 && ret_error)
                         *ret_error = TAKE_PTR(l.error);
@@ -217,7 +224,86 @@ int ydoc_parse_file(const char *path, YDoc **ret, char **ret_error) {
                         *ret_error = strprintf("%s: cannot read: %s", path, strerror(-r));
                 return r;
         }
-        return ydoc_parse_string(path, data, size, ret, ret_error);
+        r = ydoc_parse_string(path, data, size, ret, ret_error);
+        explicit_bzero(data, size); /* the file may hold secrets */
+        return r;
+}
+
+YNode *ynode_new_mapping(const char *file, unsigned line, unsigned column) {
+        YNode *n = new0(YNode, 1);
+
+        if (!n)
+                return NULL;
+        *n = (YNode) { .type = YNODE_MAPPING, .file = file, .line = line, .column = column };
+        return n;
+}
+
+static ssize_t mapping_find(const YNode *m, const char *key) {
+        for (size_t i = 0; i < m->n; i++)
+                if (m->keys[i] && streq(m->keys[i]->value, key))
+                        return (ssize_t) i;
+        return -1;
+}
+
+int ynode_merge(YNode *dst, YNode *src) {
+        int r;
+
+        if (!dst || !src || dst->type != YNODE_MAPPING || src->type != YNODE_MAPPING)
+                return -EINVAL;
+
+        /* The merged mapping was last written where src was. */
+        dst->file = src->file;
+        dst->line = src->line;
+        dst->column = src->column;
+
+        for (size_t i = 0; i < src->n; i++) {
+                YNode *k = src->keys[i], *v = src->items[i];
+                ssize_t j;
+
+                if (!k)
+                        continue;
+                j = mapping_find(dst, k->value);
+                if (j >= 0 && dst->items[j] && v && dst->items[j]->type == YNODE_MAPPING &&
+                    v->type == YNODE_MAPPING) {
+                        r = ynode_merge(dst->items[j], v);
+                        if (r < 0)
+                                return r;
+                        /* The key too was last written in src. */
+                        ynode_free(dst->keys[j]);
+                        dst->keys[j] = TAKE_PTR(src->keys[i]);
+                        continue;
+                }
+                if (j < 0) {
+                        YNode **keys = reallocarray(dst->keys, dst->n + 1, sizeof(YNode *));
+                        if (!keys)
+                                return -ENOMEM;
+                        dst->keys = keys;
+                        YNode **items = reallocarray(dst->items, dst->n + 1, sizeof(YNode *));
+                        if (!items)
+                                return -ENOMEM;
+                        dst->items = items;
+                        j = (ssize_t) dst->n;
+                        dst->keys[j] = dst->items[j] = NULL;
+                        dst->n++;
+                }
+                ynode_free(dst->keys[j]);
+                ynode_free(dst->items[j]);
+                dst->keys[j] = TAKE_PTR(src->keys[i]);
+                dst->items[j] = TAKE_PTR(src->items[i]);
+        }
+        return 0;
+}
+
+void ynode_remove(YNode *m, const char *key) {
+        ssize_t j;
+
+        if (!m || m->type != YNODE_MAPPING || (j = mapping_find(m, key)) < 0)
+                return;
+        ynode_free(m->keys[j]);
+        ynode_free(m->items[j]);
+        memmove(m->keys + j, m->keys + j + 1, (m->n - (size_t) j - 1) * sizeof(YNode *));
+        memmove(m->items + j, m->items + j + 1, (m->n - (size_t) j - 1) * sizeof(YNode *));
+        m->n--;
 }
 
 YNode *ynode_get(const YNode *m, const char *key) {

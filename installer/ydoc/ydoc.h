@@ -20,6 +20,7 @@ typedef enum YNodeType {
 typedef struct YNode YNode;
 struct YNode {
         YNodeType type;
+        const char *file;      /* the YDoc's filename (borrowed: valid while that YDoc lives) */
         unsigned line, column; /* 1-based */
         char *value;           /* scalar text (never NULL for scalars) */
         bool plain;            /* scalar was unquoted (so "yes" != yes) */
@@ -42,6 +43,9 @@ typedef struct YDoc {
 int ydoc_parse_file(const char *path, YDoc **ret, char **ret_error);
 int ydoc_parse_string(const char *name, const char *data, size_t size, YDoc **ret, char **ret_error);
 void ydoc_free(YDoc *d);
+/* Free a node and everything below it. Scalar text is wiped first (profiles
+ * hold secrets). NULL is fine. */
+void ynode_free(YNode *n);
 DEFINE_POINTER_CLEANUP(YDoc, ydoc_free);
 #define _cleanup_ydoc_ _cleanup_(ydoc_freep)
 
@@ -57,6 +61,21 @@ int ynode_u64(const YNode *n, uint64_t *ret);
 bool ynode_is_null(const YNode *n);
 
 const char *ynode_type_name(YNodeType t);
+
+/* An empty mapping node, for building merged trees. NULL when out of memory. */
+YNode *ynode_new_mapping(const char *file, unsigned line, unsigned column);
+/* Merge the mapping src into the mapping dst by moving src's nodes (nothing
+ * is copied): for a key in both, two mappings are merged recursively and
+ * anything else (scalar, list, null, or a mapping meeting a non-mapping) is
+ * replaced by src's value; keys only in src are appended in src's order. A
+ * replaced entry keeps its place in dst's order but takes src's key node, and
+ * dst takes src's position (file, line, column): where it was last written.
+ * src keeps its shape with the moved slots set to NULL; free it afterwards.
+ * Returns 0, -EINVAL (not two mappings) or -ENOMEM (dst is then consistent
+ * but partly merged). */
+int ynode_merge(YNode *dst, YNode *src);
+/* Remove (and free) the entry key from mapping m, if there is one. */
+void ynode_remove(YNode *m, const char *key);
 
 /* Write the tree below n to f as one YAML document (no "---" marker), with
  * libyaml's emitter. Scalars that were quoted in the source are emitted

@@ -515,6 +515,33 @@ static void test_wrong_sha256(void **state) {
         assert_null(err);
 }
 
+/* insecure_no_checksum: no sha256 and skip_checksum installs without a
+ * comparison (the digest is still computed); a malformed sha256 is refused
+ * even then, and a given one is always compared. */
+static void test_skip_checksum(void **state) {
+        _cleanup_free_ char *t = new_dir("target"), *t2 = new_dir("target"), *t3 = new_dir("target"),
+                            *url = file_url(fx->zst), *err = NULL;
+        ImageSource src = { .url = url, .sha256 = NULL, .skip_checksum = true };
+        ImageResult res;
+        char sha[65];
+
+        sha256_file(fx->zst, sha);
+        assert_int_equal(image_install(&src, t, &res, &err), 0);
+        assert_null(err);
+        assert_string_equal(res.sha256, sha);
+        assert_int_equal(res.bytes_downloaded, file_size(fx->zst));
+
+        src.sha256 = "abc";
+        assert_int_equal(image_install(&src, t2, NULL, &err), -EINVAL);
+        assert_non_null(strstr(err, "'abc' is not 64 hexadecimal"));
+        free(err);
+        err = NULL;
+
+        src.sha256 = ZERO_SHA;
+        assert_int_equal(image_install(&src, t3, NULL, &err), -EBADMSG);
+        assert_non_null(err);
+}
+
 static void test_bad_arguments(void **state) {
         _cleanup_free_ char *t = new_dir("target"), *url = file_url(fx->zst), *missing = NULL;
         char sha[65], nonhex[65];
@@ -1228,6 +1255,7 @@ int main(void) {
                 cmocka_unit_test(test_target_root_is_symlink),
                 cmocka_unit_test(test_trailing_data),
                 cmocka_unit_test(test_wrong_sha256),
+                cmocka_unit_test(test_skip_checksum),
                 cmocka_unit_test(test_bad_arguments),
                 cmocka_unit_test(test_refuse_absolute),
                 cmocka_unit_test(test_refuse_dotdot),

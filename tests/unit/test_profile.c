@@ -12,11 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <crypt.h>
 #include <libgen.h>
 #include <sys/socket.h>
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
+#include "hw/hw.h"
 #include "profile/profile-internal.h"
 #include "profile/profile.h"
 #include "profile/url.h"
@@ -614,13 +616,13 @@ static void test_unknown_keys_suggest(void **state) {
                 IMAGE                                   /* 7-9 */
                 "users:\n"                              /* 10 */
                 "  - name: bob\n"                       /* 11 */
-                "    password: x\n"                     /* 12 prefix of password_hash */
+                "    passwordhash: x\n"                 /* 12 edit distance 1 */
                 "    ssh_authorized_key: [\"" ED25519 "\"]\n", /* 13 */
                 { 2, 1, "Hostname", "unknown key 'Hostname'; did you mean 'hostname'?" },
                 { 4, 3, "disk.partition", "unknown key 'partition'; did you mean 'partitions'?" },
                 { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, partitions" },
                 { 11, 5, "users[0]", "user 'bob' could never log in" },
-                { 12, 5, "users[0].password", "unknown key 'password'; did you mean 'password_hash'?" },
+                { 12, 5, "users[0].passwordhash", "unknown key 'passwordhash'; did you mean 'password_hash'?" },
                 { 13, 5, "users[0].ssh_authorized_key", "did you mean 'ssh_authorized_keys'?" });
 }
 
@@ -1510,6 +1512,642 @@ static void test_load_string_size(void **state) {
         free(copy);
 }
 
+/* ---- a table of invalid profiles: exact output, position and key ---------------------------------------------- */
+
+/* The head every table document starts with (lines 1-6). */
+#define HEAD                                                    \
+        "version: 1\n"                                          \
+        "hostname: a\n"                                         \
+        "disk: {partitions: [{size: rest, mount: /}]}\n"        \
+        IMAGE
+#define KEY1 "[\"" ED25519 "\"]"
+
+static const struct {
+        const char *yaml;
+        const char *expected; /* profile_errors_print() output */
+} invalid_table[] = {
+        /* include */
+        { "include: [x.yaml]\n" HEAD,
+          "test.yaml:1:1: error: include: include needs a loader: this profile was not read from a file or a URL, "
+          "so there is nothing to resolve 'include' against\n" },
+        { "includes: [x.yaml]\n" HEAD,
+          "test.yaml:1:1: error: includes: unknown key 'includes'; did you mean 'include'?\n" },
+        /* match */
+        { HEAD "match:\n  mac: 52-54-00\n",
+          "test.yaml:8:8: error: match.mac: invalid MAC address '52-54-00' (expected six hex pairs such as "
+          "52:54:00:12:34:56)\n" },
+        { HEAD "match: {mac: []}\n",
+          "test.yaml:7:14: error: match.mac: needs at least one MAC address\n" },
+        { HEAD "match: {mac: \"52:54:00:12:34:56:78\"}\n",
+          "test.yaml:7:14: error: match.mac: invalid MAC address '52:54:00:12:34:56:78' (expected six hex pairs "
+          "such as 52:54:00:12:34:56)\n" },
+        { HEAD "match: [serial]\n",
+          "test.yaml:7:8: error: match: expected a mapping, got a list\n" },
+        { HEAD "match: {}\n",
+          "test.yaml:7:8: error: match: match needs at least one of: mac, uuid, serial, vendor, product, "
+          "min_memory, firmware\n" },
+        { HEAD "match: {serial: ~}\n",
+          "test.yaml:7:8: error: match: match needs at least one of: mac, uuid, serial, vendor, product, "
+          "min_memory, firmware\n" },
+        { HEAD "match:\n  uuid: not-a-uuid\n",
+          "test.yaml:8:9: error: match.uuid: invalid UUID 'not-a-uuid': expected 32 hexadecimal digits in groups "
+          "of 8-4-4-4-12, such as 3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09\n" },
+        { HEAD "match:\n  serial: \"SRV\\x01\"\n",
+          "test.yaml:8:11: error: match.serial: invalid serial 'SRV?': must not contain control characters\n" },
+        { HEAD "match:\n  product: ''\n",
+          "test.yaml:8:12: error: match.product: invalid product pattern '': must not be empty\n" },
+        { HEAD "match:\n  vendor: [QEMU]\n",
+          "test.yaml:8:11: error: match.vendor: expected a string, got a list\n" },
+        { HEAD "match:\n  min_memory: lots\n",
+          "test.yaml:8:15: error: match.min_memory: invalid size 'lots' (expected for example 8GiB or a number of "
+          "bytes)\n" },
+        { HEAD "match:\n  firmware: BIOS\n",
+          "test.yaml:8:13: error: match.firmware: unknown firmware 'BIOS'; did you mean 'bios'?\n" },
+        { HEAD "match:\n  firmware: coreboot\n",
+          "test.yaml:8:13: error: match.firmware: unknown firmware 'coreboot'; expected one of: bios, uefi\n" },
+        /* password and hash_password */
+        { HEAD "users:\n  - name: bob\n    password: CorrectHorse42\n",
+          "test.yaml:9:5: error: users[0].password: a plaintext password is refused unless the user also has "
+          "'hash_password: true' (the installer then stores only its yescrypt hash); or give a password_hash "
+          "(make one with 'mkpasswd -m yescrypt')\n" },
+        { HEAD "users:\n  - name: root\n    password: CorrectHorse42\n    hash_password: false\n",
+          "test.yaml:9:5: error: users[0].password: a plaintext password is refused unless the user also has "
+          "'hash_password: true' (the installer then stores only its yescrypt hash); or give a password_hash "
+          "(make one with 'mkpasswd -m yescrypt')\n" },
+        { HEAD "users:\n  - name: bob\n    hash_password: true\n    ssh_authorized_keys: " KEY1 "\n",
+          "test.yaml:9:5: error: users[0].hash_password: 'hash_password: true' needs a 'password' to hash\n" },
+        { HEAD "users:\n  - name: bob\n    hash_password: maybe\n    ssh_authorized_keys: " KEY1 "\n",
+          "test.yaml:9:20: error: users[0].hash_password: expected true or false, got 'maybe'\n" },
+        { HEAD "users:\n  - name: bob\n    password: CorrectHorse42\n    hash_password: true\n"
+          "    password_hash: \"!\"\n",
+          "test.yaml:9:5: error: users[0].password: give either 'password' (with 'hash_password: true') or "
+          "'password_hash', not both\n" },
+        { HEAD "users:\n  - name: bob\n    password: [CorrectHorse42]\n    hash_password: true\n",
+          "test.yaml:9:15: error: users[0].password: expected a string, got a list\n" },
+        /* insecure_no_checksum */
+        { "version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
+          "image:\n  url: http://10.0.2.100/t.tar\n  insecure_no_checksum: maybe\n",
+          "test.yaml:5:3: error: image.sha256: missing required key 'sha256'\n"
+          "test.yaml:6:25: error: image.insecure_no_checksum: expected true or false, got 'maybe'\n" },
+        { "version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
+          "image:\n  url: http://10.0.2.100/t.tar\n  insecure_no_checksum: false\n",
+          "test.yaml:5:3: error: image.sha256: missing required key 'sha256'\n" },
+        { "version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
+          "image: {url: http://10.0.2.100/t.tar, insecure_no_checksum: 1}\n",
+          "test.yaml:4:8: error: image.sha256: missing required key 'sha256'\n"
+          "test.yaml:4:61: error: image.insecure_no_checksum: expected true or false, got '1'\n" },
+        { HEAD "  insecure_no_checksum: true\n",
+          "test.yaml:7:3: error: image.insecure_no_checksum: 'insecure_no_checksum: true' and a sha256 exclude "
+          "each other: with a sha256 the image is always verified; remove one of them\n" },
+};
+
+/* The documents in tests/data/profiles with an .expected file. */
+static size_t count_data_profiles(void) {
+        _cleanup_free_ char *dir = src_path("tests/data/profiles");
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0;
+
+        assert_int_equal(dir_list_sorted(dir, &names), 0);
+        for (size_t i = 0; names && names[i]; i++)
+                n += endswith(names[i], ".expected");
+        return n;
+}
+
+static void test_invalid_table(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(invalid_table); i++) {
+                _cleanup_free_ char *got = errors_text(invalid_table[i].yaml);
+                if (!streq(got, invalid_table[i].expected)) {
+                        fprintf(stderr, "invalid_table[%zu]: got:\n%s--- expected:\n%s", i, got,
+                                invalid_table[i].expected);
+                        fail();
+                }
+                assert_null(strstr(got, "CorrectHorse42"));
+        }
+        /* Together with the documents in tests/data/profiles: at least 30
+         * invalid profiles, each with its exact messages and positions. */
+        assert_true(ELEMENTSOF(invalid_table) >= 20);
+        assert_true(ELEMENTSOF(invalid_table) + count_data_profiles() >= 30);
+}
+
+/* ---- match: against recorded machines ------------------------------------------------------------------ */
+
+static Inventory *load_machine(const char *name) {
+        _cleanup_free_ char *rel = strprintf("tests/data/sysroot/%s.json", name);
+        _cleanup_free_ char *path = src_path(rel), *err = NULL;
+        Inventory *inv = NULL;
+
+        if (hw_inventory_load_json(path, &inv, &err) < 0)
+                fail_msg("%s: %s", path, err ?: "?");
+        return inv;
+}
+
+/* profile_match_check() output for yaml on the recorded machine. */
+static char *match_text(const char *yaml, const char *machine, int expect_r) {
+        _cleanup_profile_ Profile *p = load_ok(yaml);
+        _cleanup_inventory_ Inventory *inv = load_machine(machine);
+        ProfileErrors e = {};
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        assert_int_equal(profile_match_check(p, inv, &e), expect_r);
+        assert_int_equal(profile_match_check(p, inv, NULL), expect_r);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        profile_errors_print(f, &e);
+        fclose(f);
+        profile_errors_done(&e);
+        return buf;
+}
+
+static void test_match_parsed(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(
+                HEAD
+                "match:\n"
+                "  mac: [\"52:54:00:AB:CD:EF\", 52-54-00-00-00-01, \"52:54:00:ab:cd:ef\"]\n"
+                "  uuid: 3F2C6A52-9B1E-4D6C-8A0F-5E4D3C2B1A09\n"
+                "  serial: SRV-0001\n"
+                "  vendor: \"QEMU*\"\n"
+                "  product: \"Standard PC*\"\n"
+                "  min_memory: 900MiB\n"
+                "  firmware: bios\n");
+        const ProfileMatch *m = &p->match;
+
+        assert_int_equal(strv_length(m->macs), 2); /* normalised, duplicates once */
+        assert_string_equal(m->macs[0], "52:54:00:ab:cd:ef");
+        assert_string_equal(m->macs[1], "52:54:00:00:00:01");
+        assert_string_equal(m->uuid, "3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09");
+        assert_string_equal(m->serial, "SRV-0001");
+        assert_string_equal(m->vendor, "QEMU*");
+        assert_string_equal(m->product, "Standard PC*");
+        assert_int_equal(m->min_memory, 900 * MiB);
+        assert_string_equal(m->firmware, "bios");
+        assert_non_null(m->source);
+
+        _cleanup_profile_ Profile *single = load_ok(HEAD "match: {mac: \"52:54:00:12:34:56\"}\n");
+        assert_int_equal(strv_length(single->match.macs), 1);
+        _cleanup_profile_ Profile *none = load_ok(HEAD);
+        assert_null(none->match.source);
+        assert_null(none->match.macs);
+}
+
+static void test_match_agrees(void **state) {
+        /* Every key, each agreeing with the recorded NVMe+SATA+USB machine
+         * (1 GiB of RAM, MemTotal 958 MiB). */
+        _cleanup_free_ char *out = match_text(HEAD
+                                              "match:\n"
+                                              "  mac: 52:54:00:12:34:56\n"
+                                              "  uuid: 3F2C6A52-9B1E-4D6C-8A0F-5E4D3C2B1A09\n"
+                                              "  serial: SRV-0001\n"
+                                              "  vendor: QEMU\n"
+                                              "  product: \"Standard PC (Q35*\"\n"
+                                              "  min_memory: 900MiB\n"
+                                              "  firmware: bios\n",
+                                              "nvme-sata-usb", 0);
+        assert_string_equal(out, "");
+
+        /* Any NIC of the machine will do: the third of four. */
+        _cleanup_free_ char *nics = match_text(HEAD "match:\n  mac: [\"52:54:00:00:00:09\", \"52:54:00:00:00:03\"]\n"
+                                               "  firmware: uefi\n",
+                                               "four-nics-uefi", 0);
+        assert_string_equal(nics, "");
+
+        /* No match: block agrees with every machine. */
+        _cleanup_free_ char *none = match_text(HEAD, "virtio-host", 0);
+        assert_string_equal(none, "");
+}
+
+static void test_match_disagrees(void **state) {
+        /* One error per disagreement, at its key, in document order. */
+        _cleanup_free_ char *out = match_text(HEAD                                /* 1-6 */
+                                              "match:\n"                          /* 7 */
+                                              "  serial: SRV-1\n"                 /* 8 */
+                                              "  mac: 52:54:00:00:00:09\n"        /* 9 */
+                                              "  uuid: 00000000-0000-4000-8000-000000000001\n" /* 10 */
+                                              "  vendor: \"Dell*\"\n"             /* 11 */
+                                              "  product: \"PowerEdge R6*\"\n"    /* 12 */
+                                              "  min_memory: 8GiB\n"              /* 13 */
+                                              "  firmware: uefi\n",               /* 14 */
+                                              "nvme-sata-usb", -EINVAL);
+        assert_string_equal(out,
+                "test.yaml:8:3: error: match.serial: the profile is for serial 'SRV-1', this machine's serial is 'SRV-0001'\n"
+                "test.yaml:9:3: error: match.mac: the profile is for a machine with MAC 52:54:00:00:00:09, this machine "
+                "has one NIC: 52:54:00:12:34:56\n"
+                "test.yaml:10:3: error: match.uuid: the profile is for UUID '00000000-0000-4000-8000-000000000001', "
+                "this machine's UUID is '3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09'\n"
+                "test.yaml:11:3: error: match.vendor: the profile is for vendor 'Dell*', this machine's vendor is 'QEMU'\n"
+                "test.yaml:12:3: error: match.product: the profile is for product 'PowerEdge R6*', this machine's "
+                "product is 'Standard PC (Q35 + ICH9, 2009)'\n"
+                "test.yaml:13:3: error: match.min_memory: the profile is for machines with at least 8.0 GiB of memory, "
+                "this machine has 958.4 MiB (MemTotal: the installed memory less what firmware and kernel keep)\n"
+                "test.yaml:14:3: error: match.firmware: the profile is for firmware 'uefi', this machine's firmware is "
+                "'bios'\n");
+
+        /* The machine lacks what the profile asks for. */
+        _cleanup_free_ char *lacks = match_text(HEAD "match:\n  uuid: 3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09\n"
+                                                "  serial: SRV-0001\n  mac: [\"52:54:00:12:34:56\", \"52:54:00:00:00:05\"]\n",
+                                                "four-nics-uefi", -EINVAL);
+        assert_string_equal(lacks,
+                "test.yaml:8:3: error: match.uuid: the profile is for UUID '3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09', "
+                "this machine has no UUID\n"
+                "test.yaml:9:3: error: match.serial: the profile is for serial 'SRV-0001', this machine has no serial\n"
+                "test.yaml:10:3: error: match.mac: the profile is for a machine with one of the MACs "
+                "52:54:00:12:34:56, 52:54:00:00:00:05, this machine has NICs 52:54:00:00:00:02, 52:54:00:00:00:04, "
+                "52:54:00:00:00:03, 52:54:00:00:00:01\n");
+
+        /* A DMI pattern never matches a machine without that DMI string. */
+        _cleanup_free_ char *nodmi = match_text(HEAD "match:\n  vendor: \"*\"\n", "virtio-host", -EINVAL);
+        assert_string_equal(nodmi, "test.yaml:8:3: error: match.vendor: the profile is for vendor '*', this "
+                                   "machine has no vendor\n");
+}
+
+/* The same check as `installer plan`: a profile for one recorded machine
+ * is refused on the others. */
+static void test_match_recorded_machines(void **state) {
+        static const char *const machines[] = { "nvme-sata-usb", "two-identical", "four-nics-uefi", "virtio-host" };
+        _cleanup_profile_ Profile *p = load_ok(HEAD "match: {serial: SRV-0002, firmware: bios}\n");
+
+        for (size_t i = 0; i < ELEMENTSOF(machines); i++) {
+                _cleanup_inventory_ Inventory *inv = load_machine(machines[i]);
+                ProfileErrors e = {};
+                int r = profile_match_check(p, inv, &e);
+
+                assert_int_equal(r, streq(machines[i], "two-identical") ? 0 : -EINVAL);
+                assert_int_equal(e.n, streq(machines[i], "two-identical") ? 0 : streq(machines[i], "four-nics-uefi") ? 2 : 1);
+                profile_errors_done(&e);
+        }
+        assert_int_equal(profile_match_check(NULL, NULL, NULL), -EINVAL);
+}
+
+/* ---- include: fragments ----------------------------------------------------------------------------------- */
+
+/* An include loader over files held in memory; it records every call. */
+typedef struct MemFile {
+        const char *name, *text;
+} MemFile;
+
+typedef struct MemFs {
+        const MemFile *files;
+        size_t n_files;
+        StrBuf calls;   /* "base|ref;" for each call */
+        int fail;       /* if set: returned for names ending in "fail.yaml" */
+} MemFs;
+
+static int mem_include(const char *base, const char *ref, char **ret_name, char **ret_data, size_t *ret_size,
+                       void *userdata) {
+        MemFs *fs = userdata;
+        _cleanup_free_ char *name = NULL;
+
+        assert_int_equal(strbuf_appendf(&fs->calls, "%s|%s;", base, ref), 0);
+        assert_int_equal(url_resolve(base, ref, &name), 0);
+        if (fs->fail && endswith(name, "fail.yaml"))
+                return fs->fail;
+        for (size_t i = 0; i < fs->n_files; i++)
+                if (streq(fs->files[i].name, name)) {
+                        *ret_data = strdup(fs->files[i].text);
+                        assert_non_null(*ret_data);
+                        *ret_size = strlen(fs->files[i].text);
+                        *ret_name = TAKE_PTR(name);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int mem_load(MemFs *fs, const char *name, const char *yaml, Profile **ret, char **ret_text) {
+        ProfileErrors e = {};
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        r = profile_load_string_full(name, yaml, strlen(yaml), mem_include, fs, ret, &e);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        profile_errors_print(f, &e);
+        fclose(f);
+        profile_errors_done(&e);
+        if (ret_text)
+                *ret_text = buf;
+        else {
+                if (r < 0)
+                        fprintf(stderr, "%s", buf);
+                free(buf);
+        }
+        return r;
+}
+
+static void test_include_merge_rules(void **state) {
+        static const MemFile files[] = {
+                { "http://boot/profiles/base.yaml",
+                  "version: 1\n"
+                  "hostname: base\n"
+                  "disk:\n"
+                  "  wipe: true\n"
+                  "  select: {transport: virtio, prefer: first}\n"
+                  "  partitions:\n"
+                  "    - {size: 1GiB, fs: swap}\n"
+                  "    - {size: rest, mount: /}\n"
+                  IMAGE
+                  "users:\n"
+                  "  - {name: a, ssh_authorized_keys: " KEY1 "}\n"
+                  "  - {name: b, ssh_authorized_keys: " KEY1 "}\n" },
+                { "http://boot/profiles/roles/web.yaml",
+                  "disk:\n"
+                  "  select: {min_size: 10GiB}\n"           /* merged into base's select */
+                  "  partitions:\n"                         /* replaces base's list */
+                  "    - {size: rest, mount: /, fs: xfs}\n"
+                  "users:\n"                                /* replaces base's list */
+                  "  - {name: web, ssh_authorized_keys: " KEY1 "}\n" },
+        };
+        MemFs fs = { .files = files, .n_files = ELEMENTSOF(files) };
+        _cleanup_profile_ Profile *p = NULL;
+
+        assert_int_equal(mem_load(&fs, "http://boot/profiles/mac/52-54-00-12-34-56.yaml",
+                                  "include: [../base.yaml, \"../roles/web.yaml\"]\n"
+                                  "hostname: web01\n"               /* replaces base's */
+                                  "disk:\n"
+                                  "  wipe: ~\n"                     /* null: back to the default */
+                                  "  select: {prefer: largest}\n",  /* merged again */
+                                  &p, NULL),
+                         0);
+        assert_string_equal(fs.calls.data,
+                            "http://boot/profiles/mac/52-54-00-12-34-56.yaml|../base.yaml;"
+                            "http://boot/profiles/mac/52-54-00-12-34-56.yaml|../roles/web.yaml;");
+        assert_string_equal(p->hostname, "web01");
+        assert_false(p->disk.wipe);
+        assert_string_equal(p->disk.select.transport, "virtio");
+        assert_string_equal(p->disk.select.prefer, "largest");
+        assert_int_equal(p->disk.select.min_size, 10 * GiB);
+        assert_int_equal(p->disk.n_partitions, 1);          /* lists are replaced, */
+        assert_int_equal(p->disk.partitions[0].fs, FS_XFS);
+        assert_int_equal(p->n_users, 1);                     /* not concatenated */
+        assert_string_equal(p->users[0].name, "web");
+        assert_string_equal(p->image.sha256, SHA);
+        assert_int_equal(p->n_fragments, 2);
+        assert_string_equal(p->fragments[0]->filename, "http://boot/profiles/base.yaml");
+        assert_string_equal(p->fragments[1]->filename, "http://boot/profiles/roles/web.yaml");
+        /* Nodes remember where they were written. */
+        assert_string_equal(ynode_get(p->doc->root, "image")->file, "http://boot/profiles/base.yaml");
+        assert_string_equal(ynode_get(p->doc->root, "hostname")->file, "http://boot/profiles/mac/52-54-00-12-34-56.yaml");
+        assert_null(ynode_get(p->doc->root, "include"));
+        strbuf_done(&fs.calls);
+}
+
+static void test_include_nested_relative(void **state) {
+        static const MemFile files[] = {
+                { "http://boot/p/roles/web.yaml", "include: [common/site.yaml]\nhostname: web\n" },
+                { "http://boot/p/roles/common/site.yaml", "include: [/p/base.yaml]\nhostname: site\n" },
+                { "http://boot/p/base.yaml",
+                  "version: 1\nhostname: base\ndisk: {partitions: [{size: rest, mount: /}]}\n" IMAGE },
+        };
+        MemFs fs = { .files = files, .n_files = ELEMENTSOF(files) };
+        _cleanup_profile_ Profile *p = NULL;
+
+        assert_int_equal(mem_load(&fs, "http://boot/p/default.yaml", "include: [roles/web.yaml]\n", &p, NULL), 0);
+        /* Each include is resolved against the document that has it. */
+        assert_string_equal(fs.calls.data, "http://boot/p/default.yaml|roles/web.yaml;"
+                                           "http://boot/p/roles/web.yaml|common/site.yaml;"
+                                           "http://boot/p/roles/common/site.yaml|/p/base.yaml;");
+        /* The including document wins over what it includes. */
+        assert_string_equal(p->hostname, "web");
+        assert_int_equal(p->n_fragments, 3);
+        strbuf_done(&fs.calls);
+}
+
+static void test_include_diamond_and_limits(void **state) {
+        static const MemFile files[] = {
+                { "a.yaml", "include: [c.yaml]\n" },
+                { "b.yaml", "include: [c.yaml]\n" },
+                { "c.yaml", "version: 1\nhostname: c\ndisk: {partitions: [{size: rest, mount: /}]}\n" IMAGE },
+                { "empty.yaml", "# nothing\n" },
+                { "self.yaml", "include: [self.yaml]\n" },
+        };
+        MemFs fs = { .files = files, .n_files = ELEMENTSOF(files), .fail = -EIO };
+        _cleanup_free_ char *out = NULL;
+        Profile *p = NULL;
+
+        /* The same fragment twice is not a cycle; an empty one adds nothing. */
+        assert_int_equal(mem_load(&fs, "p.yaml", "include: [a.yaml, b.yaml, empty.yaml]\n", &p, NULL), 0);
+        assert_int_equal(p->n_fragments, 5);
+        profile_free(p);
+        p = NULL;
+
+        assert_int_equal(mem_load(&fs, "p.yaml", "include: [self.yaml, fail.yaml]\nhostname: x\n", &p, &out), -EINVAL);
+        assert_null(p);
+        /* (the profile's own errors first, then the fragments') */
+        assert_string_equal(out, "p.yaml:1:22: error: include[1]: cannot include 'fail.yaml': Input/output error\n"
+                                 "self.yaml:1:11: error: include[0]: include cycle: p.yaml -> self.yaml -> self.yaml\n");
+        free(TAKE_PTR(out));
+
+        /* A profile may not include itself either. */
+        assert_int_equal(mem_load(&fs, "self.yaml", "include: [self.yaml]\n", &p, &out), -EINVAL);
+        assert_string_equal(out, "self.yaml:1:11: error: include[0]: include cycle: self.yaml -> self.yaml\n");
+        free(TAKE_PTR(out));
+
+        /* At most 32 fragments in all. */
+        StrBuf many = {};
+        assert_int_equal(strbuf_append(&many, "include:\n"), 0);
+        for (int i = 0; i < 33; i++)
+                assert_int_equal(strbuf_append(&many, "  - c.yaml\n"), 0);
+        assert_int_equal(mem_load(&fs, "p.yaml", many.data, &p, &out), -EINVAL);
+        assert_string_equal(out, "p.yaml:34:5: error: include[32]: cannot include 'c.yaml': a profile may include at "
+                                 "most 32 fragments in all\n");
+        free(TAKE_PTR(out));
+        strbuf_done(&many);
+
+        /* The loader is never handed credentials to print: refs are shown redacted. */
+        assert_int_equal(mem_load(&fs, "p.yaml", "include: [\"https://u:T0K3N@h/x.yaml?k=T0K3N\"]\n", &p, &out), -EINVAL);
+        assert_string_equal(out, "p.yaml:1:11: error: include[0]: cannot include 'https://h/x.yaml': not found\n");
+        free(TAKE_PTR(out));
+        strbuf_done(&fs.calls);
+}
+
+/* Real files, through profile_load_file(): paths relative to the profile. */
+static void test_include_files(void **state) {
+        _cleanup_free_ char *path = src_path("tests/data/profiles/include/web01.yaml");
+        _cleanup_free_ char *nested = src_path("tests/data/profiles/include/nested/role.yaml");
+        _cleanup_profile_ Profile *p = NULL, *q = NULL;
+        ProfileErrors e = {};
+
+        assert_int_equal(profile_load_file(path, &p, &e), 0);
+        assert_int_equal(e.n, 0);
+        assert_string_equal(p->hostname, "web01");
+        assert_string_equal(p->disk.select.transport, "virtio");
+        assert_int_equal(p->disk.select.min_size, GiB);
+        assert_int_equal(p->disk.n_partitions, 2);
+        assert_int_equal(p->n_users, 1);
+        assert_int_equal(p->network.n_ethernets, 1);
+        assert_string_equal(p->match.serial, "SRV-0001");
+        assert_int_equal(p->n_fragments, 2);
+        assert_true(endswith(p->fragments[0]->filename, "tests/data/profiles/include/base.yaml"));
+        assert_true(endswith(p->fragments[1]->filename, "tests/data/profiles/include/site.yaml"));
+
+        /* The match: check names the file the key was written in. */
+        _cleanup_inventory_ Inventory *inv = load_machine("two-identical");
+        assert_int_equal(profile_match_check(p, inv, &e), -EINVAL);
+        assert_int_equal(e.n, 1);
+        assert_string_equal(e.v[0].file, path);
+        assert_int_equal(e.v[0].line, 8);
+        assert_int_equal(e.v[0].column, 3);
+        profile_errors_done(&e);
+
+        assert_int_equal(profile_load_file(nested, &q, &e), 0);
+        assert_string_equal(q->hostname, "role01");
+        assert_true(endswith(q->fragments[0]->filename, "tests/data/profiles/include/base.yaml"));
+        assert_null(strstr(q->fragments[0]->filename, "nested")); /* "nested/../base.yaml" was normalised */
+
+        /* The file loader itself. */
+        _cleanup_free_ char *dir = src_path("tests/data/profiles"), *name = NULL, *data = NULL;
+        size_t size;
+        assert_int_equal(profile_include_file("include/nested/role.yaml", "../base.yaml", &name, &data, &size, dir), 0);
+        assert_string_equal(name, "include/base.yaml");
+        assert_true(size > 0 && strstr(data, "version: 1"));
+        assert_int_equal(profile_include_file("p.yaml", "http://h/x.yaml", &name, &data, &size, dir), -EPROTONOSUPPORT);
+        assert_int_equal(profile_include_file("p.yaml", "nope.yaml", &name, &data, &size, dir), -ENOENT);
+}
+
+static void test_url_resolve(void **state) {
+        static const struct {
+                const char *base, *ref, *want;
+        } cases[] = {
+                { "http://h/p/mac/x.yaml", "site.yaml", "http://h/p/mac/site.yaml" },
+                { "http://h/p/mac/x.yaml", "../site.yaml", "http://h/p/site.yaml" },
+                { "http://h/p/mac/x.yaml", "../../../../site.yaml", "http://h/site.yaml" },
+                { "http://h/p/mac/x.yaml", "./a/./b/../c.yaml", "http://h/p/mac/a/c.yaml" },
+                { "http://h/p/mac/x.yaml", "/other/site.yaml", "http://h/other/site.yaml" },
+                { "http://h/p/x.yaml?token=1#f", "site.yaml", "http://h/p/site.yaml" },
+                { "http://h/p/x.yaml", "site.yaml?v=2", "http://h/p/site.yaml?v=2" },
+                { "http://u:pw@h:8080/p/x.yaml", "s.yaml", "http://u:pw@h:8080/p/s.yaml" },
+                { "http://h", "s.yaml", "http://h/s.yaml" },
+                { "http://h/p/x.yaml", "https://other/a/../s.yaml", "https://other/s.yaml" },
+                { "https://h/p/x.yaml", "//mirror/s.yaml", "https://mirror/s.yaml" },
+                { "file:///srv/p/x.yaml", "s.yaml", "file:///srv/p/s.yaml" },
+                { "profiles/x.yaml", "site.yaml", "profiles/site.yaml" },
+                { "profiles/x.yaml", "../site.yaml", "site.yaml" },
+                { "x.yaml", "../site.yaml", "../site.yaml" },
+                { "a/b/x.yaml", "../../../s.yaml", "../s.yaml" },
+                { "/etc/p/x.yaml", "../../../s.yaml", "/s.yaml" },
+                { "/etc/p/x.yaml", "/srv/s.yaml", "/srv/s.yaml" },
+                { "x.yaml", "./d/s.yaml", "d/s.yaml" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *got = NULL;
+                assert_int_equal(url_resolve(cases[i].base, cases[i].ref, &got), 0);
+                if (!streq(got, cases[i].want))
+                        fail_msg("url_resolve(%s, %s) = %s, expected %s", cases[i].base, cases[i].ref, got,
+                                 cases[i].want);
+        }
+        assert_true(url_has_scheme("http://h/"));
+        assert_true(url_has_scheme("file:x"));
+        assert_false(url_has_scheme("site.yaml"));
+        assert_false(url_has_scheme("./a:b"));
+        assert_false(url_has_scheme("1http://h/"));
+}
+
+/* ---- password: hashed at load time ---------------------------------------------------------------------------- */
+
+static bool tree_contains(const YNode *n, const char *s) {
+        if (!n)
+                return false;
+        if (n->value && strstr(n->value, s))
+                return true;
+        for (size_t i = 0; i < n->n; i++)
+                if ((n->keys && tree_contains(n->keys[i], s)) || tree_contains(n->items[i], s))
+                        return true;
+        return false;
+}
+
+static void test_password_hashed(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(HEAD
+                                               "users:\n"
+                                               "  - name: root\n"
+                                               "    password: \"CorrectHorse42 battery\"\n"
+                                               "    hash_password: true\n"
+                                               "  - name: bob\n"
+                                               "    password: CorrectHorse42\n"
+                                               "    hash_password: yes\n");
+        struct crypt_data cd = {};
+
+        for (size_t i = 0; i < 2; i++) {
+                const char *h = p->users[i].password_hash;
+                assert_non_null(h);
+                assert_true(startswith(h, "$y$"));
+                assert_null(profile_check_password_hash(h));
+                assert_null(strstr(h, "CorrectHorse42"));
+                /* crypt() with the stored hash as setting gives it back for the right password only */
+                assert_string_equal(crypt_r(i == 0 ? "CorrectHorse42 battery" : "CorrectHorse42", h, &cd), h);
+                assert_string_not_equal(crypt_r("CorrectHorse43", h, &cd), h);
+        }
+        /* Fresh salts: the same password never gives the same hash twice. */
+        _cleanup_profile_ Profile *q = load_ok(HEAD "users:\n  - {name: bob, password: CorrectHorse42, hash_password: true}\n");
+        assert_string_not_equal(q->users[0].password_hash, p->users[1].password_hash);
+
+        /* The plaintext is gone from the document. */
+        assert_false(tree_contains(p->doc->root, "CorrectHorse42"));
+        assert_false(tree_contains(q->doc->root, "CorrectHorse42"));
+        assert_non_null(ynode_get(p->users[0].line ? ynode_get(p->doc->root, "users")->items[0] : NULL, "password"));
+        assert_string_equal(ynode_get(ynode_get(p->doc->root, "users")->items[0], "password")->value, "");
+        /* and from a refused profile's document (it is freed, but wiped first: nothing to look at
+         * here beyond the messages) */
+        _cleanup_free_ char *out = errors_text(HEAD "users:\n  - {name: bob, password: CorrectHorse42}\n");
+        assert_null(strstr(out, "CorrectHorse42"));
+}
+
+/* A password in a fragment is hashed too; the fragment's document is wiped. */
+static void test_password_in_fragment(void **state) {
+        static const MemFile files[] = {
+                { "users.yaml", "users:\n  - {name: bob, password: CorrectHorse42, hash_password: true}\n" },
+        };
+        MemFs fs = { .files = files, .n_files = ELEMENTSOF(files) };
+        _cleanup_profile_ Profile *p = NULL;
+
+        assert_int_equal(mem_load(&fs, "p.yaml", "include: [users.yaml]\n" HEAD, &p, NULL), 0);
+        assert_true(startswith(p->users[0].password_hash, "$y$"));
+        assert_false(tree_contains(p->doc->root, "CorrectHorse42"));
+        for (size_t i = 0; i < p->n_fragments; i++)
+                assert_false(tree_contains(p->fragments[i]->root, "CorrectHorse42"));
+        strbuf_done(&fs.calls);
+}
+
+/* ---- image.insecure_no_checksum ------------------------------------------------------------------------------- */
+
+static void test_insecure_no_checksum(void **state) {
+        _cleanup_profile_ Profile *p = load_ok("version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
+                                               "image:\n  url: http://10.0.2.100/t.tar\n  insecure_no_checksum: true\n");
+        assert_true(p->image.insecure_no_checksum);
+        assert_null(p->image.sha256);
+
+        _cleanup_profile_ Profile *q = load_ok(HEAD "  insecure_no_checksum: false\n");
+        assert_false(q->image.insecure_no_checksum);
+        assert_string_equal(q->image.sha256, SHA);
+}
+
+/* Errors from several files come by file (the profile, then its fragments
+ * in the order they were read), then by position. */
+static void test_errors_sorted_by_file(void **state) {
+        static const MemFile files[] = {
+                { "f1.yaml", "\n\nhostname: -bad\n" },
+                { "f2.yaml", "disk: {wipe: maybe}\n" },
+        };
+        MemFs fs = { .files = files, .n_files = ELEMENTSOF(files) };
+        _cleanup_free_ char *out = NULL;
+        Profile *p = NULL;
+
+        assert_int_equal(mem_load(&fs, "p.yaml",
+                                  "include: [f1.yaml, f2.yaml]\nversion: 1\ndisk: {partitions: [{size: 0, mount: /}]}\n"
+                                  IMAGE "colour: red\n",
+                                  &p, &out),
+                         -EINVAL);
+        assert_string_equal(out,
+                            "p.yaml:3:28: error: disk.partitions[0].size: size '0' is smaller than the minimum of 1 MiB\n"
+                            "p.yaml:7:1: error: colour: unknown key 'colour'; allowed here: version, hostname, disk, "
+                            "image, users, network, firstboot, match, include\n"
+                            "f1.yaml:3:11: error: hostname: invalid hostname '-bad': has a label that starts or ends with '-'\n"
+                            "f2.yaml:1:14: error: disk.wipe: expected true or false, got 'maybe'\n");
+        strbuf_done(&fs.calls);
+}
+
 /* ---- tests/data/profiles: NAME.yaml -> NAME.expected ------------------------------------------------------------- */
 
 static void test_data_profiles(void **state) {
@@ -1532,7 +2170,10 @@ static void test_data_profiles(void **state) {
 
                 assert_int_equal(read_full_file(yaml_path, &data, &size), 0);
                 assert_int_equal(read_full_file(exp_path, &expected, NULL), 0);
-                assert_int_equal(profile_load_string(names[i], data, size, &p, &e), -EINVAL);
+                /* Fragments are read relative to this directory, as
+                 * `installer validate NAME.yaml` would in it. */
+                assert_int_equal(profile_load_string_full(names[i], data, size, profile_include_file, dir, &p, &e),
+                                 -EINVAL);
                 assert_null(p);
                 f = open_memstream(&got, &got_size);
                 profile_errors_print(f, &e);
@@ -1549,7 +2190,7 @@ static void test_data_profiles(void **state) {
                 profile_errors_done(&e);
                 n++;
         }
-        assert_true(n >= 10);
+        assert_true(n >= 22);
 }
 
 int main(void) {
@@ -1613,6 +2254,20 @@ int main(void) {
                 cmocka_unit_test(test_errors_accumulate_and_null),
                 cmocka_unit_test(test_load_string_size),
                 cmocka_unit_test(test_data_profiles),
+                cmocka_unit_test(test_invalid_table),
+                cmocka_unit_test(test_match_parsed),
+                cmocka_unit_test(test_match_agrees),
+                cmocka_unit_test(test_match_disagrees),
+                cmocka_unit_test(test_match_recorded_machines),
+                cmocka_unit_test(test_include_merge_rules),
+                cmocka_unit_test(test_include_nested_relative),
+                cmocka_unit_test(test_include_diamond_and_limits),
+                cmocka_unit_test(test_include_files),
+                cmocka_unit_test(test_url_resolve),
+                cmocka_unit_test(test_password_hashed),
+                cmocka_unit_test(test_password_in_fragment),
+                cmocka_unit_test(test_insecure_no_checksum),
+                cmocka_unit_test(test_errors_sorted_by_file),
         };
 
         return cmocka_run_group_tests(tests, find_srcdir, free_srcdir);

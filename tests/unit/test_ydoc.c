@@ -88,6 +88,81 @@ static void test_positions(void **state) {
         assert_string_equal(list->items[2]->value, "c");
 }
 
+/* Every node, keys too, knows the file it was written in. */
+static void test_file_of_every_node(void **state) {
+        _cleanup_ydoc_ YDoc *d = parse_ok("a: {b: [1, {c: d}]}\n");
+        const YNode *a = ynode_get(d->root, "a"), *b = ynode_get(a, "b");
+
+        assert_ptr_equal(d->root->file, d->filename);
+        assert_ptr_equal(d->root->keys[0]->file, d->filename);
+        assert_ptr_equal(a->file, d->filename);
+        assert_ptr_equal(b->items[0]->file, d->filename);
+        assert_ptr_equal(ynode_get(b->items[1], "c")->file, d->filename);
+}
+
+static void test_merge(void **state) {
+        _cleanup_ydoc_ YDoc *base = NULL, *top = NULL;
+        _cleanup_free_ char *err = NULL;
+        YNode *m;
+
+        static const char base_yaml[] = "x: 1\n"
+                                        "map: {a: 1, b: 2, inner: {p: 1}}\n"
+                                        "list: [1, 2, 3]\n"
+                                        "gone: {k: v}\n";
+        static const char top_yaml[] = "\n"
+                                       "map: {b: 20, c: 30, inner: {q: 2}}\n"
+                                       "list: [9]\n"
+                                       "gone: ~\n"
+                                       "new: yes\n";
+
+        assert_int_equal(ydoc_parse_string("base.yaml", base_yaml, strlen(base_yaml), &base, &err), 0);
+        assert_int_equal(ydoc_parse_string("top.yaml", top_yaml, strlen(top_yaml), &top, &err), 0);
+        m = ynode_new_mapping("none", 1, 1);
+        assert_non_null(m);
+        assert_int_equal(ynode_merge(m, base->root), 0);
+        assert_int_equal(ynode_merge(m, top->root), 0);
+
+        /* the merged mapping takes the position of the last document */
+        assert_string_equal(m->file, "top.yaml");
+        assert_pos(m, 2, 1);
+        assert_int_equal(m->n, 5);
+        assert_string_equal(m->keys[0]->value, "x");           /* order: first seen */
+        assert_string_equal(m->keys[4]->value, "new");
+        assert_string_equal(ynode_get_str(m, "x"), "1");
+        assert_string_equal(ynode_get(m, "x")->file, "base.yaml");
+
+        YNode *map = ynode_get(m, "map");
+        assert_int_equal(map->n, 4);                            /* a, b, inner, c */
+        assert_string_equal(ynode_get_str(map, "a"), "1");
+        assert_string_equal(ynode_get_str(map, "b"), "20");
+        assert_string_equal(ynode_get(map, "b")->file, "top.yaml");
+        assert_string_equal(ynode_get_str(map, "c"), "30");
+        assert_string_equal(map->file, "top.yaml");
+        assert_string_equal(m->keys[1]->file, "top.yaml");      /* the key was last written there */
+        YNode *inner = ynode_get(map, "inner");
+        assert_string_equal(ynode_get_str(inner, "p"), "1");
+        assert_string_equal(ynode_get_str(inner, "q"), "2");
+
+        YNode *list = ynode_get(m, "list");                     /* replaced, not concatenated */
+        assert_int_equal(list->n, 1);
+        assert_string_equal(list->items[0]->value, "9");
+        assert_true(ynode_is_null(ynode_get(m, "gone")));       /* null replaces too */
+        assert_non_null(ynode_get(m, "gone"));
+
+        /* not two mappings */
+        assert_int_equal(ynode_merge(m, list), -EINVAL);
+        assert_int_equal(ynode_merge(NULL, m), -EINVAL);
+
+        ynode_remove(m, "map");
+        ynode_remove(m, "nothing");
+        assert_int_equal(m->n, 4);
+        assert_null(ynode_get(m, "map"));
+        assert_string_equal(m->keys[1]->value, "list");
+        assert_string_equal(m->keys[3]->value, "new");
+        ynode_free(m);
+        ynode_free(NULL);
+}
+
 static void test_lookup(void **state) {
         _cleanup_ydoc_ YDoc *d = parse_ok("a: 1\nb: [x]\nc:\nd: ~\n");
 
@@ -297,6 +372,8 @@ static void test_parse_file(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_positions),
+                cmocka_unit_test(test_file_of_every_node),
+                cmocka_unit_test(test_merge),
                 cmocka_unit_test(test_lookup),
                 cmocka_unit_test(test_scalars),
                 cmocka_unit_test(test_syntax_error_position),
