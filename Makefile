@@ -4,6 +4,9 @@
 #   make            build the installer, the boot kernel and the initramfs
 #   make demo       PXE-boot a QEMU machine from build/www and install it
 #   make check      run every test; last line "N passed, N failed"
+#   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
+#   make fuzz       fuzz the profile parser and the plan (libFuzzer, clang);
+#                   FUZZ_SECONDS=600 by default. See docs/testing.md.
 #   make image      build the demo Debian 12 OS image (debootstrap, root)
 #   make bench      run the benchmarks, write docs/benchmarks.md
 #
@@ -68,6 +71,65 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(LDLIBS) -lcmocka
 
 unit-bins: $(UNIT_BIN)
+
+# ---------------------------------------------------------------------------
+# The same unit tests under AddressSanitizer (with LeakSanitizer) and
+# UndefinedBehaviorSanitizer: every library source and every test compiled
+# again, with the sanitizers, into build/asan/. tests/run.sh runs them as the
+# "unit-asan" section; any sanitizer report fails the test.
+SAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer \
+                  -fno-sanitize-recover=undefined
+ASAN_CFLAGS    := $(ALL_CFLAGS) -O1 $(SAN_FLAGS)
+ASAN_LIB_OBJ   := $(INST_LIB_SRC:%.c=$(BUILD)/asan/obj/%.o)
+ASAN_UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+
+.PHONY: unit-asan
+
+$(BUILD)/asan/obj/%.o: %.c $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/libinstaller.a: $(ASAN_LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(BUILD)/asan/libinstaller.a $(LDLIBS) -lcmocka
+
+unit-asan: $(ASAN_UNIT_BIN)
+
+# ---------------------------------------------------------------------------
+# Fuzzing with libFuzzer (clang only): the profile parser and validator, and
+# the plan of every profile that loads (tests/fuzz/fuzz_profile.c). Every
+# library source is compiled again with clang into build/fuzz/; the run
+# (tests/fuzz/run.sh) writes its corpus and any crash under build/fuzz/ and
+# fails if it finds one.
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 600
+FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS    := $(ALL_CFLAGS) -g -O1 $(FUZZ_SAN)
+FUZZ_LIB_OBJ   := $(INST_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_PROFILE   := $(BUILD)/fuzz/fuzz_profile
+
+.PHONY: fuzz-build fuzz
+
+$(BUILD)/fuzz/obj/%.o: %.c $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_PROFILE): tests/fuzz/fuzz_profile.c $(FUZZ_LIB_OBJ) $(INST_HDR)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+fuzz-build: $(FUZZ_PROFILE)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)tests/fuzz/run.sh --fuzzer $(FUZZ_PROFILE) --seconds $(FUZZ_SECONDS) --out $(BUILD)/fuzz
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-build-essential pkg-config clang
+build-essential pkg-config clang libclang-rt-14-dev
 libparted-dev libblkid-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
 libssl-dev libcrypt-dev libcmocka-dev
 busybox-static kmod cpio zstd xz-utils

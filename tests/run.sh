@@ -1,17 +1,19 @@
 #!/bin/bash
 # Run every test and print a summary whose last line is "N passed, N failed".
 #
-#   tests/run.sh              everything (unit, cli, vm)
+#   tests/run.sh              everything (unit, unit-asan, cli, vm)
 #   TESTS="unit cli" tests/run.sh
 #   QEMU_ACCEL=kvm tests/run.sh   (where KVM can run Linux guests)
 #
-# Unit tests count one per cmocka test case; cli and vm tests one per script.
+# Unit tests count one per cmocka test case, also when run again under
+# AddressSanitizer and UndefinedBehaviorSanitizer (unit-asan); cli and vm
+# tests one per script. See docs/testing.md.
 # A test that cannot run (a missing build step) counts as failed, never as
 # passed.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TESTS=${TESTS:-unit cli vm}
+TESTS=${TESTS:-unit unit-asan cli vm}
 LOG=$ROOT/build/test-logs
 mkdir -p "$LOG"
 PASSED=0 FAILED=0
@@ -53,6 +55,61 @@ if want unit; then
 			fail "$name ($bad cases, see $out)" "$bad"
 		fi
 	done
+fi
+
+# ---- unit tests again, under ASan (with LeakSanitizer) and UBSan ---------------
+# Every library source and test rebuilt with the sanitizers (make unit-asan,
+# build/asan/). Any sanitizer report fails the binary, and then none of its
+# cases count as passed. LeakSanitizer does not work under ptrace (gdb, strace).
+#
+# Binaries left out of this section, each with the bug that keeps it out:
+ASAN_EXCLUDE=""
+if want unit-asan; then
+	echo "=== unit tests under ASan and UBSan"
+	t0=$(date +%s)
+	if make -j2 --no-print-directory unit-asan > "$LOG/build-asan.log" 2>&1; then
+		echo "    built in $(( $(date +%s) - t0 ))s"
+		# PARTED_GPT_APPLE: Debian's libparted (3.5-3) runs `dmidecode` from a
+		# constructor when this is unset, and on empty output strchr()s the
+		# uninitialised getline() buffer: ASan stops every binary linked with
+		# libparted before main(). Set, the check is skipped ("1" would turn
+		# the Apple quirk on).
+		export PARTED_GPT_APPLE=0
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		for t in build/asan/tests/test_*; do
+			[ -x "$t" ] || continue
+			name=$(basename "$t")
+			case " $ASAN_EXCLUDE " in *" $name "*) echo "    skipped: asan/$name (ASAN_EXCLUDE)"; continue;; esac
+			out="$LOG/asan-$name.log"
+			(cd "$ROOT" && "$t") > "$out" 2>&1
+			rc=$?
+			ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+			bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+			ok=${ok:-0} bad=${bad:-0}
+			what="$bad cases"
+			if grep -qE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error:' "$out"; then
+				grep -E '^==[0-9]+==ERROR|runtime error:|^SUMMARY:' "$out" | head -5
+				bad=$((ok + bad)) ok=0
+				[ "$bad" -gt 0 ] || bad=1
+				what="sanitizer report, $bad cases"
+			elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+				bad=1 what="crashed" # crashed
+			fi
+			[ "$ok" -gt 0 ] && pass "asan/$name ($ok cases)" "$ok"
+			if [ "$bad" -gt 0 ]; then
+				case $what in sanitizer*) ;; *)
+					grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20;;
+				esac
+				fail "asan/$name ($what, see $out)" "$bad"
+			fi
+		done
+		unset PARTED_GPT_APPLE ASAN_OPTIONS UBSAN_OPTIONS
+		echo "    ran in $(( $(date +%s) - t0 ))s with the build"
+	else
+		tail -30 "$LOG/build-asan.log"
+		fail "unit-asan build (see $LOG/build-asan.log)"
+	fi
 fi
 
 # ---- command-line tests (no root, no VM) -------------------------------------
