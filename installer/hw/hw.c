@@ -1,60 +1,78 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hardware detection from /sys and /proc. Read-only; every path is taken
  * below the sysroot so that recorded dumps can stand in for a machine. */
-#include "hw/hw.h"
+#include "hw/hw-internal.h"
 
 #include <ctype.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 
-typedef struct Ctx {
-        const char *sysroot;
-} Ctx;
-
-static char *ctx_path(const Ctx *c, const char *fmt, ...) _printf_(2, 3);
-static char *ctx_path(const Ctx *c, const char *fmt, ...) {
+static char *vpath(const HwCtx *c, const char *fmt, va_list ap) {
         _cleanup_free_ char *p = NULL;
-        va_list ap;
 
-        va_start(ap, fmt);
         if (vasprintf(&p, fmt, ap) < 0)
-                p = NULL;
-        va_end(ap);
-        return p ? path_join_root(c->sysroot, p) : NULL;
+                return NULL;
+        return path_join_root(c->sysroot, p);
 }
 
-/* Read an attribute; absent or empty attributes give NULL (not an error). */
-static int read_attr(const Ctx *c, char **ret, const char *fmt, ...) _printf_(3, 4);
-static int read_attr(const Ctx *c, char **ret, const char *fmt, ...) {
-        _cleanup_free_ char *rel = NULL, *p = NULL, *v = NULL;
+char *hw_path(const HwCtx *c, const char *fmt, ...) {
+        va_list ap;
+        char *p;
+
+        va_start(ap, fmt);
+        p = vpath(c, fmt, ap);
+        va_end(ap);
+        return p;
+}
+
+int hw_read_attr(const HwCtx *c, char **ret, const char *fmt, ...) {
+        _cleanup_free_ char *p = NULL, *v = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&rel, fmt, ap);
+        p = vpath(c, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        p = path_join_root(c->sysroot, rel);
         if (!p)
                 return -ENOMEM;
         r = read_one_line_file(p, &v);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 || !*v) {
-                *ret = NULL;
+        if (r < 0 || !*v)
                 return 0;
-        }
         free(*ret);
         *ret = TAKE_PTR(v);
         return 0;
 }
 
-static uint64_t read_attr_u64(const Ctx *c, const char *rel, uint64_t def) {
+int hw_read_blob(const HwCtx *c, char **ret, size_t *ret_size, const char *fmt, ...) {
+        _cleanup_free_ char *p = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        p = vpath(c, fmt, ap);
+        va_end(ap);
+        if (!p)
+                return -ENOMEM;
+        *ret = NULL;
+        *ret_size = 0;
+        r = read_full_file(p, ret, ret_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret = NULL;
+                *ret_size = 0;
+        }
+        return 0;
+}
+
+static uint64_t read_attr_u64(const HwCtx *c, const char *rel, uint64_t def) {
         _cleanup_free_ char *p = path_join_root(c->sysroot, rel);
         uint64_t v;
         if (!p || read_u64_file(p, &v) < 0)
@@ -62,7 +80,7 @@ static uint64_t read_attr_u64(const Ctx *c, const char *rel, uint64_t def) {
         return v;
 }
 
-static bool path_exists(const Ctx *c, const char *rel) {
+static bool path_exists(const HwCtx *c, const char *rel) {
         _cleanup_free_ char *p = path_join_root(c->sysroot, rel);
         struct stat st;
         return p && stat(p, &st) == 0;
@@ -70,8 +88,8 @@ static bool path_exists(const Ctx *c, const char *rel) {
 
 /* ---- CPU, memory, firmware, DMI ------------------------------------------ */
 
-static int detect_cpu(const Ctx *c, Inventory *inv) {
-        _cleanup_free_ char *p = ctx_path(c, "/proc/cpuinfo"), *data = NULL;
+static int detect_cpu(const HwCtx *c, Inventory *inv) {
+        _cleanup_free_ char *p = hw_path(c, "/proc/cpuinfo"), *data = NULL;
         char *save = NULL;
 
         if (!p)
@@ -93,8 +111,8 @@ static int detect_cpu(const Ctx *c, Inventory *inv) {
         return 0;
 }
 
-static int detect_memory(const Ctx *c, Inventory *inv) {
-        _cleanup_free_ char *p = ctx_path(c, "/proc/meminfo"), *data = NULL;
+static int detect_memory(const HwCtx *c, Inventory *inv) {
+        _cleanup_free_ char *p = hw_path(c, "/proc/meminfo"), *data = NULL;
         if (!p)
                 return -ENOMEM;
         if (read_full_file(p, &data, NULL) < 0)
@@ -107,7 +125,7 @@ static int detect_memory(const Ctx *c, Inventory *inv) {
         return 0;
 }
 
-static int detect_dmi(const Ctx *c, HwDmi *d) {
+static int detect_dmi(const HwCtx *c, HwDmi *d) {
         static const struct {
                 const char *attr;
                 size_t offset;
@@ -125,7 +143,7 @@ static int detect_dmi(const Ctx *c, HwDmi *d) {
         };
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 char **field = (char **) ((char *) d + table[i].offset);
-                int r = read_attr(c, field, "/sys/class/dmi/id/%s", table[i].attr);
+                int r = hw_read_attr(c, field, "/sys/class/dmi/id/%s", table[i].attr);
                 if (r < 0)
                         return r;
         }
@@ -145,7 +163,18 @@ static bool disk_name_wanted(const char *name) {
         /* mmcblk0boot0 and friends are not installable */
         if (startswith(name, "mmcblk") && (strstr(name, "boot") || strstr(name, "rpmb")))
                 return false;
+        /* nvme2c2n1: one path of a multipath NVMe namespace (hidden; the
+         * disk is nvme2n1) */
+        const char *p = startswith(name, "nvme");
+        if (p && *p && p[strspn(p, "0123456789")] == 'c')
+                return false;
         return true;
+}
+
+/* Hidden block devices (the kernel's "hidden" attribute) are not for use. */
+static bool disk_hidden(const HwCtx *c, const char *name) {
+        _cleanup_free_ char *rel = strprintf("/sys/block/%s/hidden", name);
+        return rel && read_attr_u64(c, rel, 0) == 1;
 }
 
 static const char *transport_from_path(const char *name, const char *devpath) {
@@ -168,8 +197,8 @@ static const char *transport_from_path(const char *name, const char *devpath) {
         return "scsi";
 }
 
-static int detect_partitions(const Ctx *c, HwDisk *d) {
-        _cleanup_free_ char *dir = ctx_path(c, "/sys/block/%s", d->name);
+static int detect_partitions(const HwCtx *c, HwDisk *d) {
+        _cleanup_free_ char *dir = hw_path(c, "/sys/block/%s", d->name);
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
@@ -207,8 +236,8 @@ static int detect_partitions(const Ctx *c, HwDisk *d) {
 
 /* SCSI VPD page 0x80 (unit serial number): 4 header bytes, then the serial
  * in ASCII, space padded. Absent or malformed: no serial, not an error. */
-static int read_vpd_serial(const Ctx *c, const char *name, char **ret) {
-        _cleanup_free_ char *p = ctx_path(c, "/sys/block/%s/device/vpd_pg80", name), *data = NULL;
+static int read_vpd_serial(const HwCtx *c, const char *name, char **ret) {
+        _cleanup_free_ char *p = hw_path(c, "/sys/block/%s/device/vpd_pg80", name), *data = NULL;
         size_t size = 0, len;
 
         if (!p)
@@ -228,14 +257,11 @@ static int read_vpd_serial(const Ctx *c, const char *name, char **ret) {
         return 0;
 }
 
-static int detect_disk(const Ctx *c, const char *name, HwDisk *d) {
-        _cleanup_free_ char *link = ctx_path(c, "/sys/block/%s", name);
-        _cleanup_free_ char *rel = NULL;
-        char real[PATH_MAX];
+static int detect_disk(const HwCtx *c, const char *name, HwDisk *d) {
+        _cleanup_strv_free_ char **devpath = NULL;
+        _cleanup_free_ char *rel = NULL, *joined = NULL;
         int r;
 
-        if (!link)
-                return -ENOMEM;
         d->name = strdup(name);
         d->devnode = strprintf("/dev/%s", name);
         if (!d->name || !d->devnode)
@@ -259,19 +285,36 @@ static int detect_disk(const Ctx *c, const char *name, HwDisk *d) {
         U64_ATTR(d->readonly, "ro", 0);
 #undef U64_ATTR
 
-        if ((r = read_attr(c, &d->model, "/sys/block/%s/device/model", name)) < 0 ||
-            (r = read_attr(c, &d->vendor, "/sys/block/%s/device/vendor", name)) < 0 ||
-            (r = read_attr(c, &d->serial, "/sys/block/%s/device/serial", name)) < 0 ||
-            (r = read_attr(c, &d->wwn, "/sys/block/%s/device/wwid", name)) < 0)
+        if ((r = hw_read_attr(c, &d->model, "/sys/block/%s/device/model", name)) < 0 ||
+            (r = hw_read_attr(c, &d->vendor, "/sys/block/%s/device/vendor", name)) < 0 ||
+            (r = hw_read_attr(c, &d->serial, "/sys/block/%s/device/serial", name)) < 0 ||
+            (r = hw_read_attr(c, &d->wwid, "/sys/block/%s/device/wwid", name)) < 0)
                 return r;
-        if (!d->serial && (r = read_attr(c, &d->serial, "/sys/block/%s/serial", name)) < 0)
+        if (!d->serial && (r = hw_read_attr(c, &d->serial, "/sys/block/%s/serial", name)) < 0)
                 return r; /* virtio-blk exposes the serial here */
-        if (!d->wwn && (r = read_attr(c, &d->wwn, "/sys/block/%s/wwid", name)) < 0)
-                return r;
+        if (!d->wwid && (r = hw_read_attr(c, &d->wwid, "/sys/block/%s/wwid", name)) < 0)
+                return r; /* NVMe namespaces */
         if (!d->serial && (r = read_vpd_serial(c, name, &d->serial)) < 0)
                 return r; /* SCSI/SATA: the unit serial number VPD page */
 
-        d->transport = strdup(transport_from_path(name, realpath(link, real) ? real : NULL));
+        r = hw_disk_devpath(c, name, &devpath);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                StrBuf b = {};
+                for (size_t i = 0; devpath[i]; i++)
+                        if (strbuf_appendf(&b, "/%s", devpath[i]) < 0) {
+                                strbuf_done(&b);
+                                return -ENOMEM;
+                        }
+                joined = strbuf_steal(&b);
+                if (!joined)
+                        return -ENOMEM;
+                r = hw_disk_names(c, d, devpath);
+                if (r < 0)
+                        return r;
+        }
+        d->transport = strdup(transport_from_path(name, joined));
         if (!d->transport)
                 return -ENOMEM;
 
@@ -285,6 +328,9 @@ static void hw_disk_done(HwDisk *d) {
         free(d->vendor);
         free(d->serial);
         free(d->wwn);
+        free(d->wwid);
+        strv_free(d->by_id);
+        free(d->by_path);
         free(d->transport);
         free(d->pttype);
         free(d->ptuuid);
@@ -298,8 +344,8 @@ static void hw_disk_done(HwDisk *d) {
         free(d->partitions);
 }
 
-static int detect_disks(const Ctx *c, HwProbeFlags flags, Inventory *inv) {
-        _cleanup_free_ char *dir = ctx_path(c, "/sys/block");
+static int detect_disks(const HwCtx *c, HwProbeFlags flags, Inventory *inv) {
+        _cleanup_free_ char *dir = hw_path(c, "/sys/block");
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
@@ -310,7 +356,7 @@ static int detect_disks(const Ctx *c, HwProbeFlags flags, Inventory *inv) {
                 return log_debug_errno(r, "Cannot list %s: %m", dir), 0;
 
         for (size_t i = 0; names[i]; i++) {
-                if (!disk_name_wanted(names[i]))
+                if (!disk_name_wanted(names[i]) || disk_hidden(c, names[i]))
                         continue;
                 HwDisk *n = realloc(inv->disks, (inv->n_disks + 1) * sizeof(HwDisk));
                 if (!n)
@@ -343,8 +389,8 @@ static int detect_disks(const Ctx *c, HwProbeFlags flags, Inventory *inv) {
 
 /* ---- NICs --------------------------------------------------------------------- */
 
-static int detect_nics(const Ctx *c, Inventory *inv) {
-        _cleanup_free_ char *dir = ctx_path(c, "/sys/class/net");
+static int detect_nics(const HwCtx *c, Inventory *inv) {
+        _cleanup_free_ char *dir = hw_path(c, "/sys/class/net");
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
@@ -373,19 +419,19 @@ static int detect_nics(const Ctx *c, Inventory *inv) {
                 nic->name = strdup(names[i]);
                 if (!nic->name)
                         return -ENOMEM;
-                if ((r = read_attr(c, &nic->mac, "/sys/class/net/%s/address", names[i])) < 0 ||
-                    (r = read_attr(c, &nic->operstate, "/sys/class/net/%s/operstate", names[i])) < 0)
+                if ((r = hw_read_attr(c, &nic->mac, "/sys/class/net/%s/address", names[i])) < 0 ||
+                    (r = hw_read_attr(c, &nic->operstate, "/sys/class/net/%s/operstate", names[i])) < 0)
                         return r;
 
                 _cleanup_free_ char *carrier = NULL, *speed = NULL;
-                if ((r = read_attr(c, &carrier, "/sys/class/net/%s/carrier", names[i])) < 0 ||
-                    (r = read_attr(c, &speed, "/sys/class/net/%s/speed", names[i])) < 0)
+                if ((r = hw_read_attr(c, &carrier, "/sys/class/net/%s/carrier", names[i])) < 0 ||
+                    (r = hw_read_attr(c, &speed, "/sys/class/net/%s/speed", names[i])) < 0)
                         return r;
                 nic->carrier = carrier && streq(carrier, "1");
                 if (speed && speed[0] != '-')
                         nic->speed_mbps = strtoull(speed, NULL, 10);
 
-                drvlink = ctx_path(c, "/sys/class/net/%s/device/driver", names[i]);
+                drvlink = hw_path(c, "/sys/class/net/%s/device/driver", names[i]);
                 if (!drvlink)
                         return -ENOMEM;
                 if (realpath(drvlink, real)) {
@@ -400,7 +446,7 @@ static int detect_nics(const Ctx *c, Inventory *inv) {
 
 int hw_inventory_detect(const char *sysroot, HwProbeFlags flags, Inventory **ret) {
         _cleanup_inventory_ Inventory *inv = new0(Inventory, 1);
-        Ctx c = { .sysroot = sysroot };
+        HwCtx c = { .sysroot = sysroot };
         int r;
 
         if (!inv)
@@ -410,6 +456,7 @@ int hw_inventory_detect(const char *sysroot, HwProbeFlags flags, Inventory **ret
             (r = detect_memory(&c, inv)) < 0 ||
             (r = detect_dmi(&c, &inv->dmi)) < 0 ||
             (r = detect_disks(&c, flags, inv)) < 0 ||
+            (r = hw_mark_boot_medium(&c, inv)) < 0 ||
             (r = detect_nics(&c, inv)) < 0)
                 return r;
         *ret = TAKE_PTR(inv);

@@ -32,9 +32,14 @@ typedef struct HwDisk {
         uint64_t size;         /* bytes */
         unsigned logical_sector_size;
         unsigned physical_sector_size;
-        char *model, *vendor, *serial, *wwn;
+        char *model, *vendor, *serial;
+        char *wwn;             /* World Wide Name, "0x" + hex as udev's wwn- link, or NULL */
+        char *wwid;            /* the kernel's identifier (naa. eui. t10. nvme. ...), or NULL */
+        char **by_id;          /* names in /dev/disk/by-id/ as udev makes them, or NULL */
+        char *by_path;         /* the name in /dev/disk/by-path/, or NULL */
         char *transport;       /* virtio sata sas nvme usb scsi mmc unknown */
         bool rotational, removable, readonly;
+        bool boot_medium;      /* it or a partition is mounted: the installer runs from it */
         char *pttype;          /* gpt, dos, or NULL (from blkid) */
         char *ptuuid;
         char *fstype;          /* a filesystem/RAID/LVM signature on the whole disk */
@@ -91,6 +96,11 @@ blkid_probe hw_blkid_probe_new(int fd, uint64_t offset, uint64_t size, bool part
 
 /* True when the disk holds a partition table or any signature. */
 bool hw_disk_has_data(const HwDisk *d);
+
+/* Does path name this disk? /dev/NAME, /dev/disk/by-id/ID for any of
+ * d->by_id, /dev/disk/by-path/PATH for d->by_path and the older forms udev
+ * also links (ATA "-ata-N", "virtio-pci-..."). */
+bool hw_disk_has_path(const HwDisk *d, const char *path);
 
 /* JSON: write, and read back (what `installer inventory` prints). */
 void hw_inventory_to_json(const Inventory *inv, FILE *f);

@@ -48,10 +48,17 @@ void hw_inventory_to_json(const Inventory *inv, FILE *f) {
                 json_string(&j, "vendor", d->vendor);
                 json_string(&j, "serial", d->serial);
                 json_string(&j, "wwn", d->wwn);
+                json_string(&j, "wwid", d->wwid);
+                json_array_begin(&j, "by_id");
+                for (size_t k = 0; d->by_id && d->by_id[k]; k++)
+                        json_string(&j, NULL, d->by_id[k]);
+                json_array_end(&j);
+                json_string(&j, "by_path", d->by_path);
                 json_string(&j, "transport", d->transport);
                 json_bool(&j, "rotational", d->rotational);
                 json_bool(&j, "removable", d->removable);
                 json_bool(&j, "readonly", d->readonly);
+                json_bool(&j, "boot_medium", d->boot_medium);
                 json_string(&j, "pttype", d->pttype);
                 json_string(&j, "ptuuid", d->ptuuid);
                 json_string(&j, "fstype", d->fstype);
@@ -141,6 +148,24 @@ static int get_list(Loader *l, const YNode *m, const char *key, YNode **ret) {
         return 0;
 }
 
+/* A list of strings; absent or null: *ret stays NULL. */
+static int get_strv(Loader *l, const YNode *m, const char *key, char ***ret) {
+        YNode *list;
+        int r;
+
+        r = get_list(l, m, key, &list);
+        if (r < 0 || !list)
+                return r;
+        for (size_t i = 0; i < list->n; i++) {
+                const YNode *n = list->items[i];
+                if (n->type != YNODE_SCALAR || ynode_is_null(n))
+                        return fail(l, n, "expected a string");
+                if (strv_extend(ret, n->value) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int load_disk(Loader *l, const YNode *m, HwDisk *d) {
         uint64_t v = 0;
         YNode *parts;
@@ -151,7 +176,10 @@ static int load_disk(Loader *l, const YNode *m, HwDisk *d) {
         if ((r = get_str(l, m, "name", &d->name)) < 0 || (r = get_str(l, m, "devnode", &d->devnode)) < 0 ||
             (r = get_u64(l, m, "size_bytes", &d->size)) < 0 || (r = get_str(l, m, "model", &d->model)) < 0 ||
             (r = get_str(l, m, "vendor", &d->vendor)) < 0 || (r = get_str(l, m, "serial", &d->serial)) < 0 ||
-            (r = get_str(l, m, "wwn", &d->wwn)) < 0 || (r = get_str(l, m, "transport", &d->transport)) < 0 ||
+            (r = get_str(l, m, "wwn", &d->wwn)) < 0 || (r = get_str(l, m, "wwid", &d->wwid)) < 0 ||
+            (r = get_strv(l, m, "by_id", &d->by_id)) < 0 || (r = get_str(l, m, "by_path", &d->by_path)) < 0 ||
+            (r = get_bool(l, m, "boot_medium", &d->boot_medium)) < 0 ||
+            (r = get_str(l, m, "transport", &d->transport)) < 0 ||
             (r = get_bool(l, m, "rotational", &d->rotational)) < 0 ||
             (r = get_bool(l, m, "removable", &d->removable)) < 0 ||
             (r = get_bool(l, m, "readonly", &d->readonly)) < 0 || (r = get_str(l, m, "pttype", &d->pttype)) < 0 ||

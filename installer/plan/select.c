@@ -1,25 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Choosing the target disk from the profile's hints. Every disk gets a reason,
  * so that "no disk matches" and "several disks match" can show the operator
- * why each disk was or was not taken. */
+ * why each disk was or was not taken. The installer's own boot medium is never
+ * taken; removable and USB disks only when named by path (see docs/profile.md,
+ * disk.select). */
 #include <fnmatch.h>
+#include <strings.h>
 
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
 /* Returns NULL when the disk matches, else a reason (static or allocated in
- * *buf). */
+ * *buf). Every hint given must match. */
 static const char *disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf) {
         char a[32], b[32];
 
+        if (d->boot_medium)
+                return "the installer's boot medium"; /* never, not even when named by path */
         if (d->readonly)
                 return "read-only";
-        if (s->path && !streq(s->path, d->devnode))
+        if (s->path && !hw_disk_has_path(d, s->path))
                 return *buf = strprintf("not %s", s->path);
         if ((d->removable || streq_ptr(d->transport, "usb")) && !s->path)
                 return "removable or USB (name it with disk.select.path to use it)";
         if (s->serial && !streq_ptr(s->serial, d->serial))
                 return *buf = strprintf("serial %s, not %s", d->serial ? d->serial : "(none)", s->serial);
+        if (s->wwn && !(d->wwn && strcasecmp(s->wwn, d->wwn) == 0))
+                return *buf = strprintf("WWN %s, not %s", d->wwn ? d->wwn : "(none)", s->wwn);
         if (s->model && (!d->model || fnmatch(s->model, d->model, 0) != 0))
                 return *buf = strprintf("model %s does not match %s", d->model ? d->model : "(none)", s->model);
         if (s->vendor && (!d->vendor || fnmatch(s->vendor, d->vendor, 0) != 0))
@@ -35,6 +42,16 @@ static const char *disk_mismatch(const HwDisk *d, const DiskSelect *s, char **bu
         if (s->rotational >= 0 && (int) d->rotational != s->rotational)
                 return d->rotational ? "rotational, not SSD" : "SSD, not rotational";
         return NULL;
+}
+
+/* How a matching disk differs from the others, for "several disks match":
+ * what the operator would write as a hint. */
+static char *describe_match(const HwDisk *d) {
+        char sz[32];
+
+        return strprintf("matches (%s %s%s%s%s%s)", format_bytes(sz, sizeof sz, d->size),
+                         d->transport ? d->transport : "unknown", d->serial ? ", serial " : "",
+                         d->serial ? d->serial : "", d->by_path ? ", by-path " : "", d->by_path ? d->by_path : "");
 }
 
 int plan_select_disk(Plan *p, ProfileErrors *errors) {
@@ -86,15 +103,22 @@ int plan_select_disk(Plan *p, ProfileErrors *errors) {
                 const char *prefer = s->prefer;
                 if (!prefer) {
                         StrBuf list = {};
-                        for (size_t i = 0; i < inv->n_disks; i++)
-                                if (p->candidates[i].matches &&
-                                    strbuf_appendf(&list, " %s", inv->disks[i].devnode) < 0) {
+                        for (size_t i = 0; i < inv->n_disks; i++) {
+                                _cleanup_free_ char *m = NULL;
+                                if (p->candidates[i].matches && !(m = describe_match(&inv->disks[i]))) {
                                         strbuf_done(&list);
                                         return -ENOMEM;
                                 }
+                                if (strbuf_appendf(&list, "%s %s: %s", i ? ";" : "", inv->disks[i].devnode,
+                                                   m ? m : p->candidates[i].reason) < 0) {
+                                        strbuf_done(&list);
+                                        return -ENOMEM;
+                                }
+                        }
                         r = profile_errors_add(errors, file, s->line, s->column, "disk.select",
-                                               "%zu disks match (%s ); add a hint, or prefer: first|smallest|largest",
-                                               n_match, list.data ? list.data + 1 : "");
+                                               "%zu disks match; add a hint (serial, wwn, path, ...) or prefer: "
+                                               "first|smallest|largest (%zu disks:%s)",
+                                               n_match, inv->n_disks, list.data ? list.data : "");
                         strbuf_done(&list);
                         return r < 0 ? r : -EINVAL;
                 }

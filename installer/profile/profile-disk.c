@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The disk: section: which disk to install to and how to partition it. */
+#include <ctype.h>
 #include <inttypes.h>
 
 #include "profile/profile-internal.h"
@@ -402,19 +403,91 @@ static void check_table_limits(Checker *c, DiskState *ds) {
 static const char *const transport_names[] = { "virtio", "sata", "sas", "nvme", "usb", "scsi", "ata", "mmc" };
 static const char *const prefer_names[] = { "smallest", "largest", "first" };
 
+/* Why a disk path is not one the planner can match, or NULL. A disk is named
+ * by its kernel name or by the persistent names udev makes for whole disks;
+ * by-uuid, by-label and by-part* name filesystems and partitions. */
+static const char *check_disk_path(const char *p, char *hint, size_t hint_size) {
+        static const char *const dirs[] = { "by-id", "by-path" };
+        const char *rest, *why = profile_check_abs_path(p);
+
+        if (why)
+                return why;
+        rest = startswith(p, "/dev/");
+        if (!rest || !*rest)
+                return "must be a device path under /dev/: /dev/NAME, /dev/disk/by-id/ID or /dev/disk/by-path/PATH";
+        if (!strchr(rest, '/'))
+                return NULL;
+        rest = startswith(rest, "disk/");
+        if (!rest)
+                return "must be /dev/NAME, /dev/disk/by-id/ID or /dev/disk/by-path/PATH "
+                       "(device-mapper, md and other stacked devices cannot be installed to)";
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                const char *name = startswith(rest, dirs[i]);
+                if (name && name[0] == '/')
+                        return name[1] && !strchr(name + 1, '/') ? NULL : "needs one name after the directory";
+        }
+        if (startswith(rest, "by-uuid/") || startswith(rest, "by-label/") || startswith(rest, "by-part") ||
+            startswith(rest, "by-diskseq/"))
+                return "names a filesystem or a partition, not a whole disk; use /dev/disk/by-id/ or "
+                       "/dev/disk/by-path/";
+        /* A misspelt directory: "did you mean". */
+        const char *slash = strchr(rest, '/');
+        if (slash) {
+                _cleanup_free_ char *dir = strndup(rest, (size_t) (slash - rest));
+                for (size_t i = 0; dir && i < ELEMENTSOF(dirs); i++)
+                        if (string_distance(dir, dirs[i]) <= 2) {
+                                snprintf(hint, hint_size, "/dev/disk/%s%s", dirs[i], slash);
+                                return "unknown directory";
+                        }
+        }
+        return "must be /dev/NAME, /dev/disk/by-id/ID or /dev/disk/by-path/PATH";
+}
+
 static void parse_select_path(Checker *c, const YNode *v, void *userdata) {
         DiskSelect *s = userdata;
         const char *p = ck_scalar(c, v), *why;
+        char hint[256] = "";
 
         if (!p)
                 return;
-        why = profile_check_abs_path(p);
-        if (!why && !startswith(p, "/dev/"))
-                why = "must be a device path under /dev/ (for example /dev/vda or /dev/disk/by-id/...)";
-        if (why)
+        why = check_disk_path(p, hint, sizeof hint);
+        if (why && hint[0])
+                ck_error(c, v, "invalid disk path '%s': %s; did you mean '%s'?", ck_quote(p).s, why,
+                         ck_quote(hint).s);
+        else if (why)
                 ck_error(c, v, "invalid disk path '%s': %s", ck_quote(p).s, why);
         else
                 ck_strdup(c, p, &s->path);
+}
+
+/* A World Wide Name: 16 or 32 hex digits (NAA 5 or 6), with or without
+ * "0x", in any case; stored as "0x" + lower case as the inventory has it. */
+static void parse_select_wwn(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = userdata;
+        const char *p = ck_scalar(c, v), *hex;
+        size_t n;
+
+        if (!p)
+                return;
+        hex = startswith(p, "0x") ?: startswith(p, "0X") ?: p;
+        n = strspn(hex, "0123456789abcdefABCDEF");
+        if (hex[n] || (n != 16 && n != 32)) {
+                ck_error(c, v, "invalid WWN '%s': expected 16 or 32 hexadecimal digits, with or without 0x "
+                               "(for example 0x5000c500a1b2c3d4)%s",
+                         ck_quote(p).s,
+                         startswith(p, "eui.") || startswith(p, "nvme.") || startswith(p, "uuid.") ?
+                                 "; NVMe namespaces have no WWN: name them with serial or "
+                                 "path: /dev/disk/by-id/nvme-..." : "");
+                return;
+        }
+        _cleanup_free_ char *norm = strprintf("0x%s", hex);
+        if (!norm) {
+                ck_oom(c);
+                return;
+        }
+        for (char *q = norm + 2; *q; q++)
+                *q = (char) tolower((unsigned char) *q);
+        s->wwn = TAKE_PTR(norm);
 }
 
 /* serial, model and vendor: any non-empty string (model and vendor are
@@ -472,6 +545,7 @@ static void parse_select_prefer(Checker *c, const YNode *v, void *userdata) {
 static const Field select_fields[] = {
         { "path", parse_select_path, false },
         { "serial", parse_select_serial, false },
+        { "wwn", parse_select_wwn, false },
         { "model", parse_select_model, false },
         { "vendor", parse_select_vendor, false },
         { "transport", parse_select_transport, false },
@@ -539,6 +613,7 @@ void profile_disk_done(ProfileDisk *d) {
 
         free(s->path);
         free(s->serial);
+        free(s->wwn);
         free(s->model);
         free(s->vendor);
         free(s->transport);

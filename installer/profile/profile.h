@@ -70,8 +70,9 @@ typedef struct ProfilePartition {
 } ProfilePartition;
 
 typedef struct DiskSelect {
-        char *path;           /* /dev/vda or /dev/disk/by-... */
+        char *path;           /* /dev/NAME, /dev/disk/by-id/ID or /dev/disk/by-path/PATH */
         char *serial;
+        char *wwn;            /* normalised: "0x" + lower-case hex */
         char *model;          /* fnmatch() pattern */
         char *vendor;         /* fnmatch() pattern */
         char *transport;      /* virtio sata nvme sas usb scsi ... */

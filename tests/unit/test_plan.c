@@ -165,6 +165,285 @@ static void test_data_disk_wiped_with_permission(void **state) {
         assert_non_null(strstr(f->plan->wipe_summary, "gpt partition table"));
 }
 
+/* ---- disk selection: recorded machines x profiles ------------------------------------ */
+
+/* One row: a machine (tests/data/sysroot/NAME.json, the inventory recorded
+ * from a QEMU machine, or tests/data/inventory/NAME.json), the disk section's
+ * select hints (and wipe), and what the planner must do: choose target (any
+ * of the disk's names: /dev/sda, /dev/disk/by-id/...), or fail with exactly
+ * error ("KEY: MESSAGE"). */
+typedef struct SelectRow {
+        const char *machine;
+        const char *select;   /* YAML flow mapping, or NULL for no select */
+        bool wipe;
+        const char *target;
+        const char *error;
+} SelectRow;
+
+#define NO_SELECT NULL
+#define USB_REASON "removable or USB (name it with disk.select.path to use it)"
+
+static const SelectRow select_rows[] = {
+        /* Two identical disks: no tie-breaker is an error naming both, with what tells them apart. */
+        { "sysroot/two-identical", NO_SELECT, false, NULL,
+          "disk.select: 2 disks match; add a hint (serial, wwn, path, ...) or prefer: first|smallest|largest "
+          "(2 disks: /dev/vda: matches (8.0 GiB virtio, serial TWIN-A, by-path pci-0000:00:04.0); "
+          "/dev/vdb: matches (8.0 GiB virtio, serial TWIN-B, by-path pci-0000:00:05.0))" },
+        { "sysroot/two-identical", "{prefer: largest}", false, "/dev/vda", NULL }, /* a tie: the first */
+        { "sysroot/two-identical", "{serial: TWIN-B}", false, "/dev/vdb", NULL },
+        { "sysroot/two-identical", "{serial: twin-b}", false, NULL,
+          "disk.select: no disk matches (2 disks: /dev/vda: serial TWIN-A, not twin-b; "
+          "/dev/vdb: serial TWIN-B, not twin-b)" },
+        { "sysroot/two-identical", "{path: /dev/disk/by-id/virtio-TWIN-A}", false, "/dev/vda", NULL },
+        { "sysroot/two-identical", "{path: /dev/disk/by-path/pci-0000:00:05.0}", false, "/dev/vdb", NULL },
+        { "sysroot/two-identical", "{path: /dev/disk/by-path/virtio-pci-0000:00:05.0}", false, "/dev/vdb", NULL },
+        { "sysroot/two-identical", "{path: /dev/vdb}", false, "/dev/vdb", NULL },
+        { "sysroot/two-identical", "{path: /dev/disk/by-id/virtio-TWIN-C}", false, NULL,
+          "disk.select: no disk matches (2 disks: /dev/vda: not /dev/disk/by-id/virtio-TWIN-C; "
+          "/dev/vdb: not /dev/disk/by-id/virtio-TWIN-C)" },
+
+        /* NVMe, a SATA disk with old partitions, a USB stick (the smallest). */
+        { "sysroot/nvme-sata-usb", "{prefer: smallest}", false, "/dev/nvme0n1", NULL },
+        { "sysroot/nvme-sata-usb", "{transport: nvme}", false, "/dev/nvme0n1", NULL },
+        { "sysroot/nvme-sata-usb", "{transport: sata}", false, NULL,
+          "disk.wipe: refusing to use /dev/sda: it holds data (2 partitions: sda1 (1.0 GiB), sda2 (2.0 GiB)); "
+          "set disk.wipe: true to allow wiping it" },
+        { "sysroot/nvme-sata-usb", "{transport: sata}", true, "/dev/sda", NULL },
+        { "sysroot/nvme-sata-usb", "{path: /dev/disk/by-id/ata-QEMU_HARDDISK_SATA0001}", true, "/dev/sda", NULL },
+        { "sysroot/nvme-sata-usb", "{transport: usb}", false, NULL,
+          "disk.select: no disk matches (3 disks: /dev/nvme0n1: transport nvme, not usb; "
+          "/dev/sda: transport sata, not usb; /dev/sdb: " USB_REASON ")" },
+        { "sysroot/nvme-sata-usb", "{path: /dev/disk/by-id/usb-QEMU_QEMU_HARDDISK_USB0001-0:0}", false, "/dev/sdb",
+          NULL },
+        { "sysroot/nvme-sata-usb", "{path: /dev/disk/by-path/pci-0000:00:04.0-nvme-1}", false, "/dev/nvme0n1", NULL },
+        { "sysroot/nvme-sata-usb", "{path: /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_NVME0001_1}", false, "/dev/nvme0n1",
+          NULL },
+
+        /* A spinning 64G disk, SSDs of 16G and 32G on SATA, an 8G NVMe. */
+        { "sysroot/mixed-ssd-hdd", "{rotational: false, prefer: largest}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{rotational: false, prefer: smallest}", false, "/dev/nvme0n1", NULL },
+        { "sysroot/mixed-ssd-hdd", "{rotational: true}", false, "/dev/sda", NULL },
+        { "sysroot/mixed-ssd-hdd", "{prefer: largest}", false, "/dev/sda", NULL },
+        { "sysroot/mixed-ssd-hdd", "{rotational: false}", false, NULL,
+          "disk.select: 3 disks match; add a hint (serial, wwn, path, ...) or prefer: first|smallest|largest "
+          "(4 disks: /dev/nvme0n1: matches (8.0 GiB nvme, serial NVME-MIX-01, by-path pci-0000:00:04.0-nvme-1); "
+          "/dev/sda: rotational, not SSD; "
+          "/dev/sdb: matches (16.0 GiB sata, serial S5Y1NJ0R100016, by-path pci-0000:00:1f.2-ata-3.0); "
+          "/dev/sdc: matches (32.0 GiB sata, serial S5Y1NJ0R100032, by-path pci-0000:00:1f.2-ata-5.0))" },
+        { "sysroot/mixed-ssd-hdd", "{transport: sata, rotational: false, prefer: smallest}", false, "/dev/sdb", NULL },
+        { "sysroot/mixed-ssd-hdd", "{transport: nvme}", false, "/dev/nvme0n1", NULL },
+        { "sysroot/mixed-ssd-hdd", "{wwn: \"0x5002538E00000016\"}", false, "/dev/sdb", NULL },
+        { "sysroot/mixed-ssd-hdd", "{wwn: 5002538e00000032}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{wwn: 5002538e00000099}", false, NULL,
+          "disk.select: no disk matches (4 disks: /dev/nvme0n1: WWN (none), not 0x5002538e00000099; "
+          "/dev/sda: WWN 0x50014ee000000064, not 0x5002538e00000099; "
+          "/dev/sdb: WWN 0x5002538e00000016, not 0x5002538e00000099; "
+          "/dev/sdc: WWN 0x5002538e00000032, not 0x5002538e00000099)" },
+        { "sysroot/mixed-ssd-hdd", "{model: \"Samsung SSD 870 EVO 32*\"}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{vendor: ATA, prefer: smallest}", false, "/dev/sdb", NULL },
+        { "sysroot/mixed-ssd-hdd", "{min_size: 10GiB, max_size: 20GiB}", false, "/dev/sdb", NULL },
+        { "sysroot/mixed-ssd-hdd", "{min_size: 20G, max_size: 40G, rotational: false}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{min_size: 100GiB}", false, NULL,
+          "disk.select: no disk matches (4 disks: /dev/nvme0n1: 8.0 GiB is smaller than min_size 100.0 GiB; "
+          "/dev/sda: 64.0 GiB is smaller than min_size 100.0 GiB; /dev/sdb: 16.0 GiB is smaller than min_size "
+          "100.0 GiB; /dev/sdc: 32.0 GiB is smaller than min_size 100.0 GiB)" },
+        { "sysroot/mixed-ssd-hdd", "{path: /dev/disk/by-path/pci-0000:00:1f.2-ata-5.0}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{path: /dev/disk/by-path/pci-0000:00:1f.2-ata-5}", false, "/dev/sdc", NULL },
+        { "sysroot/mixed-ssd-hdd", "{path: /dev/disk/by-id/wwn-0x50014ee000000064}", false, "/dev/sda", NULL },
+        { "sysroot/mixed-ssd-hdd", "{path: /dev/disk/by-id/ata-Samsung_SSD_870_EVO_16GB_S5Y1NJ0R100016}", false,
+          "/dev/sdb", NULL },
+        { "sysroot/mixed-ssd-hdd", "{path: /dev/sdb, rotational: true}", false, NULL,
+          "disk.select: no disk matches (4 disks: /dev/nvme0n1: not /dev/sdb; /dev/sda: not /dev/sdb; "
+          "/dev/sdb: SSD, not rotational; /dev/sdc: not /dev/sdb)" },
+
+        /* The installed Debian 12 system: its root disk is mounted (the boot
+         * medium), its 128G USB disk is the largest. Kernel names change from
+         * one recording to the next: targets are given by a by-id or by-path
+         * name (another one than the profile's, where it names the disk). */
+        { "sysroot/debian12-udev", "{prefer: largest}", false, "/dev/disk/by-id/wwn-0x5000c5001234abcd", NULL },
+        { "sysroot/debian12-udev", "{prefer: smallest}", false, "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_SCSI-0001",
+          NULL },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-id/wwn-0x5000c500deadbeef}", false,
+          "/dev/disk/by-path/pci-0000:00:08.0-scsi-0:0:3:0", NULL },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_SCSI-0001}", false,
+          "/dev/disk/by-path/pci-0000:00:08.0-scsi-0:0:0:0", NULL },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-path/pci-0000:00:09.0-ata-2.0}", false,
+          "/dev/disk/by-id/ata-QEMU_HARDDISK_SSD-0002", NULL },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-path/pci-0000:00:1f.2-ata-1}", false,
+          "/dev/disk/by-id/wwn-0x5000c5001234abcd", NULL },
+        { "sysroot/debian12-udev", "{model: \"WDC WD6400AAKS-00A7B0 Long*\"}", false,
+          "/dev/disk/by-path/pci-0000:00:1f.2-ata-1.0", NULL },
+        { "sysroot/debian12-udev", "{transport: nvme, prefer: largest}", false,
+          "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_NVME-MP-01", NULL }, /* multipath: nvme2n1, not nvme2c2n1 */
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-path/pci-0000:00:0b.0-nvme-1}", false,
+          "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_NVME-MP-01_1", NULL },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-id/usb-QEMU_QEMU_HARDDISK_USB-0001-0:0}", false,
+          "/dev/disk/by-path/pci-0000:00:07.0-usb-0:1:1.0-scsi-0:0:0:0", NULL },
+        { "sysroot/debian12-udev", "{path: /dev/vda}", true, NULL,
+          "disk.select: no disk matches (11 disks: /dev/nvme0n1: not /dev/vda; /dev/nvme1n1: not /dev/vda; "
+          "/dev/nvme2n1: not /dev/vda; /dev/sda: not /dev/vda; /dev/sdb: not /dev/vda; /dev/sdc: not /dev/vda; "
+          "/dev/sdd: not /dev/vda; /dev/sde: not /dev/vda; /dev/sdf: not /dev/vda; "
+          "/dev/vda: the installer's boot medium; /dev/vdb: not /dev/vda)" },
+        { "sysroot/debian12-udev", "{path: /dev/disk/by-id/virtio-disk0}", true, NULL,
+          "disk.select: no disk matches (11 disks: /dev/nvme0n1: not /dev/disk/by-id/virtio-disk0; "
+          "/dev/nvme1n1: not /dev/disk/by-id/virtio-disk0; /dev/nvme2n1: not /dev/disk/by-id/virtio-disk0; "
+          "/dev/sda: not /dev/disk/by-id/virtio-disk0; /dev/sdb: not /dev/disk/by-id/virtio-disk0; "
+          "/dev/sdc: not /dev/disk/by-id/virtio-disk0; /dev/sdd: not /dev/disk/by-id/virtio-disk0; "
+          "/dev/sde: not /dev/disk/by-id/virtio-disk0; /dev/sdf: not /dev/disk/by-id/virtio-disk0; "
+          "/dev/vda: the installer's boot medium; /dev/vdb: not /dev/disk/by-id/virtio-disk0)" },
+
+        /* Saved inventories. */
+        { "inventory/disk-with-data", NO_SELECT, false, NULL,
+          "disk.wipe: refusing to use /dev/vda: it holds data (gpt partition table, 1 partition: "
+          "vda1 (1.0 GiB ext4 label old-root)); set disk.wipe: true to allow wiping it" },
+        { "inventory/disk-with-data", NO_SELECT, true, "/dev/vda", NULL },
+        { "inventory/usb-boot-medium", "{prefer: smallest}", false, "/dev/sda", NULL },
+        { "inventory/usb-boot-medium", "{serial: 2130311A0002}", false, "/dev/sdb", NULL },
+        { "inventory/usb-boot-medium", "{path: /dev/sdc}", true, NULL,
+          "disk.select: no disk matches (3 disks: /dev/sda: not /dev/sdc; /dev/sdb: not /dev/sdc; "
+          "/dev/sdc: the installer's boot medium)" },
+        { "inventory/usb-boot-medium", "{path: /dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C530001090517117034-0:0}",
+          true, NULL,
+          "disk.select: no disk matches (3 disks: /dev/sda: not /dev/disk/by-id/usb-SanDisk_Cruzer_Blade_"
+          "4C530001090517117034-0:0; /dev/sdb: not /dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C530001090517117034-0:0; "
+          "/dev/sdc: the installer's boot medium)" },
+};
+
+/* Runs one row; returns NULL if it behaved as expected, else what happened. */
+static char *run_select_row(const SelectRow *row) {
+        _cleanup_free_ char *path = strprintf("tests/data/%s.json", row->machine), *err = NULL, *yaml = NULL;
+        _cleanup_inventory_ Inventory *inv = NULL;
+        _cleanup_profile_ Profile *profile = NULL;
+        _cleanup_plan_ Plan *plan = NULL;
+        ProfileErrors errors = {};
+        char *what = NULL;
+        int r;
+
+        if (hw_inventory_load_json(path, &inv, &err) < 0)
+                return strprintf("cannot load %s: %s", path, err ? err : "?");
+        yaml = strprintf(HEAD "disk:\n%s%s%s  wipe: %s\n  partitions:\n    - {size: rest, mount: /}\n",
+                         row->select ? "  select: " : "", row->select ?: "", row->select ? "\n" : "",
+                         row->wipe ? "true" : "false");
+        if (!yaml)
+                return strdup("out of memory");
+        if (profile_load_string("test.yaml", yaml, strlen(yaml), &profile, &errors) < 0) {
+                what = strprintf("profile does not load: %s", errors.n ? errors.v[0].message : "?");
+                profile_errors_done(&errors);
+                return what;
+        }
+        r = plan_build(inv, profile, &plan, &errors);
+        if (r >= 0) {
+                const HwDisk *d = plan_target_disk(plan);
+                const char *got = d->devnode;
+                if (!row->target || !hw_disk_has_path(d, row->target))
+                        what = strprintf("chose %s (%s), expected %s", got, plan->target_reason,
+                                         row->target ?: row->error);
+        } else if (errors.n != 1) {
+                what = strprintf("plan_build: %s, %zu errors", strerror(-r), errors.n);
+        } else {
+                _cleanup_free_ char *got = strprintf("%s: %s", errors.v[0].key, errors.v[0].message);
+                if (!got)
+                        what = strdup("out of memory");
+                else if (!row->error || !streq(got, row->error))
+                        what = strprintf("error\n      %s\n    expected\n      %s", got, row->error ?: row->target);
+                else if (errors.v[0].line != 5 && errors.v[0].line != 4)
+                        what = strprintf("error at line %u, expected the disk section", errors.v[0].line);
+        }
+        profile_errors_done(&errors);
+        return what;
+}
+
+static void test_select_table(void **state) {
+        size_t failed = 0;
+
+        assert_true(ELEMENTSOF(select_rows) >= 20);
+        for (size_t i = 0; i < ELEMENTSOF(select_rows); i++) {
+                _cleanup_free_ char *what = run_select_row(&select_rows[i]);
+                if (what) {
+                        print_message("row %zu (%s, select %s%s): %s\n", i, select_rows[i].machine,
+                                      select_rows[i].select ?: "none", select_rows[i].wipe ? ", wipe" : "", what);
+                        failed++;
+                }
+        }
+        if (failed)
+                fail_msg("%zu of %zu selection rows failed", failed, ELEMENTSOF(select_rows));
+}
+
+/* The select hints as the profile checker sees them: positions, messages,
+ * normalisation. */
+static void test_select_validation(void **state) {
+        static const struct {
+                const char *select, *message; /* message NULL: valid */
+                unsigned column;
+        } rows[] = {
+                { "{path: /dev/sda}", NULL, 0 },
+                { "{path: /dev/nvme0n1}", NULL, 0 },
+                { "{path: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4}", NULL, 0 },
+                { "{path: /dev/disk/by-path/pci-0000:00:1f.2-ata-1.0}", NULL, 0 },
+                { "{path: sda}", "invalid disk path 'sda': must be an absolute path", 18 },
+                { "{path: /tmp/disk.img}",
+                  "invalid disk path '/tmp/disk.img': must be a device path under /dev/: /dev/NAME, "
+                  "/dev/disk/by-id/ID or /dev/disk/by-path/PATH", 18 },
+                { "{path: /dev/disk/by-uuid/0b5e-1234}",
+                  "invalid disk path '/dev/disk/by-uuid/0b5e-1234': names a filesystem or a partition, not a whole "
+                  "disk; use /dev/disk/by-id/ or /dev/disk/by-path/", 18 },
+                { "{path: /dev/disk/by-partuuid/x}",
+                  "invalid disk path '/dev/disk/by-partuuid/x': names a filesystem or a partition, not a whole "
+                  "disk; use /dev/disk/by-id/ or /dev/disk/by-path/", 18 },
+                { "{path: /dev/disk/by_id/virtio-A}",
+                  "invalid disk path '/dev/disk/by_id/virtio-A': unknown directory; did you mean "
+                  "'/dev/disk/by-id/virtio-A'?", 18 },
+                { "{path: /dev/disk/by-id/}",
+                  "invalid disk path '/dev/disk/by-id/': needs one name after the directory", 18 },
+                { "{path: /dev/mapper/vg-root}",
+                  "invalid disk path '/dev/mapper/vg-root': must be /dev/NAME, /dev/disk/by-id/ID or "
+                  "/dev/disk/by-path/PATH (device-mapper, md and other stacked devices cannot be installed to)", 18 },
+                { "{wwn: \"0x5000C500A1B2C3D4\"}", NULL, 0 },
+                { "{wwn: 600508b1001c4d5e8f3a2b1c0d9e8f7a}", NULL, 0 },
+                { "{wwn: 0x5000c500}",
+                  "invalid WWN '0x5000c500': expected 16 or 32 hexadecimal digits, with or without 0x (for example "
+                  "0x5000c500a1b2c3d4)", 17 },
+                { "{wwn: eui.0025388b91b2c4d5}",
+                  "invalid WWN 'eui.0025388b91b2c4d5': expected 16 or 32 hexadecimal digits, with or without 0x "
+                  "(for example 0x5000c500a1b2c3d4); NVMe namespaces have no WWN: name them with serial or path: "
+                  "/dev/disk/by-id/nvme-...", 17 },
+                { "{wnn: 5000c500a1b2c3d4}", "unknown key 'wnn'; did you mean 'wwn'?", 12 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *yaml = strprintf(HEAD "disk:\n  select: %s\n  partitions: [{size: rest, mount: /}]\n",
+                                                      rows[i].select);
+                _cleanup_profile_ Profile *p = NULL;
+                ProfileErrors errors = {};
+                int r;
+
+                assert_non_null(yaml);
+                r = profile_load_string("test.yaml", yaml, strlen(yaml), &p, &errors);
+                if (!rows[i].message) {
+                        if (r < 0)
+                                profile_errors_print(stderr, &errors);
+                        assert_int_equal(r, 0);
+                } else {
+                        assert_int_equal(r, -EINVAL);
+                        assert_int_equal(errors.n, 1);
+                        if (!streq(errors.v[0].message, rows[i].message))
+                                fail_msg("%s: got '%s'", rows[i].select, errors.v[0].message);
+                        assert_int_equal(errors.v[0].line, 5);
+                        assert_int_equal(errors.v[0].column, rows[i].column);
+                }
+                profile_errors_done(&errors);
+        }
+}
+
+static void test_wwn_normalised(void **state) {
+        static const char yaml[] = HEAD "disk:\n  select: {wwn: \"0X5000C500A1B2C3D4\"}\n  partitions: [{size: rest, mount: /}]\n";
+        _cleanup_profile_ Profile *p = NULL;
+        ProfileErrors errors = {};
+
+        assert_int_equal(profile_load_string("test.yaml", yaml, strlen(yaml), &p, &errors), 0);
+        assert_string_equal(p->disk.select.wwn, "0x5000c500a1b2c3d4");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
@@ -177,6 +456,9 @@ int main(void) {
                 T(test_no_match_lists_reasons),
                 T(test_data_disk_refused_without_wipe),
                 T(test_data_disk_wiped_with_permission),
+                cmocka_unit_test(test_select_table),
+                cmocka_unit_test(test_select_validation),
+                cmocka_unit_test(test_wwn_normalised),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
