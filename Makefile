@@ -141,7 +141,8 @@ $(BUILD)/kernel/vmlinuz: rootfs/fetch-kernel.sh rootfs/versions.lock
 	$(Q)rootfs/fetch-kernel.sh $(BUILD)/kernel
 
 initramfs: $(BUILD)/boot/initrd.img
-$(BUILD)/boot/initrd.img: $(INSTALLER) $(BUILD)/kernel/vmlinuz rootfs/mkinitramfs.sh rootfs/init rootfs/modules.list
+$(BUILD)/boot/initrd.img: $(INSTALLER) $(BUILD)/kernel/vmlinuz rootfs/mkinitramfs.sh rootfs/init rootfs/modules.list \
+                          rootfs/udhcpc.script tests/data/sysroot-dump.sh
 	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --out $@
 
 # build/www is what the boot server serves: kernel, initrd, iPXE script, profiles.
