@@ -19,6 +19,8 @@
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
+/* a may be NULL, lit is a string literal. */
+#define streq_lit(a, lit) ((a) && streq((a), (lit)))
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

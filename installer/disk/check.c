@@ -218,9 +218,9 @@ static int check_signatures(int fd, const char *path, bool wipe, char **ret_erro
                         r = strbuf_appendf(&what, "%s partition table", pttype) < 0 ? -ENOMEM : 0;
                 if (r == 0 && type && *type)
                         r = strbuf_appendf(&what, "%s%s %s", what.len ? ", " : "", type,
-                                           streq_ptr(usage, "filesystem") ? "filesystem" :
-                                           streq_ptr(usage, "raid")       ? "RAID/LVM member" :
-                                           streq_ptr(usage, "crypto")     ? "encrypted volume" : "signature") < 0 ? -ENOMEM : 0;
+                                           streq_lit(usage, "filesystem") ? "filesystem" :
+                                           streq_lit(usage, "raid")       ? "RAID/LVM member" :
+                                           streq_lit(usage, "crypto")     ? "encrypted volume" : "signature") < 0 ? -ENOMEM : 0;
         }
         blkid_free_probe(pr);
 

@@ -12,6 +12,7 @@
 #include "basic/log.h"
 #include "basic/strutil.h"
 
+static char *vpath(const HwCtx *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static char *vpath(const HwCtx *c, const char *fmt, va_list ap) {
         _cleanup_free_ char *p = NULL;
 

@@ -21,7 +21,7 @@ static const char *disk_mismatch(const HwDisk *d, const DiskSelect *s, char **bu
                 return "read-only";
         if (s->path && !hw_disk_has_path(d, s->path))
                 return *buf = strprintf("not %s", s->path);
-        if ((d->removable || streq_ptr(d->transport, "usb")) && !s->path)
+        if ((d->removable || streq_lit(d->transport, "usb")) && !s->path)
                 return "removable or USB (name it with disk.select.path to use it)";
         if (s->serial && !streq_ptr(s->serial, d->serial))
                 return *buf = strprintf("serial %s, not %s", d->serial ? d->serial : "(none)", s->serial);

@@ -21,6 +21,8 @@ double report_uptime(void) {
         return (double) (report_now_usec() - t0) / 1e6;
 }
 
+static void vline(const char *marker, const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
 static void vline(const char *marker, const char *name, const char *fmt, va_list ap) {
         printf("[%8.2f] %s %s", report_uptime(), marker, name);
         if (fmt && *fmt) {
