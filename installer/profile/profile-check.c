@@ -311,6 +311,18 @@ bool ck_fields(Checker *c, const YNode *m, const Field *fields, size_t n, void *
 
 /* ---- lists of strings ------------------------------------------------------------------ */
 
+void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret) {
+        const char *s = ck_scalar(c, v), *why;
+
+        if (!s)
+                return;
+        why = validate(s);
+        if (why)
+                ck_error(c, v, "invalid %s '%s': %s", what, ck_quote(s).s, why);
+        else
+                ck_strdup(c, s, ret);
+}
+
 void ck_strv(Checker *c, const YNode *v, const char *what, bool echo, ValidateFunc validate, char ***ret) {
         if (!ck_type(c, v, YNODE_SEQUENCE))
                 return;

@@ -82,6 +82,9 @@ const YNode *ck_present_key(const YNode *m, const char *key);
  * (without the value when echo is false). Valid items are appended to *ret. */
 typedef const char *(*ValidateFunc)(const char *s);
 void ck_strv(Checker *c, const YNode *v, const char *what, bool echo, ValidateFunc validate, char ***ret);
+/* A scalar checked by validate (which returns NULL or why it is invalid),
+ * copied to *ret when valid; "invalid WHAT 'VALUE': why" otherwise. */
+void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret);
 
 /* ---- validators (profile-validate.c): NULL if fine, else why not ---------- */
 

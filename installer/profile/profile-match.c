@@ -93,15 +93,7 @@ static void parse_match_uuid(Checker *c, const YNode *v, void *userdata) {
 }
 
 static void parse_dmi_text(Checker *c, const YNode *v, const char *what, char **ret) {
-        const char *s = ck_scalar(c, v), *why;
-
-        if (!s)
-                return;
-        why = check_dmi_text(s);
-        if (why)
-                ck_error(c, v, "invalid %s '%s': %s", what, ck_quote(s).s, why);
-        else
-                ck_strdup(c, s, ret);
+        ck_validated(c, v, what, check_dmi_text, ret);
 }
 
 static void parse_match_serial(Checker *c, const YNode *v, void *userdata) {

@@ -35,17 +35,6 @@ static const char *check_ethernet_id(const char *s, bool has_match) {
         return NULL;
 }
 
-static void parse_ip_string(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret) {
-        const char *s = ck_scalar(c, v), *why;
-
-        if (!s)
-                return;
-        why = validate(s);
-        if (why)
-                ck_error(c, v, "invalid %s '%s': %s", what, ck_quote(s).s, why);
-        else
-                ck_strdup(c, s, ret);
-}
 
 /* ---- match ------------------------------------------------------------------------ */
 
@@ -100,11 +89,11 @@ static const char *check_route_to(const char *s) {
 }
 
 static void parse_route_to(Checker *c, const YNode *v, void *userdata) {
-        parse_ip_string(c, v, "route destination", check_route_to, &((ProfileRoute *) userdata)->to);
+        ck_validated(c, v, "route destination", check_route_to, &((ProfileRoute *) userdata)->to);
 }
 
 static void parse_route_via(Checker *c, const YNode *v, void *userdata) {
-        parse_ip_string(c, v, "gateway", profile_check_ip, &((ProfileRoute *) userdata)->via);
+        ck_validated(c, v, "gateway", profile_check_ip, &((ProfileRoute *) userdata)->via);
 }
 
 static void parse_route_metric(Checker *c, const YNode *v, void *userdata) {
@@ -186,11 +175,11 @@ static void parse_ethernet_addresses(Checker *c, const YNode *v, void *userdata)
 }
 
 static void parse_ethernet_gateway4(Checker *c, const YNode *v, void *userdata) {
-        parse_ip_string(c, v, "gateway4", profile_check_ip4, &((EthernetState *) userdata)->eth->gateway4);
+        ck_validated(c, v, "gateway4", profile_check_ip4, &((EthernetState *) userdata)->eth->gateway4);
 }
 
 static void parse_ethernet_gateway6(Checker *c, const YNode *v, void *userdata) {
-        parse_ip_string(c, v, "gateway6", profile_check_ip6, &((EthernetState *) userdata)->eth->gateway6);
+        ck_validated(c, v, "gateway6", profile_check_ip6, &((EthernetState *) userdata)->eth->gateway6);
 }
 
 static void parse_ethernet_mtu(Checker *c, const YNode *v, void *userdata) {
