@@ -67,34 +67,43 @@ int read_u64_file(const char *path, uint64_t *ret) {
         return 0;
 }
 
+int write_all(int fd, const void *data, size_t size) {
+        const char *p = data;
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode) {
         _cleanup_free_ char *tmp = strprintf("%s.tmp", path);
         _cleanup_close_ int fd = -1;
-        size_t done = 0;
+        int r;
 
         if (!tmp)
                 return -ENOMEM;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
-        while (done < size) {
-                ssize_t n = write(fd, data + done, size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = -errno;
-                        unlink(tmp);
-                        return r;
-                }
-                done += (size_t) n;
+        r = write_all(fd, data, size);
+        if (r < 0) {
+                unlink(tmp);
+                return r;
         }
         if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-                int r = -errno;
+                r = -errno;
                 unlink(tmp);
                 return r;
         }
         if (rename(tmp, path) < 0) {
-                int r = -errno;
+                r = -errno;
                 unlink(tmp);
                 return r;
         }

@@ -20,6 +20,9 @@ int read_one_line_file(const char *path, char **ret);
 /* Read an unsigned integer from a sysfs-style file. */
 int read_u64_file(const char *path, uint64_t *ret);
 
+/* Write all of data to fd, retrying short writes and EINTR. 0 or -errno. */
+int write_all(int fd, const void *data, size_t size);
+
 /* Write a whole buffer to path (created with mode, truncated). Returns 0 or
  * -errno. Written to path.tmp first and renamed, so readers never see half a
  * file. */

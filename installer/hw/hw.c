@@ -193,9 +193,7 @@ static const char *transport_from_path(const char *name, const char *devpath) {
                 return "sas";
         if (strstr(devpath, "/ata"))
                 return "sata";
-        if (strstr(devpath, "/virtio"))
-                return "scsi";
-        return "scsi";
+        return "scsi"; /* virtio-scsi, plain SCSI */
 }
 
 static int detect_partitions(const HwCtx *c, HwDisk *d) {
@@ -485,12 +483,8 @@ void hw_inventory_free(Inventory *inv) {
 }
 
 bool hw_disk_has_data(const HwDisk *d) {
-        if (d->pttype || d->fstype || d->n_partitions > 0)
-                return true;
-        for (size_t i = 0; i < d->n_partitions; i++)
-                if (d->partitions[i].fstype)
-                        return true;
-        return false;
+        /* Any partition counts, whatever it holds. */
+        return d->pttype || d->fstype || d->n_partitions > 0;
 }
 
 const HwNic *hw_inventory_find_nic(const Inventory *inv, const char *mac) {

@@ -311,6 +311,19 @@ bool ck_fields(Checker *c, const YNode *m, const Field *fields, size_t n, void *
 
 /* ---- lists of strings ------------------------------------------------------------------ */
 
+bool ck_mac(Checker *c, const YNode *v, char mac[static 18]) {
+        const char *s = ck_scalar(c, v);
+
+        if (!s)
+                return false;
+        if (mac_normalize(s, mac) < 0) {
+                ck_error(c, v, "invalid MAC address '%s' (expected six hex pairs such as 52:54:00:12:34:56)",
+                         ck_quote(s).s);
+                return false;
+        }
+        return true;
+}
+
 void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret) {
         const char *s = ck_scalar(c, v), *why;
 

@@ -84,6 +84,8 @@ typedef const char *(*ValidateFunc)(const char *s);
 void ck_strv(Checker *c, const YNode *v, const char *what, bool echo, ValidateFunc validate, char ***ret);
 /* A scalar checked by validate (which returns NULL or why it is invalid),
  * copied to *ret when valid; "invalid WHAT 'VALUE': why" otherwise. */
+/* A MAC address scalar normalised into mac; false (with an error) if it is not one. */
+bool ck_mac(Checker *c, const YNode *v, char mac[static 18]);
 void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret);
 
 /* ---- validators (profile-validate.c): NULL if fine, else why not ---------- */

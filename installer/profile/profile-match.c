@@ -40,15 +40,9 @@ static const char *check_dmi_text(const char *s) {
 /* ---- parsing ---------------------------------------------------------------------- */
 
 static void parse_one_mac(Checker *c, const YNode *v, ProfileMatch *m) {
-        const char *s = ck_scalar(c, v);
         char mac[18];
 
-        if (!s)
-                return;
-        if (mac_normalize(s, mac) < 0)
-                ck_error(c, v, "invalid MAC address '%s' (expected six hex pairs such as 52:54:00:12:34:56)",
-                         ck_quote(s).s);
-        else if (!strv_contains(m->macs, mac) && strv_extend(&m->macs, mac) < 0)
+        if (ck_mac(c, v, mac) && !strv_contains(m->macs, mac) && strv_extend(&m->macs, mac) < 0)
                 ck_oom(c);
 }
 

@@ -40,15 +40,9 @@ static const char *check_ethernet_id(const char *s, bool has_match) {
 
 static void parse_match_macaddress(Checker *c, const YNode *v, void *userdata) {
         ProfileEthernet *e = userdata;
-        const char *s = ck_scalar(c, v);
         char mac[18];
 
-        if (!s)
-                return;
-        if (mac_normalize(s, mac) < 0)
-                ck_error(c, v, "invalid MAC address '%s' (expected six hex pairs such as 52:54:00:12:34:56)",
-                         ck_quote(s).s);
-        else
+        if (ck_mac(c, v, mac))
                 ck_strdup(c, mac, &e->match_mac);
 }
 

@@ -326,7 +326,6 @@ int target_write_at(int dirfd, const char *name, const char *data, size_t size, 
                     gid_t gid) {
         _cleanup_free_ char *tmp = tmp_name(name);
         _cleanup_close_ int fd = -1;
-        size_t done = 0;
         int r;
 
         if (!tmp)
@@ -336,16 +335,9 @@ int target_write_at(int dirfd, const char *name, const char *data, size_t size, 
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        while (done < size) {
-                ssize_t n = write(fd, data + done, size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                done += (size_t) n;
-        }
+        r = write_all(fd, data, size);
+        if (r < 0)
+                goto fail;
         /* chown first: it would clear set-id bits set before it. */
         if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
                 r = -errno;
