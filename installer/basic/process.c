@@ -8,10 +8,38 @@
 
 #define OUTPUT_KEEP 8192
 
+#define LINE_MAX_LEN 4096
+
+/* Hand complete lines of buf to o->on_line; a line longer than
+ * LINE_MAX_LEN is handed over in pieces. */
+static void feed_lines(const ProcessOptions *o, char *line, size_t *len, const char *buf, size_t n, bool flush) {
+        for (size_t i = 0; i < n; i++) {
+                if (buf[i] == '\n' || *len == LINE_MAX_LEN) {
+                        line[*len] = 0;
+                        o->on_line(line, o->userdata);
+                        *len = 0;
+                        if (buf[i] == '\n')
+                                continue;
+                }
+                line[(*len)++] = buf[i];
+        }
+        if (flush && *len > 0) {
+                line[*len] = 0;
+                o->on_line(line, o->userdata);
+                *len = 0;
+        }
+}
+
 int process_run(char *const argv[], const char *chroot_dir, char **ret_output) {
+        ProcessOptions o = { .chroot_dir = chroot_dir };
+        return process_run_opts(argv, &o, ret_output);
+}
+
+int process_run_opts(char *const argv[], const ProcessOptions *o, char **ret_output) {
+        const char *chroot_dir = o ? o->chroot_dir : NULL;
         int pipefd[2];
-        char buf[4096], keep[OUTPUT_KEEP + 1];
-        size_t kept = 0;
+        char buf[4096], keep[OUTPUT_KEEP + 1], line[LINE_MAX_LEN + 1];
+        size_t kept = 0, line_len = 0;
         pid_t pid;
         int status;
 
@@ -34,7 +62,10 @@ int process_run(char *const argv[], const char *chroot_dir, char **ret_output) {
                         dprintf(STDERR_FILENO, "chroot %s: %s\n", chroot_dir, strerror(errno));
                         _exit(126);
                 }
-                execv(argv[0], argv);
+                if (o && o->envp)
+                        execve(argv[0], argv, o->envp);
+                else
+                        execv(argv[0], argv);
                 dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
                 _exit(errno == ENOENT ? 127 : 126);
         }
@@ -46,6 +77,8 @@ int process_run(char *const argv[], const char *chroot_dir, char **ret_output) {
                         continue;
                 if (n <= 0)
                         break;
+                if (o && o->on_line)
+                        feed_lines(o, line, &line_len, buf, (size_t) n, false);
                 /* Keep the tail: the end of a tool's output says what failed.
                  * buf is smaller than the tail we keep. */
                 if (kept + (size_t) n > OUTPUT_KEEP) {
@@ -57,6 +90,8 @@ int process_run(char *const argv[], const char *chroot_dir, char **ret_output) {
                 kept += (size_t) n;
         }
         close(pipefd[0]);
+        if (o && o->on_line)
+                feed_lines(o, line, &line_len, "", 0, true);
         keep[kept] = 0;
 
         while (waitpid(pid, &status, 0) < 0)

@@ -12,3 +12,16 @@
  * NUL-terminated, whatever the result. If chroot_dir is not NULL the child
  * chroots there first. */
 int process_run(char *const argv[], const char *chroot_dir, char **ret_output);
+
+typedef void (*ProcessLineFn)(const char *line, void *userdata);
+
+typedef struct ProcessOptions {
+        const char *chroot_dir;   /* chroot there first (NULL: no chroot) */
+        char *const *envp;        /* the child's environment (NULL: inherited) */
+        ProcessLineFn on_line;    /* called for every output line as it arrives
+                                   * (without the newline; long lines in pieces) */
+        void *userdata;
+} ProcessOptions;
+
+/* process_run() with options; o may be NULL. */
+int process_run_opts(char *const argv[], const ProcessOptions *o, char **ret_output);

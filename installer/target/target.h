@@ -71,6 +71,21 @@ int target_reset_machine_id(const char *root);
  * distro default user). */
 int target_write_seed(const char *root, const Profile *p, const char *instance_id);
 
+/* Run argv (argv[0] an absolute path inside root) chrooted into root with
+ * /proc, /sys, /dev (and /dev/pts, /run as tmpfs) mounted for the duration;
+ * unmounts what it mounted, also on failure. The environment is a clean
+ * one (PATH, HOME=/root, LANG=C.UTF-8, DEBIAN_FRONTEND=noninteractive).
+ * Returns and output as process_run(). */
+int target_chroot_run(const char *root, char *const argv[], char **ret_output);
+/* The same, with on_line (may be NULL) called for every line of output as
+ * it arrives. */
+int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)(const char *line, void *userdata),
+                           void *userdata, char **ret_output);
+/* The mounts alone, for a series of commands: *ret_mounted (n host paths)
+ * goes to target_chroot_umount(), which unmounts in reverse order and frees. */
+int target_chroot_mount(const char *root, char ***ret_mounted, size_t *ret_n);
+void target_chroot_umount(char **mounted, size_t n);
+
 /* All of the above, in this order. The hostname is skipped when the profile
  * has none. */
 int target_configure(const char *root, const TargetConfig *cfg);
