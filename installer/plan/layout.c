@@ -4,8 +4,6 @@
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
-#define BIOS_BOOT_SIZE PLAN_ALIGN
-
 static uint64_t align_down(uint64_t v) {
         return v / PLAN_ALIGN * PLAN_ALIGN;
 }
@@ -24,6 +22,89 @@ static PartRole role_of(const ProfilePartition *pp) {
         if (pp->fs == FS_VFAT && pp->mount && (streq(pp->mount, "/boot/efi") || streq(pp->mount, "/efi")))
                 return PART_ROLE_ESP;
         return PART_ROLE_DATA;
+}
+
+static bool is_esp_mount(const char *m) {
+        return m && (streq(m, "/boot/efi") || streq(m, "/efi"));
+}
+
+/* A firmware error at disk.firmware or disk.table if the profile has them,
+ * else at the disk section. */
+static int firmware_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key,
+                          const char *msg) {
+        const ProfileDisk *pd = &p->profile->disk;
+        int r;
+
+        if (line == 0) {
+                line = pd->select.line;
+                column = pd->select.column;
+        }
+        r = profile_errors_add(errors, p->profile->filename, line, column, key, "%s", msg);
+        return r < 0 ? r : -EINVAL;
+}
+
+/* The boot partition the firmware needs when the profile has none: UEFI
+ * boots from an EFI system partition (FAT32, first on the disk, where
+ * systemd-boot, the kernel and its initrd go); legacy BIOS on GPT gets a
+ * BIOS boot partition, as GRUB and other loaders expect (extlinux boots
+ * through gptmbr.bin and the legacy_boot attribute and does not use it). */
+static int plan_boot_partition(Plan *p, PlanPartition *ret, ProfileErrors *errors) {
+        const ProfileDisk *pd = &p->profile->disk;
+        bool gpt = pd->table == PARTITION_TABLE_GPT;
+        const char *why = p->firmware_from_profile ? "disk.firmware is uefi" : "this machine boots with UEFI";
+
+        if (p->firmware != FIRMWARE_UEFI) {
+                if (!gpt)
+                        return 0;
+                *ret = (PlanPartition) {
+                        .role = PART_ROLE_BIOS_BOOT,
+                        .fs = FS_NONE,
+                        .size = PLAN_ALIGN,
+                        .name = "bios-boot",
+                        .automatic = true,
+                };
+                return 1;
+        }
+
+        /* UEFI firmware reads GPT; an ESP on an msdos table (type 0xef)
+         * boots on some machines only: refuse rather than guess. */
+        if (!gpt) {
+                if (pd->firmware == DISK_FIRMWARE_UEFI)
+                        return firmware_error(p, errors, pd->firmware_line, pd->firmware_column, "disk.firmware",
+                                              "firmware uefi needs a GPT partition table with an EFI system "
+                                              "partition, not table: msdos; use table: gpt");
+                return firmware_error(p, errors, pd->table_line, pd->table_column, "disk.table",
+                                      "msdos cannot boot this machine: it boots with UEFI, which needs a GPT "
+                                      "partition table with an EFI system partition; use table: gpt, or "
+                                      "firmware: bios if the machine also boots in legacy (CSM) mode");
+        }
+        for (size_t i = 0; i < pd->n_partitions; i++) {
+                const ProfilePartition *pp = &pd->partitions[i];
+                if (role_of(pp) == PART_ROLE_ESP)
+                        return 0; /* the profile's own ESP */
+                if (is_esp_mount(pp->mount)) {
+                        _cleanup_free_ char *msg = strprintf(
+                                "disk.partitions[%zu] is mounted at %s but is %s: the EFI system partition "
+                                "needs fs: vfat", i, pp->mount, fs_type_to_string(pp->fs));
+                        int r = profile_errors_add(errors, p->profile->filename, pp->line, pp->column,
+                                                   "disk.partitions", "%s (%s)", msg ?: "not vfat", why);
+                        return r < 0 ? r : -EINVAL;
+                }
+        }
+        bool label_taken = false;
+        for (size_t i = 0; i < pd->n_partitions; i++)
+                label_taken = label_taken || streq_ptr(pd->partitions[i].label, "ESP");
+        *ret = (PlanPartition) {
+                .role = PART_ROLE_ESP,
+                .fs = FS_VFAT,
+                .size = PLAN_ESP_SIZE,
+                .mount = PLAN_ESP_MOUNT,
+                .label = label_taken ? NULL : "ESP",
+                .name = "esp",
+                .mount_options = PLAN_ESP_OPTIONS,
+                .automatic = true,
+        };
+        return 1;
 }
 
 int plan_layout(Plan *p, ProfileErrors *errors) {
@@ -52,18 +133,12 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         if (!p->partitions)
                 return -ENOMEM;
 
-        /* Legacy BIOS boot on GPT: a small BIOS boot partition first, as
-         * GRUB and other loaders expect; extlinux boots through gptmbr.bin
-         * and the legacy_boot attribute on the root partition. */
-        if (gpt && p->firmware == FIRMWARE_BIOS) {
-                p->partitions[n++] = (PlanPartition) {
-                        .role = PART_ROLE_BIOS_BOOT,
-                        .fs = FS_NONE,
-                        .size = BIOS_BOOT_SIZE,
-                        .name = "bios-boot",
-                };
-                fixed += BIOS_BOOT_SIZE;
-        }
+        /* The firmware's boot partition goes first. */
+        r = plan_boot_partition(p, &p->partitions[n], errors);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                fixed += p->partitions[n++].size;
 
         for (size_t i = 0; i < pd->n_partitions; i++) {
                 const ProfilePartition *pp = &pd->partitions[i];
@@ -77,6 +152,8 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                         .name = pp->name,
                         .mount_options = pp->mount_options,
                 };
+                if (pl->role == PART_ROLE_ESP && !pl->mount_options)
+                        pl->mount_options = PLAN_ESP_OPTIONS;
                 switch (pp->size.unit) {
                 case SIZE_BYTES:
                         pl->size = align_up(pp->size.value);
@@ -97,8 +174,10 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
 
         if (fixed > end - start || (rest_index != SIZE_MAX && end - start - fixed < PLAN_ALIGN)) {
                 const ProfilePartition *last = &pd->partitions[pd->n_partitions - 1];
+                bool esp = p->partitions[0].automatic && p->partitions[0].role == PART_ROLE_ESP;
                 r = profile_errors_add(errors, file, last->line, last->column, "disk.partitions",
-                                       "the partitions need %s%s but %s has %s usable", format_bytes(a, sizeof a, fixed),
+                                       "the partitions need %s%s%s but %s has %s usable", format_bytes(a, sizeof a, fixed),
+                                       esp ? " (with the 512 MiB EFI system partition added for UEFI)" : "",
                                        rest_index != SIZE_MAX ? " plus at least 1 MiB for \"rest\"" : "",
                                        disk->devnode, format_bytes(b, sizeof b, end - start));
                 return r < 0 ? r : -EINVAL;
@@ -120,7 +199,7 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                 else if (pl->role == PART_ROLE_ROOT && boot == SIZE_MAX)
                         boot = i;
         }
-        if (boot != SIZE_MAX) {
+        if (boot != SIZE_MAX && p->firmware == FIRMWARE_BIOS) {
                 p->partitions[boot].legacy_boot = gpt;
                 p->partitions[boot].boot_flag = !gpt;
         }

@@ -56,7 +56,22 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
                 return -ENOMEM;
         p->profile = profile;
         p->inventory = inv;
-        p->firmware = inv->firmware;
+        /* disk.firmware overrides what the machine booted with: a machine
+         * PXE-booted in legacy mode may be meant to run UEFI, and the
+         * other way round. */
+        switch (profile->disk.firmware) {
+        case DISK_FIRMWARE_AUTO:
+                p->firmware = inv->firmware;
+                break;
+        case DISK_FIRMWARE_BIOS:
+                p->firmware = FIRMWARE_BIOS;
+                p->firmware_from_profile = true;
+                break;
+        case DISK_FIRMWARE_UEFI:
+                p->firmware = FIRMWARE_UEFI;
+                p->firmware_from_profile = true;
+                break;
+        }
 
         r = plan_select_disk(p, errors);
         if (r < 0)
@@ -145,6 +160,24 @@ static void print_network(const Profile *pr, FILE *f) {
         }
 }
 
+/* Where the bootloader goes (written last, by install_apply()). */
+static void print_boot(const Plan *p, FILE *f) {
+        for (size_t i = 0; i < p->n_partitions; i++) {
+                const PlanPartition *pl = &p->partitions[i];
+                if (p->firmware == FIRMWARE_UEFI && pl->role == PART_ROLE_ESP) {
+                        fprintf(f, "  Boot:       systemd-boot on partition %u (EFI system partition), "
+                                   "kernel and initrd copied there, NVRAM entry\n", pl->number);
+                        return;
+                }
+                if (p->firmware == FIRMWARE_BIOS && (pl->legacy_boot || pl->boot_flag)) {
+                        fprintf(f, "  Boot:       extlinux on partition %u, %s boot code\n", pl->number,
+                                p->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin");
+                        return;
+                }
+        }
+        fprintf(f, "  Boot:       ?\n");
+}
+
 void plan_print_text(const Plan *p, FILE *f) {
         const Profile *pr = p->profile;
         const HwDisk *disk = plan_target_disk(p);
@@ -152,7 +185,12 @@ void plan_print_text(const Plan *p, FILE *f) {
         _cleanup_free_ char *image = NULL;
 
         fprintf(f, "Plan for %s (profile %s)\n", pr->hostname, pr->filename);
-        fprintf(f, "  Firmware:   %s\n", firmware_to_string(p->firmware));
+        if (p->firmware_from_profile)
+                fprintf(f, "  Firmware:   %s (disk.firmware; the machine booted with %s)\n", firmware_to_string(p->firmware),
+                        firmware_to_string(p->inventory->firmware));
+        else
+                fprintf(f, "  Firmware:   %s (detected)\n", firmware_to_string(p->firmware));
+        print_boot(p, f);
         fprintf(f, "  Target:     %s  %s  %s%s%s%s%s — %s\n", disk->devnode, format_bytes(a, sizeof a, disk->size),
                 disk->transport ? disk->transport : "unknown", disk->model ? "  model " : "",
                 disk->model ? disk->model : "", disk->serial ? "  serial " : "", disk->serial ? disk->serial : "",
@@ -172,10 +210,11 @@ void plan_print_text(const Plan *p, FILE *f) {
         fprintf(f, "    %-3s %-10s %-10s %-9s %-5s %-10s %s\n", "#", "start", "size", "role", "fs", "mount", "label");
         for (size_t i = 0; i < p->n_partitions; i++) {
                 const PlanPartition *pl = &p->partitions[i];
-                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s\n", pl->number, format_bytes(a, sizeof a, pl->start),
+                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
                         format_bytes(b, sizeof b, pl->size), part_role_to_string(pl->role),
                         pl->fs == FS_NONE ? "-" : fs_type_to_string(pl->fs), pl->mount ? pl->mount : "-",
-                        pl->label ? pl->label : "-");
+                        pl->label ? pl->label : "-",
+                        !pl->automatic ? "" : pl->role == PART_ROLE_ESP ? "  (added: UEFI boot)" : "  (added: BIOS boot)");
         }
         image = fetch_url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
@@ -201,6 +240,8 @@ void plan_print_json(const Plan *p, FILE *f) {
         json_string(&j, "hostname", pr->hostname);
         json_string(&j, "profile", pr->filename);
         json_string(&j, "firmware", firmware_to_string(p->firmware));
+        json_string(&j, "firmware_source", p->firmware_from_profile ? "profile" : "detected");
+        json_string(&j, "bootloader", p->firmware == FIRMWARE_UEFI ? "systemd-boot" : "extlinux");
         json_object_begin(&j, "target");
         json_string(&j, "devnode", disk->devnode);
         json_u64(&j, "size_bytes", disk->size);
@@ -234,6 +275,8 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_string(&j, "mount", pl->mount);
                 json_string(&j, "label", pl->label);
                 json_string(&j, "name", pl->name);
+                json_string(&j, "mount_options", pl->mount_options);
+                json_bool(&j, "auto", pl->automatic);
                 json_object_end(&j);
         }
         json_array_end(&j);

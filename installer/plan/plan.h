@@ -11,6 +11,9 @@
 #include "profile/profile.h"
 
 #define PLAN_ALIGN (1024 * 1024ULL) /* partitions start and end on 1 MiB */
+#define PLAN_ESP_SIZE (512 * 1024 * 1024ULL) /* the EFI system partition added for UEFI */
+#define PLAN_ESP_MOUNT "/boot/efi"
+#define PLAN_ESP_OPTIONS "umask=0077" /* fstab default: the ESP is root's alone */
 
 typedef enum PartRole {
         PART_ROLE_BIOS_BOOT, /* GPT BIOS boot partition (for legacy boot) */
@@ -29,6 +32,7 @@ typedef struct PlanPartition {
         const char *mount, *label, *name, *mount_options; /* borrowed from the profile */
         bool legacy_boot;            /* GPT attribute bit 2 (for gptmbr.bin) */
         bool boot_flag;              /* msdos active flag */
+        bool automatic;              /* added by the planner for the firmware, not in the profile */
 } PlanPartition;
 
 typedef struct PlanCandidate {
@@ -40,7 +44,8 @@ typedef struct PlanCandidate {
 typedef struct Plan {
         const Profile *profile;      /* borrowed */
         const Inventory *inventory;  /* borrowed */
-        Firmware firmware;
+        Firmware firmware;           /* what the install is for: disk.firmware, else detected */
+        bool firmware_from_profile;  /* disk.firmware said so (not "auto") */
         size_t target;               /* index of the target disk in inventory */
         char *target_reason;
         PlanCandidate *candidates;   /* one per inventory disk */

@@ -18,6 +18,16 @@ static const char *const partition_table_names[] = {
         [PARTITION_TABLE_MSDOS] = "msdos",
 };
 
+static const char *const disk_firmware_names[] = {
+        [DISK_FIRMWARE_AUTO] = "auto",
+        [DISK_FIRMWARE_BIOS] = "bios",
+        [DISK_FIRMWARE_UEFI] = "uefi",
+};
+
+const char *disk_firmware_to_string(DiskFirmware f) {
+        return (size_t) f < ELEMENTSOF(disk_firmware_names) ? disk_firmware_names[f] : NULL;
+}
+
 const char *fs_type_to_string(FsType t) {
         return (size_t) t < ELEMENTSOF(fs_type_names) ? fs_type_names[t] : NULL;
 }
@@ -579,16 +589,32 @@ static void parse_disk_table(Checker *c, const YNode *v, void *userdata) {
         DiskState *ds = userdata;
         int i = ck_enum(c, v, "partition table", partition_table_names, ELEMENTSOF(partition_table_names));
 
+        ds->disk->table_line = v->line;
+        ds->disk->table_column = v->column;
         if (i < 0)
                 ds->table_bad = true;
         else
                 ds->disk->table = (PartitionTable) i;
 }
 
+/* Whether the table is right for the firmware is the planner's question:
+ * with "auto" only the machine knows. */
+static void parse_disk_firmware(Checker *c, const YNode *v, void *userdata) {
+        ProfileDisk *d = ((DiskState *) userdata)->disk;
+        int i = ck_enum(c, v, "firmware", disk_firmware_names, ELEMENTSOF(disk_firmware_names));
+
+        if (i < 0)
+                return;
+        d->firmware = (DiskFirmware) i;
+        d->firmware_line = v->line;
+        d->firmware_column = v->column;
+}
+
 static const Field disk_fields[] = {
         { "select", parse_disk_select, false },
         { "wipe", parse_disk_wipe, false },
         { "table", parse_disk_table, false },
+        { "firmware", parse_disk_firmware, false },
         { "partitions", parse_disk_partitions, true },
 };
 

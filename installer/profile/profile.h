@@ -40,6 +40,13 @@ typedef enum PartitionTable {
         PARTITION_TABLE_MSDOS,
 } PartitionTable;
 
+/* disk.firmware: which boot partition and bootloader the install gets. */
+typedef enum DiskFirmware {
+        DISK_FIRMWARE_AUTO,   /* the firmware the machine booted the installer with */
+        DISK_FIRMWARE_BIOS,   /* legacy BIOS: BIOS boot partition (GPT), extlinux */
+        DISK_FIRMWARE_UEFI,   /* UEFI: EFI system partition, systemd-boot */
+} DiskFirmware;
+
 typedef enum FsType {
         FS_NONE,  /* partition without a filesystem */
         FS_EXT4,
@@ -87,6 +94,9 @@ typedef struct ProfileDisk {
         DiskSelect select;
         bool wipe;            /* may a disk holding data be wiped? */
         PartitionTable table;
+        DiskFirmware firmware;
+        unsigned firmware_line, firmware_column; /* of disk.firmware, 0 when absent */
+        unsigned table_line, table_column;       /* of disk.table, 0 when absent */
         ProfilePartition *partitions;
         size_t n_partitions;
 } ProfileDisk;
@@ -203,3 +213,4 @@ DEFINE_POINTER_CLEANUP(Profile, profile_free);
 
 const char *fs_type_to_string(FsType t);
 const char *partition_table_to_string(PartitionTable t);
+const char *disk_firmware_to_string(DiskFirmware f);

@@ -391,7 +391,9 @@ static void test_partition_msdos_fat(void **state) {
         char *err = NULL;
         Layout l;
 
-        layout_build(&l, FIRMWARE_UEFI, PARTITION_TABLE_MSDOS, 512 * MiB, parts, ELEMENTSOF(parts));
+        /* An ESP on msdos (type 0xef): for a BIOS machine, as UEFI with
+         * msdos is refused by the planner. */
+        layout_build(&l, FIRMWARE_BIOS, PARTITION_TABLE_MSDOS, 512 * MiB, parts, ELEMENTSOF(parts));
         make_image(image, 512 * MiB);
         assert_int_equal(disk_partition(l.plan, image, &err), 0);
         assert_null(err);

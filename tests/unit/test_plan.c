@@ -444,6 +444,188 @@ static void test_wwn_normalised(void **state) {
         assert_string_equal(p->disk.select.wwn, "0x5000c500a1b2c3d4");
 }
 
+/* ---- the firmware's boot partition (disk.firmware) ------------------------------------ */
+
+#define ROOT_ONLY "  partitions:\n    - {size: 1GiB, fs: swap}\n    - {size: rest, mount: /}\n"
+
+static char *print_plan(const Plan *p, bool json) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        if (json)
+                plan_print_json(p, f);
+        else
+                plan_print_text(p, f);
+        fclose(f);
+        return buf;
+}
+
+static void test_uefi_adds_esp(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk-uefi.json", HEAD "disk:\n" ROOT_ONLY), 0);
+        const Plan *p = f->plan;
+        assert_int_equal(p->firmware, FIRMWARE_UEFI);
+        assert_false(p->firmware_from_profile);
+        assert_int_equal(p->n_partitions, 3);
+        /* The ESP first: 512 MiB FAT32 at /boot/efi, 1 MiB aligned, only root may read it. */
+        const PlanPartition *esp = &p->partitions[0];
+        assert_int_equal(esp->role, PART_ROLE_ESP);
+        assert_int_equal(esp->number, 1);
+        assert_true(esp->automatic);
+        assert_int_equal(esp->fs, FS_VFAT);
+        assert_int_equal(esp->start, 1 * MiB);
+        assert_int_equal(esp->size, 512 * MiB);
+        assert_string_equal(esp->mount, "/boot/efi");
+        assert_string_equal(esp->mount_options, "umask=0077");
+        assert_int_equal(p->partitions[1].role, PART_ROLE_SWAP);
+        assert_int_equal(p->partitions[1].start, 513 * MiB);
+        assert_int_equal(p->partitions[2].role, PART_ROLE_ROOT);
+        assert_int_equal(p->partitions[2].start, 513 * MiB + 1 * GiB);
+        assert_int_equal(p->partitions[2].start + p->partitions[2].size, 8 * GiB - 1 * MiB);
+        /* No BIOS boot partition, no legacy_boot attribute for extlinux. */
+        for (size_t i = 0; i < p->n_partitions; i++) {
+                assert_int_not_equal(p->partitions[i].role, PART_ROLE_BIOS_BOOT);
+                assert_false(p->partitions[i].legacy_boot);
+                assert_false(p->partitions[i].boot_flag);
+        }
+
+        _cleanup_free_ char *text = print_plan(p, false), *json = print_plan(p, true);
+        assert_non_null(strstr(text, "Firmware:   uefi (detected)\n"));
+        assert_non_null(strstr(text, "Boot:       systemd-boot on partition 1 (EFI system partition)"));
+        assert_non_null(strstr(text, "1   1.0 MiB    512.0 MiB  esp       vfat  /boot/efi  ESP  (added: UEFI boot)\n"));
+        assert_non_null(strstr(json, "\"firmware\": \"uefi\""));
+        assert_non_null(strstr(json, "\"firmware_source\": \"detected\""));
+        assert_non_null(strstr(json, "\"bootloader\": \"systemd-boot\""));
+        assert_non_null(strstr(json, "\"role\": \"esp\""));
+        assert_non_null(strstr(json, "\"mount_options\": \"umask=0077\""));
+}
+
+static void test_uefi_keeps_profile_esp(void **state) {
+        Fixture *f = *state;
+        /* The profile's own ESP (vfat at /efi, not first): no second one. */
+        assert_int_equal(build(f, "one-blank-disk-uefi.json",
+                               HEAD "disk:\n  partitions:\n    - {size: rest, mount: /}\n"
+                                    "    - {size: 200MiB, fs: vfat, mount: /efi, label: EFI}\n"),
+                         0);
+        const Plan *p = f->plan;
+        assert_int_equal(p->n_partitions, 2);
+        assert_int_equal(p->partitions[0].role, PART_ROLE_ROOT);
+        assert_int_equal(p->partitions[1].role, PART_ROLE_ESP);
+        assert_false(p->partitions[1].automatic);
+        assert_string_equal(p->partitions[1].mount, "/efi");
+        assert_string_equal(p->partitions[1].mount_options, "umask=0077");
+        assert_int_equal(p->partitions[1].start + p->partitions[1].size, 8 * GiB - 1 * MiB);
+}
+
+static void test_firmware_override(void **state) {
+        Fixture *f = *state;
+        /* A UEFI machine installed for legacy BIOS: BIOS boot partition, extlinux. */
+        assert_int_equal(build(f, "one-blank-disk-uefi.json", HEAD "disk:\n  firmware: bios\n" ROOT_ONLY), 0);
+        assert_int_equal(f->plan->firmware, FIRMWARE_BIOS);
+        assert_true(f->plan->firmware_from_profile);
+        assert_int_equal(f->plan->partitions[0].role, PART_ROLE_BIOS_BOOT);
+        assert_true(f->plan->partitions[2].legacy_boot);
+        _cleanup_free_ char *text = print_plan(f->plan, false);
+        assert_non_null(strstr(text, "Firmware:   bios (disk.firmware; the machine booted with uefi)\n"));
+        assert_non_null(strstr(text, "Boot:       extlinux on partition 3, gptmbr.bin boot code\n"));
+}
+
+static void test_firmware_override_uefi(void **state) {
+        Fixture *f = *state;
+        /* A machine that PXE-booted in legacy mode, installed for UEFI. */
+        assert_int_equal(build(f, "one-blank-disk.json", HEAD "disk:\n  firmware: uefi\n" ROOT_ONLY), 0);
+        assert_int_equal(f->plan->firmware, FIRMWARE_UEFI);
+        assert_int_equal(f->plan->partitions[0].role, PART_ROLE_ESP);
+        assert_int_equal(f->plan->n_partitions, 3);
+        _cleanup_free_ char *json = print_plan(f->plan, true);
+        assert_non_null(strstr(json, "\"firmware_source\": \"profile\""));
+}
+
+static void test_firmware_auto_is_detected(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json", HEAD "disk:\n  firmware: auto\n" ROOT_ONLY), 0);
+        assert_int_equal(f->plan->firmware, FIRMWARE_BIOS);
+        assert_false(f->plan->firmware_from_profile);
+        assert_int_equal(f->plan->partitions[0].role, PART_ROLE_BIOS_BOOT);
+}
+
+static void test_uefi_msdos_refused(void **state) {
+        Fixture *f = *state;
+        /* Detected UEFI: the error is at disk.table. */
+        assert_int_equal(build(f, "one-blank-disk-uefi.json", HEAD "disk:\n  table: msdos\n" ROOT_ONLY), -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.table");
+        assert_int_equal(f->errors.v[0].line, 5);
+        assert_int_equal(f->errors.v[0].column, 10);
+        assert_string_equal(f->errors.v[0].message,
+                            "msdos cannot boot this machine: it boots with UEFI, which needs a GPT partition table "
+                            "with an EFI system partition; use table: gpt, or firmware: bios if the machine also "
+                            "boots in legacy (CSM) mode");
+        /* The same msdos profile on a BIOS machine is fine. */
+        fixture_teardown(state);
+        fixture_setup(state);
+        f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json", HEAD "disk:\n  table: msdos\n" ROOT_ONLY), 0);
+        assert_true(f->plan->partitions[1].boot_flag);
+}
+
+static void test_uefi_msdos_refused_at_firmware(void **state) {
+        Fixture *f = *state;
+        /* disk.firmware: uefi says so explicitly, on any machine: the error is there. */
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD "disk:\n  table: msdos\n  firmware: uefi\n" ROOT_ONLY), -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.firmware");
+        assert_int_equal(f->errors.v[0].line, 6);
+        assert_int_equal(f->errors.v[0].column, 13);
+        assert_string_equal(f->errors.v[0].message, "firmware uefi needs a GPT partition table with an EFI system "
+                                                     "partition, not table: msdos; use table: gpt");
+}
+
+static void test_uefi_non_vfat_esp_mount(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk-uefi.json",
+                               HEAD "disk:\n  partitions:\n    - {size: 100MiB, mount: /boot/efi}\n"
+                                    "    - {size: rest, mount: /}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, 6);
+        assert_string_equal(f->errors.v[0].message,
+                            "disk.partitions[0] is mounted at /boot/efi but is ext4: the EFI system partition needs "
+                            "fs: vfat (this machine boots with UEFI)");
+}
+
+static void test_uefi_esp_does_not_fit(void **state) {
+        Fixture *f = *state;
+        /* 7.5 GiB fits on the 8 GiB disk with a BIOS boot partition, not with a 512 MiB ESP. */
+        assert_int_equal(build(f, "one-blank-disk.json", HEAD "disk:\n  partitions:\n    - {size: 7680MiB, mount: /}\n"), 0);
+        fixture_teardown(state);
+        fixture_setup(state);
+        f = *state;
+        assert_int_equal(build(f, "one-blank-disk-uefi.json", HEAD "disk:\n  partitions:\n    - {size: 7680MiB, mount: /}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].message,
+                            "the partitions need 8.0 GiB (with the 512 MiB EFI system partition added for UEFI) but "
+                            "/dev/vda has 8.0 GiB usable");
+}
+
+static void test_firmware_value_checked(void **state) {
+        static const char yaml[] = HEAD "disk:\n  firmware: efi\n  partitions: [{size: rest, mount: /}]\n";
+        _cleanup_profile_ Profile *p = NULL;
+        ProfileErrors errors = {};
+
+        assert_int_equal(profile_load_string("test.yaml", yaml, strlen(yaml), &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 1);
+        assert_string_equal(errors.v[0].key, "disk.firmware");
+        assert_int_equal(errors.v[0].line, 5);
+        assert_int_equal(errors.v[0].column, 13);
+        assert_string_equal(errors.v[0].message, "unknown firmware 'efi'; did you mean 'uefi'?");
+        profile_errors_done(&errors);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
@@ -456,6 +638,16 @@ int main(void) {
                 T(test_no_match_lists_reasons),
                 T(test_data_disk_refused_without_wipe),
                 T(test_data_disk_wiped_with_permission),
+                T(test_uefi_adds_esp),
+                T(test_uefi_keeps_profile_esp),
+                T(test_firmware_override),
+                T(test_firmware_override_uefi),
+                T(test_firmware_auto_is_detected),
+                T(test_uefi_msdos_refused),
+                T(test_uefi_msdos_refused_at_firmware),
+                T(test_uefi_non_vfat_esp_mount),
+                T(test_uefi_esp_does_not_fit),
+                cmocka_unit_test(test_firmware_value_checked),
                 cmocka_unit_test(test_select_table),
                 cmocka_unit_test(test_select_validation),
                 cmocka_unit_test(test_wwn_normalised),

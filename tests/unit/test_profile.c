@@ -620,7 +620,7 @@ static void test_unknown_keys_suggest(void **state) {
                 "    ssh_authorized_key: [\"" ED25519 "\"]\n", /* 13 */
                 { 2, 1, "Hostname", "unknown key 'Hostname'; did you mean 'hostname'?" },
                 { 4, 3, "disk.partition", "unknown key 'partition'; did you mean 'partitions'?" },
-                { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, partitions" },
+                { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, firmware, partitions" },
                 { 11, 5, "users[0]", "user 'bob' could never log in" },
                 { 12, 5, "users[0].passwordhash", "unknown key 'passwordhash'; did you mean 'password_hash'?" },
                 { 13, 5, "users[0].ssh_authorized_key", "did you mean 'ssh_authorized_keys'?" });
