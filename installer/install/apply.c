@@ -239,6 +239,13 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();
 
+        /* Applying preserve: (editing the existing table) lands separately;
+         * until then such a plan is refused here, before any write. */
+        if (plan->keep_table) {
+                log_error("This installer cannot apply a plan that preserves partitions yet; nothing was written");
+                return EXIT_INSTALL_FAILED;
+        }
+
         r = step_prepare_disk(&a);
         if (r < 0)
                 goto out;

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Partition layout: sizes from the profile placed on the target disk, every
- * partition starting and ending on a 1 MiB boundary. */
+ * new partition starting and ending on a 1 MiB boundary.
+ *
+ * Preserved partitions (reinstall) stay exactly where they are, with their
+ * numbers: they split the disk into gaps, and the new partitions listed
+ * between two of them in the profile go into the gap between them, in order
+ * ("rest" takes what is left of its gap). A layout that does not fit its gap
+ * would move or shrink a preserved partition and is refused. */
+#include <inttypes.h>
+#include <stdarg.h>
+
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
@@ -107,15 +116,172 @@ static int plan_boot_partition(Plan *p, PlanPartition *ret, ProfileErrors *error
         return 1;
 }
 
+static int layout_error(Plan *p, ProfileErrors *errors, const PlanPartition *at, const char *key_suffix,
+                        const char *fmt, ...) _printf_(5, 6);
+static int layout_error(Plan *p, ProfileErrors *errors, const PlanPartition *at, const char *key_suffix,
+                        const char *fmt, ...) {
+        const ProfilePartition *pp = at->source;
+        const ProfileDisk *pd = &p->profile->disk;
+        _cleanup_free_ char *msg = NULL, *key = NULL;
+        unsigned line = pp ? pp->line : pd->select.line, column = pp ? pp->column : pd->select.column;
+        va_list ap;
+        int r;
+
+        if (pp && pp->preserve.by != PRESERVE_NONE && streq_ptr(key_suffix, ".preserve")) {
+                line = pp->preserve.line;
+                column = pp->preserve.column;
+        }
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        /* key_suffix NULL: the error is about the whole list (at pp). */
+        key = pp && key_suffix ? strprintf("disk.partitions[%zu]%s", (size_t) (pp - pd->partitions), key_suffix)
+                               : strdup("disk.partitions");
+        if (r < 0 || !key)
+                return -ENOMEM;
+        r = profile_errors_add(errors, p->profile->filename, line, column, key, "%s", msg);
+        return r < 0 ? r : -EINVAL;
+}
+
+/* "disk.partitions[1] (/)", "the BIOS boot partition" */
+static const char *describe(const PlanPartition *pl, const ProfileDisk *pd, char *buf, size_t size) {
+        if (!pl->source)
+                snprintf(buf, size, "the %s partition", part_role_to_string(pl->role));
+        else
+                snprintf(buf, size, "disk.partitions[%zu] (%s)", (size_t) (pl->source - pd->partitions),
+                         pl->mount ? pl->mount : pl->fs != FS_NONE ? fs_type_to_string(pl->fs) : "no filesystem");
+        return buf;
+}
+
+/* A preserved partition as the plan uses it: where it is, what it holds. */
+static int fill_preserved(Plan *p, PlanPartition *pl, const HwPartition *hp, ProfileErrors *errors) {
+        const ProfilePartition *pp = pl->source;
+        char a[32], b[32], c[32];
+
+        pl->preserve = true;
+        pl->existing = hp->name;
+        pl->fstype = hp->fstype;
+        pl->fs_uuid = hp->uuid;
+        pl->number = hp->number;
+        pl->start = hp->start;
+        pl->size = hp->size;
+        pl->fs = FS_NONE;
+        pl->role = PART_ROLE_DATA;
+
+        /* size: given, it states what the partition is: never resized. */
+        if (pp->size.value > 0 && pp->size.value != hp->size && align_up(pp->size.value) != hp->size)
+                return layout_error(p, errors, pl, ".size",
+                                    "the preserved partition %s is %s (%" PRIu64 " bytes, at %s); the profile's size %s "
+                                    "would %s it, and a preserved partition is never resized: leave size out or make it %" PRIu64,
+                                    hp->name, format_bytes(a, sizeof a, hp->size), hp->size,
+                                    format_bytes(b, sizeof b, hp->start), format_bytes(c, sizeof c, pp->size.value),
+                                    pp->size.value < hp->size ? "shrink" : "grow", hp->size);
+
+        if (streq_ptr(hp->fstype, "swap")) {
+                if (pl->mount)
+                        return layout_error(p, errors, pl, ".mount", "the preserved partition %s holds swap; it is not mounted",
+                                            hp->name);
+                pl->fs = FS_SWAP;
+                pl->role = PART_ROLE_SWAP;
+        } else if (pl->mount) {
+                static const FsType mountable[] = { FS_EXT4, FS_XFS, FS_VFAT };
+                for (size_t k = 0; k < ELEMENTSOF(mountable); k++)
+                        if (streq_ptr(hp->fstype, fs_type_to_string(mountable[k])))
+                                pl->fs = mountable[k];
+                if (pl->fs == FS_NONE)
+                        return layout_error(p, errors, pl, ".mount",
+                                            "the preserved partition %s holds %s; only ext4, xfs and vfat can be mounted "
+                                            "(leave mount out to keep it unmounted)",
+                                            hp->name, hp->fstype ? hp->fstype : "no filesystem libblkid recognises");
+                if (!hp->uuid)
+                        return layout_error(p, errors, pl, ".mount",
+                                            "the filesystem on the preserved partition %s has no UUID for /etc/fstab", hp->name);
+        } else
+                pl->role = PART_ROLE_RAW;
+        return 0;
+}
+
+/* The new partitions v[from..to) go into [gap_start, gap_end); next is the
+ * preserved partition right after the gap, or NULL at the end of the disk. */
+static int place_gap(Plan *p, ProfileErrors *errors, size_t from, size_t to, uint64_t gap_start, uint64_t gap_end,
+                     const PlanPartition *next) {
+        const ProfileDisk *pd = &p->profile->disk;
+        const HwDisk *disk = plan_target_disk(p);
+        uint64_t gap = gap_end > gap_start ? gap_end - gap_start : 0, fixed = 0, pos;
+        size_t rest = SIZE_MAX;
+        char a[32], b[32], c[32], d[32], e[32], f[32], g[32], w[96];
+
+        for (size_t i = from; i < to; i++) {
+                if (p->partitions[i].source && p->partitions[i].source->size.unit == SIZE_REST)
+                        rest = i;
+                fixed += p->partitions[i].size;
+        }
+
+        if (fixed > gap || (rest != SIZE_MAX && gap - fixed < PLAN_ALIGN)) {
+                uint64_t need = fixed + (rest != SIZE_MAX ? PLAN_ALIGN : 0);
+
+                if (!next && from == 0) /* no preserved partition at all: the layout is larger than the disk */
+                        return layout_error(p, errors, &p->partitions[to - 1], NULL,
+                                            "the partitions need %s%s%s but %s has %s usable: the layout is "
+                                            "larger than the disk",
+                                            format_bytes(a, sizeof a, fixed),
+                                            p->partitions[0].automatic && p->partitions[0].role == PART_ROLE_ESP ?
+                                                    " (with the 512 MiB EFI system partition added for UEFI)" : "",
+                                            rest != SIZE_MAX ? " plus at least 1 MiB for \"rest\"" : "", disk->devnode,
+                                            format_bytes(b, sizeof b, gap));
+                if (!next) {
+                        const PlanPartition *prev = &p->partitions[from - 1];
+                        return layout_error(p, errors, &p->partitions[to - 1], NULL,
+                                            "the partitions after the preserved partition %s (which ends at %s) need %s "
+                                            "but only %s is left up to the end of %s: the layout is larger than the disk",
+                                            prev->existing, format_bytes(a, sizeof a, prev->start + prev->size),
+                                            format_bytes(b, sizeof b, need), format_bytes(c, sizeof c, gap),
+                                            disk->devnode);
+                }
+                /* The first new partition that would reach into the
+                 * preserved one. */
+                size_t culprit = to - 1;
+                pos = gap_start;
+                for (size_t i = from; i < to; i++) {
+                        uint64_t size = i == rest ? PLAN_ALIGN : p->partitions[i].size;
+                        if (pos + size > gap_end) {
+                                culprit = i;
+                                break;
+                        }
+                        pos += size;
+                }
+                uint64_t csize = culprit == rest ? PLAN_ALIGN : p->partitions[culprit].size;
+                return layout_error(p, errors, next, ".preserve",
+                                    "the preserved partition %s starts at %s and is %s long (%" PRIu64 " + %" PRIu64
+                                    " bytes) and is never moved or shrunk, but %s would take %s to %s (%s%s), overlapping "
+                                    "it: the partitions listed before it need %s and only %s is free before it",
+                                    next->existing, format_bytes(a, sizeof a, next->start),
+                                    format_bytes(b, sizeof b, next->size), next->start, next->size,
+                                    describe(&p->partitions[culprit], pd, w, sizeof w), format_bytes(c, sizeof c, pos),
+                                    format_bytes(d, sizeof d, pos + csize), format_bytes(e, sizeof e, csize),
+                                    culprit == rest ? " at least" : "", format_bytes(f, sizeof f, need),
+                                    format_bytes(g, sizeof g, gap));
+        }
+        if (rest != SIZE_MAX)
+                p->partitions[rest].size = gap - fixed;
+
+        pos = gap_start;
+        for (size_t i = from; i < to; i++) {
+                p->partitions[i].start = pos;
+                pos += p->partitions[i].size;
+        }
+        return 0;
+}
+
 int plan_layout(Plan *p, ProfileErrors *errors) {
         const ProfileDisk *pd = &p->profile->disk;
         const HwDisk *disk = plan_target_disk(p);
         const char *file = p->profile->filename;
         bool gpt = pd->table == PARTITION_TABLE_GPT;
-        uint64_t start, end, fixed = 0, pos;
-        size_t n = 0, rest_index = SIZE_MAX;
-        char a[32], b[32];
-        int r;
+        uint64_t start, end, gap_start;
+        size_t n = 0, from = 0;
+        char a[32];
+        int r, ret = 0;
 
         p->table = pd->table;
         /* GPT keeps a backup table in the last 33 sectors: leave the last
@@ -138,11 +304,11 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         if (r < 0)
                 return r;
         if (r > 0)
-                fixed += p->partitions[n++].size;
+                n++;
 
         for (size_t i = 0; i < pd->n_partitions; i++) {
                 const ProfilePartition *pp = &pd->partitions[i];
-                PlanPartition *pl = &p->partitions[n];
+                PlanPartition *pl = &p->partitions[n++];
 
                 *pl = (PlanPartition) {
                         .role = role_of(pp),
@@ -151,9 +317,18 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                         .label = pp->label,
                         .name = pp->name,
                         .mount_options = pp->mount_options,
+                        .source = pp,
                 };
                 if (pl->role == PART_ROLE_ESP && !pl->mount_options)
                         pl->mount_options = PLAN_ESP_OPTIONS;
+                if (p->preserved && p->preserved[i]) {
+                        r = fill_preserved(p, pl, p->preserved[i], errors);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                ret = r;
+                        continue;
+                }
                 switch (pp->size.unit) {
                 case SIZE_BYTES:
                         pl->size = align_up(pp->size.value);
@@ -164,36 +339,70 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                                 pl->size = PLAN_ALIGN;
                         break;
                 case SIZE_REST:
-                        rest_index = n;
                         break;
                 }
-                fixed += pl->size;
-                n++;
         }
         p->n_partitions = n;
+        if (ret < 0)
+                return ret;
 
-        if (fixed > end - start || (rest_index != SIZE_MAX && end - start - fixed < PLAN_ALIGN)) {
-                const ProfilePartition *last = &pd->partitions[pd->n_partitions - 1];
-                bool esp = p->partitions[0].automatic && p->partitions[0].role == PART_ROLE_ESP;
-                r = profile_errors_add(errors, file, last->line, last->column, "disk.partitions",
-                                       "the partitions need %s%s%s but %s has %s usable", format_bytes(a, sizeof a, fixed),
-                                       esp ? " (with the 512 MiB EFI system partition added for UEFI)" : "",
-                                       rest_index != SIZE_MAX ? " plus at least 1 MiB for \"rest\"" : "",
-                                       disk->devnode, format_bytes(b, sizeof b, end - start));
-                return r < 0 ? r : -EINVAL;
+        /* Preserved partitions stay where they are: the profile lists them
+         * in their order on the disk. */
+        const PlanPartition *last = NULL;
+        for (size_t i = 0; i < n; i++) {
+                const PlanPartition *pl = &p->partitions[i];
+                char w1[96], w2[96];
+                if (!pl->preserve)
+                        continue;
+                if (last && pl->start < last->start)
+                        return layout_error(p, errors, pl, ".preserve",
+                                            "%s (%s) lies before %s, which %s preserves and lists earlier: list the "
+                                            "partitions in their order on the disk",
+                                            pl->existing, describe(pl, pd, w1, sizeof w1), last->existing,
+                                            describe(last, pd, w2, sizeof w2));
+                last = pl;
         }
-        if (rest_index != SIZE_MAX)
-                p->partitions[rest_index].size = end - start - fixed;
+
+        /* The new partitions, gap by gap. */
+        gap_start = start;
+        for (size_t i = 0; i <= n; i++) {
+                const PlanPartition *next = i < n && p->partitions[i].preserve ? &p->partitions[i] : NULL;
+                if (i < n && !next)
+                        continue;
+                /* i: a preserved partition, or the end of the list */
+                if (i > from) {
+                        r = place_gap(p, errors, from, i, gap_start, next ? align_down(next->start) : end, next);
+                        if (r < 0)
+                                return r;
+                }
+                if (next)
+                        gap_start = MAX(gap_start, align_up(next->start + next->size));
+                from = i + 1;
+        }
+
+        /* Numbers: preserved partitions keep theirs; the new ones take the
+         * lowest free numbers in their order on the disk (as libparted
+         * gives them). */
+        for (size_t i = 0; i < n; i++) {
+                PlanPartition *pl = &p->partitions[i];
+                if (pl->preserve)
+                        continue;
+                for (unsigned num = 1;; num++) {
+                        bool used = false;
+                        for (size_t k = 0; k < n && !used; k++)
+                                used = k != i && p->partitions[k].number == num;
+                        if (!used) {
+                                pl->number = num;
+                                break;
+                        }
+                }
+        }
 
         /* The legacy BIOS loader (extlinux) lives on the filesystem that
          * holds /boot: a separate /boot partition if there is one, else /. */
         size_t boot = SIZE_MAX;
-        pos = start;
         for (size_t i = 0; i < n; i++) {
                 PlanPartition *pl = &p->partitions[i];
-                pl->number = (unsigned) i + 1;
-                pl->start = pos;
-                pos += pl->size;
                 if (pl->mount && streq(pl->mount, "/boot"))
                         boot = i;
                 else if (pl->role == PART_ROLE_ROOT && boot == SIZE_MAX)

@@ -78,9 +78,14 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
                 return r;
         disk = plan_target_disk(p);
 
+        /* Reinstall: partitions to keep, and what the others hold. */
+        r = plan_preserve(p, errors);
+        if (r < 0)
+                return r;
+
         /* Data safety: a disk that holds anything is only wiped when the
-         * profile says so. */
-        if (hw_disk_has_data(disk)) {
+         * profile says so (for a reinstall, plan_preserve() decided). */
+        if (!p->keep_table && hw_disk_has_data(disk)) {
                 _cleanup_free_ char *what = describe_contents(disk);
                 if (!what)
                         return -ENOMEM;
@@ -111,6 +116,8 @@ void plan_free(Plan *p) {
         free(p->partitions);
         free(p->target_reason);
         free(p->wipe_summary);
+        free(p->keep_summary);
+        free(p->preserved);
         free(p);
 }
 
@@ -201,15 +208,31 @@ void plan_print_text(const Plan *p, FILE *f) {
                         format_bytes(a, sizeof a, d->size),
                         p->candidates[i].disk == p->target ? "TARGET" : p->candidates[i].reason);
         }
-        if (p->wipe)
+        if (p->keep_table) {
+                if (p->wipe)
+                        fprintf(f, "  Wipe:       YES — destroyed on %s: %s\n", disk->devnode, p->wipe_summary);
+                else
+                        fprintf(f, "  Wipe:       nothing (every existing partition of %s is preserved)\n", disk->devnode);
+                fprintf(f, "  Keep:       %s: %s — never moved, wiped or formatted\n", disk->devnode, p->keep_summary);
+        } else if (p->wipe)
                 fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", disk->devnode, p->wipe_summary);
         else
                 fprintf(f, "  Wipe:       nothing (%s is blank)\n", disk->devnode);
         fprintf(f, "  Other disks: never written\n");
-        fprintf(f, "  Table:      %s\n", partition_table_to_string(p->table));
+        fprintf(f, "  Table:      %s%s\n", partition_table_to_string(p->table),
+                p->keep_table ? " (the existing table, edited: preserved partitions stay)" : "");
         fprintf(f, "    %-3s %-10s %-10s %-9s %-5s %-10s %s\n", "#", "start", "size", "role", "fs", "mount", "label");
         for (size_t i = 0; i < p->n_partitions; i++) {
                 const PlanPartition *pl = &p->partitions[i];
+                if (pl->preserve) {
+                        fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s KEPT %s (%s%s%s)\n", pl->number,
+                                format_bytes(a, sizeof a, pl->start), format_bytes(b, sizeof b, pl->size), "preserved",
+                                pl->fstype ? pl->fstype : "-", pl->mount ? pl->mount : "-", pl->existing,
+                                pl->fs_uuid ? "UUID " : "no UUID", pl->fs_uuid ? pl->fs_uuid : "",
+                                pl->source && pl->source->preserve.by == PRESERVE_LABEL ? ", by label" :
+                                pl->source && pl->source->preserve.by == PRESERVE_NUMBER ? ", by number" : "");
+                        continue;
+                }
                 fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
                         format_bytes(b, sizeof b, pl->size), part_role_to_string(pl->role),
                         pl->fs == FS_NONE ? "-" : fs_type_to_string(pl->fs), pl->mount ? pl->mount : "-",
@@ -251,6 +274,8 @@ void plan_print_json(const Plan *p, FILE *f) {
         json_string(&j, "reason", p->target_reason);
         json_bool(&j, "wipe", p->wipe);
         json_string(&j, "wipe_summary", p->wipe_summary);
+        json_bool(&j, "keep_table", p->keep_table);
+        json_string(&j, "keep_summary", p->keep_summary);
         json_object_end(&j);
         json_array_begin(&j, "disks");
         for (size_t i = 0; i < p->n_candidates; i++) {
@@ -277,6 +302,12 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_string(&j, "name", pl->name);
                 json_string(&j, "mount_options", pl->mount_options);
                 json_bool(&j, "auto", pl->automatic);
+                json_bool(&j, "preserve", pl->preserve);
+                if (pl->preserve) {
+                        json_string(&j, "existing", pl->existing);
+                        json_string(&j, "existing_fstype", pl->fstype);
+                        json_string(&j, "fs_uuid", pl->fs_uuid);
+                }
                 json_object_end(&j);
         }
         json_array_end(&j);

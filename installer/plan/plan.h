@@ -33,6 +33,14 @@ typedef struct PlanPartition {
         bool legacy_boot;            /* GPT attribute bit 2 (for gptmbr.bin) */
         bool boot_flag;              /* msdos active flag */
         bool automatic;              /* added by the planner for the firmware, not in the profile */
+        /* preserve: an existing partition kept as it is (reinstall). It
+         * keeps its number, start and size; it is never wiped, formatted or
+         * mounted by the installer, only entered in the new fstab. */
+        bool preserve;
+        const char *existing;        /* preserve: its name in the inventory (vda3) */
+        const char *fstype;          /* preserve: what libblkid finds on it (TYPE), or NULL */
+        const char *fs_uuid;         /* preserve: its filesystem UUID, or NULL */
+        const ProfilePartition *source; /* the profile's entry; NULL for an automatic one */
 } PlanPartition;
 
 typedef struct PlanCandidate {
@@ -52,6 +60,12 @@ typedef struct Plan {
         size_t n_candidates;
         bool wipe;                   /* the target holds data and will be wiped */
         char *wipe_summary;          /* what is destroyed, or NULL */
+        /* Some partitions are preserved: the existing partition table is
+         * edited (the other partitions deleted, the new ones added) instead
+         * of a new one written, and only the deleted partitions are wiped. */
+        bool keep_table;
+        char *keep_summary;          /* what is kept, or NULL */
+        const HwPartition **preserved; /* per profile partition: the existing one it keeps, or NULL */
         PartitionTable table;
         PlanPartition *partitions;
         size_t n_partitions;

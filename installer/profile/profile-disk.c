@@ -212,6 +212,96 @@ static void parse_partition_mount_options(Checker *c, const YNode *v, void *user
         ck_strdup(c, s, &ps->part->mount_options);
 }
 
+/* ---- preserve: an existing partition, kept (reinstall) ---------------------------------- */
+
+static const char *check_fs_uuid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[strspn(s, "0123456789abcdefABCDEF-")])
+                return "expected hexadecimal digits and '-' as blkid shows a filesystem UUID "
+                       "(for example 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b or 1A2B-3C4D)";
+        return NULL;
+}
+
+static void parse_preserve_label(Checker *c, const YNode *v, void *userdata) {
+        PartitionPreserve *p = userdata;
+        const char *s = ck_scalar(c, v), *why;
+
+        if (!s)
+                return;
+        why = check_label(s);
+        if (why)
+                ck_error(c, v, "invalid label '%s': %s", ck_quote(s).s, why);
+        else if (ck_strdup(c, s, &p->value))
+                p->by = PRESERVE_LABEL;
+}
+
+static void parse_preserve_number(Checker *c, const YNode *v, void *userdata) {
+        PartitionPreserve *p = userdata;
+        uint64_t u;
+
+        if (ck_uint(c, v, 1, GPT_PARTITIONS_MAX, &u)) {
+                p->number = (unsigned) u;
+                p->by = PRESERVE_NUMBER;
+        }
+}
+
+static void parse_preserve_uuid(Checker *c, const YNode *v, void *userdata) {
+        PartitionPreserve *p = userdata;
+
+        ck_validated(c, v, "filesystem UUID", check_fs_uuid, &p->value);
+        if (p->value)
+                p->by = PRESERVE_UUID;
+}
+
+static const Field preserve_fields[] = {
+        { "label", parse_preserve_label, false },
+        { "number", parse_preserve_number, false },
+        { "uuid", parse_preserve_uuid, false },
+};
+
+static void parse_partition_preserve(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        PartitionPreserve *p = &ps->part->preserve;
+        size_t given = 0;
+
+        p->line = v->line;
+        p->column = v->column;
+        if (!ck_fields(c, v, preserve_fields, ELEMENTSOF(preserve_fields), p))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(preserve_fields); i++)
+                given += ck_value(v, preserve_fields[i].key) != NULL;
+        if (given != 1) {
+                ck_error(c, v, "name the partition to keep by exactly one of label, number or uuid%s",
+                         given ? "" : " (for example preserve: {label: srv})");
+                free(p->value);
+                *p = (PartitionPreserve) { .line = v->line, .column = v->column };
+        }
+}
+
+/* Keys a preserved partition cannot have: it is not formatted, so its
+ * filesystem, label and (to keep its table entry as it is) name stay. */
+static void parse_preserved_not_allowed(Checker *c, const YNode *v, void *userdata) {
+        (void) userdata;
+        ck_error(c, v, "a preserved partition keeps its filesystem, label and name as they are; remove this key");
+}
+
+static void parse_preserved_size(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+        const char *s = ck_scalar(c, v);
+        uint64_t u;
+
+        if (!s)
+                return;
+        if (streq(s, "rest") || endswith(s, "%")) {
+                ck_error(c, v, "a preserved partition keeps its size: give it in bytes (it is then checked "
+                               "against the existing partition) or leave size out");
+                return;
+        }
+        if (check_byte_size(c, v, &u))
+                ps->part->size = (PartitionSize) { .unit = SIZE_BYTES, .value = u };
+}
+
 static const Field partition_fields[] = {
         { "size", parse_partition_size, true },
         { "fs", parse_partition_fs, false },
@@ -219,7 +309,34 @@ static const Field partition_fields[] = {
         { "label", parse_partition_label, false },
         { "name", parse_partition_name, false },
         { "mount_options", parse_partition_mount_options, false },
+        { "preserve", parse_partition_preserve, false },
 };
+
+/* The same keys for an entry with preserve: (the unknown-key suggestions
+ * stay the same). */
+static const Field preserved_partition_fields[] = {
+        { "size", parse_preserved_size, false },
+        { "fs", parse_preserved_not_allowed, false },
+        { "mount", parse_partition_mount, false },
+        { "label", parse_preserved_not_allowed, false },
+        { "name", parse_preserved_not_allowed, false },
+        { "mount_options", parse_partition_mount_options, false },
+        { "preserve", parse_partition_preserve, false },
+};
+
+/* A preserved partition is never written by the install: it cannot be
+ * where the new system goes. */
+static void check_preserved_partition(Checker *c, PartitionState *ps) {
+        ProfilePartition *p = ps->part;
+
+        if (p->mount && (streq(p->mount, "/") || streq(p->mount, "/boot") || streq(p->mount, "/boot/efi"))) {
+                ck_error_key(c, ck_value(ps->node, "mount"), "mount",
+                             "'%s' cannot be a preserved partition: the install writes the new system there", p->mount);
+                ps->mount_bad = true; /* and no "nothing mounted at /" on top */
+                free(p->mount);
+                p->mount = NULL;
+        }
+}
 
 /* Checks between the keys of one partition, once all of them are read (fs
  * may come after mount or label). Skipped when fs itself was bad. */
@@ -259,6 +376,14 @@ static void parse_partition(Checker *c, const YNode *v, PartitionState *ps) {
         ps->part->fs = FS_EXT4;
         ps->part->line = v->line;
         ps->part->column = v->column;
+        if (v->type == YNODE_MAPPING && ck_value(v, "preserve")) {
+                /* Its filesystem is whatever is on the disk: the planner
+                 * looks at it. Nothing to check across its keys here. */
+                ps->part->fs = FS_NONE;
+                if (ck_fields(c, v, preserved_partition_fields, ELEMENTSOF(preserved_partition_fields), ps))
+                        check_preserved_partition(c, ps);
+                return;
+        }
         if (!ck_fields(c, v, partition_fields, ELEMENTSOF(partition_fields), ps)) {
                 ps->fs_bad = ps->mount_bad = true;
                 return;
@@ -650,6 +775,7 @@ void profile_disk_done(ProfileDisk *d) {
                 free(p->label);
                 free(p->name);
                 free(p->mount_options);
+                free(p->preserve.value);
         }
         free(d->partitions);
         *d = (ProfileDisk) {};

@@ -66,8 +66,25 @@ typedef struct PartitionSize {
         uint64_t value;
 } PartitionSize;
 
+/* preserve: an existing partition of the target disk, kept as it is
+ * (reinstall). Found in the inventory by exactly one of these. */
+typedef enum PreserveBy {
+        PRESERVE_NONE,        /* a new partition */
+        PRESERVE_LABEL,       /* filesystem label, exactly */
+        PRESERVE_NUMBER,      /* partition number */
+        PRESERVE_UUID,        /* filesystem UUID, any case */
+} PreserveBy;
+
+typedef struct PartitionPreserve {
+        PreserveBy by;
+        char *value;          /* label or UUID */
+        unsigned number;
+        unsigned line, column; /* the preserve: value */
+} PartitionPreserve;
+
 typedef struct ProfilePartition {
-        PartitionSize size;
+        PartitionSize size;   /* with preserve: unit SIZE_BYTES and value 0 when not given */
+        PartitionPreserve preserve;
         FsType fs;
         char *mount;          /* "/" "/boot" ... or NULL (swap: NULL) */
         char *label;          /* filesystem label, optional */

@@ -165,6 +165,205 @@ static void test_data_disk_wiped_with_permission(void **state) {
         assert_non_null(strstr(f->plan->wipe_summary, "gpt partition table"));
 }
 
+/* ---- reinstall: preserved partitions (tests/data/inventory/reinstall-srv.json:
+ * vda1 1 MiB at 1 MiB, vda2 ext4 old-root up to 3 GiB, vda3 ext4 "srv"
+ * 4 GiB at 3 GiB, vda4 swap 1023 MiB at 7 GiB) ---------------------------------- */
+
+#define SRV_UUID "5f3c2a1b-0d9e-4f8a-9b7c-6d5e4f3a2b1c"
+
+static void test_preserve_rest_fills_its_gap(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: 1GiB, fs: swap}\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv, mount_options: nodev}\n"
+                                    "    - {size: 512MiB, mount: /var/tmp}\n"),
+                         0);
+        const Plan *p = f->plan;
+        assert_true(p->keep_table);
+        assert_true(p->wipe);
+        assert_non_null(strstr(p->wipe_summary, "vda2"));
+        assert_null(strstr(p->wipe_summary, "vda3"));
+        assert_non_null(strstr(p->keep_summary, "vda3"));
+        assert_int_equal(p->n_partitions, 5);
+        /* bios-boot, swap, root up to the preserved partition, srv, /var/tmp after it */
+        assert_int_equal(p->partitions[0].start, 1 * MiB);
+        assert_int_equal(p->partitions[1].start, 2 * MiB);
+        assert_int_equal(p->partitions[1].size, 1 * GiB);
+        assert_int_equal(p->partitions[2].role, PART_ROLE_ROOT);
+        assert_int_equal(p->partitions[2].start, 2 * MiB + 1 * GiB);
+        assert_int_equal(p->partitions[2].start + p->partitions[2].size, 3 * GiB);
+        const PlanPartition *srv = &p->partitions[3];
+        assert_true(srv->preserve);
+        assert_int_equal(srv->number, 3);
+        assert_int_equal(srv->start, 3 * GiB);
+        assert_int_equal(srv->size, 4 * GiB);
+        assert_int_equal(srv->fs, FS_EXT4);
+        assert_string_equal(srv->fs_uuid, SRV_UUID);
+        assert_string_equal(srv->existing, "vda3");
+        assert_string_equal(srv->mount, "/srv");
+        assert_string_equal(srv->mount_options, "nodev");
+        assert_false(srv->legacy_boot);
+        assert_int_equal(p->partitions[4].start, 7 * GiB);
+        assert_int_equal(p->partitions[4].size, 512 * MiB);
+        /* numbers: 3 is taken by the preserved partition */
+        assert_int_equal(p->partitions[0].number, 1);
+        assert_int_equal(p->partitions[1].number, 2);
+        assert_int_equal(p->partitions[2].number, 4);
+        assert_int_equal(p->partitions[4].number, 5);
+        assert_true(p->partitions[2].legacy_boot);
+}
+
+static void test_preserve_first_and_rest_after(void **state) {
+        Fixture *f = *state;
+        /* Keep the old root (as data) and srv; the new system goes after. */
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {preserve: {number: 2}, mount: /old}\n"
+                                    "    - {preserve: {uuid: 5F3C2A1B-0D9E-4F8A-9B7C-6D5E4F3A2B1C}, size: 4GiB}\n"
+                                    "    - {size: rest, mount: /}\n"),
+                         0);
+        const Plan *p = f->plan;
+        assert_int_equal(p->n_partitions, 4);
+        assert_int_equal(p->partitions[0].role, PART_ROLE_BIOS_BOOT); /* fits in the 1 MiB gap before vda2 */
+        assert_int_equal(p->partitions[0].number, 1);
+        assert_true(p->partitions[1].preserve && p->partitions[2].preserve);
+        assert_int_equal(p->partitions[2].role, PART_ROLE_RAW); /* kept, not mounted */
+        assert_int_equal(p->partitions[3].start, 7 * GiB);
+        assert_int_equal(p->partitions[3].size, 1 * GiB - 1 * MiB); /* the last MiB for the backup GPT */
+        assert_int_equal(p->partitions[3].number, 4);
+}
+
+static void test_preserve_would_move(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: 1GiB, fs: swap}\n"
+                                    "    - {size: 2GiB, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.partitions[2].preserve");
+        assert_int_equal(f->errors.v[0].line, 9);
+        assert_int_equal(f->errors.v[0].column, 18);
+        const char *m = f->errors.v[0].message;
+        assert_non_null(strstr(m, "vda3 starts at 3.0 GiB and is 4.0 GiB long (3221225472 + 4294967296 bytes)"));
+        assert_non_null(strstr(m, "disk.partitions[1] (/) would take"));
+        assert_non_null(strstr(m, "never moved"));
+}
+
+static void test_preserve_would_shrink(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, size: 3GiB, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.partitions[1].size");
+        assert_non_null(strstr(f->errors.v[0].message, "would shrink it"));
+        assert_non_null(strstr(f->errors.v[0].message, "4294967296"));
+}
+
+static void test_preserve_after_does_not_fit(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"
+                                    "    - {size: 2GiB, fs: swap}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_non_null(strstr(f->errors.v[0].message, "larger than the disk"));
+        assert_non_null(strstr(f->errors.v[0].message, "after the preserved partition vda3"));
+}
+
+static void test_preserve_missing_and_ambiguous(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-two-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"
+                                    "    - {preserve: {label: home}, mount: /home}\n"
+                                    "    - {preserve: {number: 9}}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 3);
+        assert_int_equal(f->errors.v[0].line, 8);
+        assert_non_null(strstr(f->errors.v[0].message, "2 partitions of /dev/vda have the filesystem label 'srv' (vda2, vda3)"));
+        assert_int_equal(f->errors.v[1].line, 9);
+        assert_non_null(strstr(f->errors.v[1].message, "no partition of /dev/vda has the filesystem label 'home'"));
+        assert_non_null(strstr(f->errors.v[1].message, "vda3 (4.0 GiB ext4 label srv)"));
+        assert_non_null(strstr(f->errors.v[2].message, "number 9"));
+}
+
+static void test_preserve_needs_wipe_for_the_rest(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.wipe");
+        assert_non_null(strstr(f->errors.v[0].message, "vda2 (3.0 GiB ext4 label old-root)"));
+        assert_non_null(strstr(f->errors.v[0].message, "kept: vda3"));
+}
+
+static void test_preserve_table_and_blank_disk(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  table: msdos\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_non_null(strstr(f->errors.v[0].message, "set disk.table: gpt"));
+}
+
+static void test_preserve_blank_disk(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {label: srv}, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_non_null(strstr(f->errors.v[0].message, "no partition table"));
+}
+
+static void test_preserve_swap_and_unmountable(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "reinstall-srv.json",
+                               HEAD "disk:\n  wipe: true\n  partitions:\n"
+                                    "    - {size: rest, mount: /}\n"
+                                    "    - {preserve: {number: 4}, mount: /x}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_string_equal(f->errors.v[0].key, "disk.partitions[1].mount");
+        assert_non_null(strstr(f->errors.v[0].message, "holds swap"));
+}
+
+static void test_preserve_profile_errors(void **state) {
+        (void) state;
+        static const char yaml[] = HEAD "disk:\n  partitions:\n"
+                                        "    - {size: rest, mount: /}\n"
+                                        "    - {preserve: {label: srv}, mount: /boot, fs: xfs}\n"
+                                        "    - {preserve: {label: a, number: 2}}\n"
+                                        "    - {preserve: {number: 3}, size: rest}\n";
+        _cleanup_profile_ Profile *p = NULL;
+        ProfileErrors errors = {};
+
+        assert_int_equal(profile_load_string("test.yaml", yaml, strlen(yaml), &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 4);
+        assert_string_equal(errors.v[0].key, "disk.partitions[1].mount");
+        assert_string_equal(errors.v[1].key, "disk.partitions[1].fs");
+        assert_string_equal(errors.v[2].key, "disk.partitions[2].preserve");
+        assert_non_null(strstr(errors.v[2].message, "exactly one of label, number or uuid"));
+        assert_string_equal(errors.v[3].key, "disk.partitions[3].size");
+        profile_errors_done(&errors);
+}
+
 /* ---- disk selection: recorded machines x profiles ------------------------------------ */
 
 /* One row: a machine (tests/data/sysroot/NAME.json, the inventory recorded
@@ -609,7 +808,7 @@ static void test_uefi_esp_does_not_fit(void **state) {
         assert_int_equal(f->errors.n, 1);
         assert_string_equal(f->errors.v[0].message,
                             "the partitions need 8.0 GiB (with the 512 MiB EFI system partition added for UEFI) but "
-                            "/dev/vda has 8.0 GiB usable");
+                            "/dev/vda has 8.0 GiB usable: the layout is larger than the disk");
 }
 
 static void test_firmware_value_checked(void **state) {
@@ -648,6 +847,17 @@ int main(void) {
                 T(test_uefi_non_vfat_esp_mount),
                 T(test_uefi_esp_does_not_fit),
                 cmocka_unit_test(test_firmware_value_checked),
+                T(test_preserve_rest_fills_its_gap),
+                T(test_preserve_first_and_rest_after),
+                T(test_preserve_would_move),
+                T(test_preserve_would_shrink),
+                T(test_preserve_after_does_not_fit),
+                T(test_preserve_missing_and_ambiguous),
+                T(test_preserve_needs_wipe_for_the_rest),
+                T(test_preserve_table_and_blank_disk),
+                T(test_preserve_blank_disk),
+                T(test_preserve_swap_and_unmountable),
+                cmocka_unit_test(test_preserve_profile_errors),
                 cmocka_unit_test(test_select_table),
                 cmocka_unit_test(test_select_validation),
                 cmocka_unit_test(test_wwn_normalised),
