@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "cmdline/cmdline.h"
@@ -12,6 +13,7 @@
 #include "install/install.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
+#include "target/target.h"
 
 #define VERSION "0.1"
 
@@ -28,6 +30,11 @@ static void help(FILE *f) {
               "        Validate a profile and print what would be done. Writes nothing.\n"
               "  validate FILE...\n"
               "        Validate profiles; print every error as FILE:LINE:COL.\n"
+              "  render-network FILE --root DIR [--boot-mac MAC]\n"
+              "        Validate the network section of FILE (a profile, or a netplan file\n"
+              "        with only network:) and write what the installed system gets below\n"
+              "        DIR: systemd-networkd files, or /etc/netplan/50-installer.yaml when\n"
+              "        DIR/usr/sbin/netplan exists.\n"
               "  run [--sysroot DIR] [--dry-run]\n"
               "        What the boot image runs: read inst.* from the kernel command\n"
               "        line, fetch this machine's profile, plan and install.\n"
@@ -180,6 +187,63 @@ static int cmd_validate(int argc, char **argv) {
         return ret;
 }
 
+/* Is the file a netplan file (only network:) rather than a profile? */
+static bool is_netplan_file(const char *path) {
+        _cleanup_(ydoc_freep) YDoc *doc = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        if (ydoc_parse_file(path, &doc, &err) < 0 || !doc->root || doc->root->type != YNODE_MAPPING)
+                return false;
+        return doc->root->n == 1 && streq(doc->root->keys[0]->value, "network");
+}
+
+static int cmd_render_network(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "boot-mac", required_argument, NULL, 'm' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_profile_ Profile *p = NULL;
+        const char *root = NULL, *boot_mac = NULL;
+        ProfileErrors errors = {};
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case 'r': root = optarg; break;
+                case 'm': boot_mac = optarg; break;
+                case 'h': help(stdout); return EXIT_OK;
+                default: return EXIT_USAGE;
+                }
+        if (!root)
+                return usage_error("render-network: --root DIR is required");
+        if (optind + 1 != argc)
+                return usage_error("render-network: give exactly one FILE");
+
+        const char *file = argv[optind];
+        r = is_netplan_file(file) ? profile_load_network_file(file, &p, &errors) :
+                                    profile_load_file(file, &p, &errors);
+        if (r < 0) {
+                profile_errors_print(stderr, &errors);
+                bool invalid = errors.n > 0 && r == -EINVAL;
+                profile_errors_done(&errors);
+                if (!invalid) {
+                        log_error_errno(r, "%s: %m", file);
+                        return EXIT_FAILURE_GENERIC;
+                }
+                return EXIT_PROFILE_INVALID;
+        }
+        r = mkdir_p(root, 0755);
+        if (r >= 0)
+                r = target_write_network(root, p, boot_mac);
+        if (r < 0) {
+                log_error_errno(r, "Cannot write the network configuration below %s: %m", root);
+                return EXIT_FAILURE_GENERIC;
+        }
+        return EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
@@ -224,6 +288,7 @@ int main(int argc, char **argv) {
                 { "plan", cmd_plan },
                 { "validate", cmd_validate },
                 { "run", cmd_run },
+                { "render-network", cmd_render_network },
         };
         int i = 1, r;
 

@@ -146,15 +146,24 @@ static void print_users(const Profile *pr, FILE *f) {
 }
 
 static void print_network(const Profile *pr, FILE *f) {
-        if (pr->network.n_ethernets == 0) {
+        if (pr->network.n_interfaces == 0) {
                 fprintf(f, "  Network:    DHCP on every NIC with link (no network section)\n");
                 return;
         }
-        for (size_t i = 0; i < pr->network.n_ethernets; i++) {
-                const ProfileEthernet *e = &pr->network.ethernets[i];
-                fprintf(f, "  %s %s: match %s%s", i ? "           " : "Network:   ", e->id,
-                        e->match_mac ? "mac " : e->match_name ? "name " : "name ",
-                        e->match_mac ? e->match_mac : e->match_name ? e->match_name : e->id);
+        for (size_t i = 0; i < pr->network.n_interfaces; i++) {
+                const ProfileInterface *e = &pr->network.interfaces[i];
+                fprintf(f, "  %s %s (%s)", i ? "           " : "Network:   ", e->id, net_kind_to_section(e->kind));
+                if (e->kind == NET_ETHERNET)
+                        fprintf(f, ": match %s%s", e->match_mac ? "mac " : e->match_driver && !e->match_name ? "driver " : "name ",
+                                e->match_mac ?: e->match_name ?: e->match_driver ?: e->id);
+                if (e->set_name)
+                        fprintf(f, ", set-name %s", e->set_name);
+                for (size_t k = 0; e->interfaces && e->interfaces[k]; k++)
+                        fprintf(f, "%s%s", k ? "," : ": interfaces ", e->interfaces[k]);
+                if (e->kind == NET_VLAN)
+                        fprintf(f, ": id %u on %s", e->vlan_id, e->vlan_link);
+                if (e->master)
+                        fprintf(f, ", member of %s", e->master->id);
                 if (e->dhcp4)
                         fprintf(f, ", dhcp4");
                 if (e->dhcp6)
@@ -329,12 +338,24 @@ void plan_print_json(const Plan *p, FILE *f) {
         }
         json_array_end(&j);
         json_array_begin(&j, "network");
-        for (size_t i = 0; i < pr->network.n_ethernets; i++) {
-                const ProfileEthernet *e = &pr->network.ethernets[i];
+        for (size_t i = 0; i < pr->network.n_interfaces; i++) {
+                const ProfileInterface *e = &pr->network.interfaces[i];
                 json_object_begin(&j, NULL);
                 json_string(&j, "id", e->id);
+                json_string(&j, "kind", net_kind_to_section(e->kind));
                 json_string(&j, "match_mac", e->match_mac);
                 json_string(&j, "match_name", e->match_name);
+                json_string(&j, "match_driver", e->match_driver);
+                json_string(&j, "set_name", e->set_name);
+                json_string(&j, "member_of", e->master ? e->master->id : NULL);
+                if (e->kind == NET_VLAN) {
+                        json_u64(&j, "vlan_id", e->vlan_id);
+                        json_string(&j, "vlan_link", e->vlan_link);
+                }
+                json_array_begin(&j, "interfaces");
+                for (size_t k = 0; e->interfaces && e->interfaces[k]; k++)
+                        json_string(&j, NULL, e->interfaces[k]);
+                json_array_end(&j);
                 json_bool(&j, "dhcp4", e->dhcp4);
                 json_bool(&j, "dhcp6", e->dhcp6);
                 json_array_begin(&j, "addresses");

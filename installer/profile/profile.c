@@ -245,8 +245,8 @@ static int profile_from_doc(YDoc *doc, const char *name, ProfileIncludeFn fn, vo
                 return r;
         if (p->n_fragments > 0)
                 log_debug("Profile %s: %zu fragment%s merged", name, p->n_fragments, p->n_fragments == 1 ? "" : "s");
-        log_debug("Profile %s: hostname %s, %zu partitions, %zu users, %zu ethernets", name, p->hostname,
-                  p->disk.n_partitions, p->n_users, p->network.n_ethernets);
+        log_debug("Profile %s: hostname %s, %zu partitions, %zu users, %zu network interfaces", name,
+                  p->hostname, p->disk.n_partitions, p->n_users, p->network.n_interfaces);
         *ret = TAKE_PTR(p);
         return 0;
 }

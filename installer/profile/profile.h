@@ -136,32 +136,130 @@ typedef struct ProfileUser {
         unsigned line, column;
 } ProfileUser;
 
+/* ---- network: netplan version 2 (see docs/profile.md) ---------------------- */
+
+typedef enum NetKind {
+        NET_ETHERNET,
+        NET_BOND,
+        NET_BRIDGE,
+        NET_VLAN,
+        _NET_KIND_MAX,
+} NetKind;
+
 typedef struct ProfileRoute {
         char *to;             /* "default" or CIDR */
-        char *via;
-        uint32_t metric;      /* 0 = unset */
+        char *via;            /* gateway, or NULL (a route on the link) */
+        char *from;           /* preferred source address, or NULL */
+        char *scope;          /* NULL (global), "link" or "host" */
+        char *type;           /* NULL (unicast), "blackhole", "unreachable", "prohibit", ... */
+        bool on_link;
+        int64_t metric;       /* -1 = unset */
+        int64_t table;        /* -1 = unset */
+        uint32_t mtu;         /* 0 = unset */
 } ProfileRoute;
 
-typedef struct ProfileEthernet {
-        char *id;             /* the key under network.ethernets */
+typedef struct ProfileRoutingRule {
+        char *from, *to;      /* CIDR or address, at least one */
+        int64_t table, priority, mark, tos; /* -1 = unset */
+} ProfileRoutingRule;
+
+typedef struct ProfileDhcpOverrides {
+        int64_t route_metric; /* -1 = unset */
+        bool use_dns, use_ntp, use_mtu, use_routes, use_hostname, send_hostname; /* default true */
+        char *use_domains;    /* NULL, "true", "false" or "route" */
+        char *hostname;
+} ProfileDhcpOverrides;
+
+typedef struct ProfileBondParams {
+        char *mode, *lacp_rate, *mii_monitor_interval, *transmit_hash_policy, *ad_select, *arp_interval,
+                *arp_validate, *arp_all_targets, *up_delay, *down_delay, *fail_over_mac_policy,
+                *primary_reselect_policy, *learn_packet_interval;
+        char **arp_ip_targets;
+        char *primary;        /* one of the bond's interfaces */
+        uint32_t min_links, gratuitous_arp, packets_per_slave, resend_igmp; /* 0 = unset */
+        bool all_slaves_active;
+} ProfileBondParams;
+
+typedef struct ProfilePortValue {
+        char *port;           /* a member of the bridge */
+        uint32_t value;
+} ProfilePortValue;
+
+typedef struct ProfileBridgeParams {
+        bool given;           /* parameters: written (networkd then gets a [Bridge] section) */
+        char *ageing_time, *forward_delay, *hello_time, *max_age; /* as written: seconds or with a unit */
+        uint32_t priority;    /* 0 = unset */
+        bool stp;             /* default true */
+        ProfilePortValue *path_cost, *port_priority;
+        size_t n_path_cost, n_port_priority;
+} ProfileBridgeParams;
+
+/* The offload switches of an ethernet (netplan keys, networkd [Link] keys of
+ * the .link file, in this order). -1 = unset. */
+enum {
+        NET_OFFLOAD_RX_CHECKSUM,
+        NET_OFFLOAD_TX_CHECKSUM,
+        NET_OFFLOAD_TSO,
+        NET_OFFLOAD_TSO6,
+        NET_OFFLOAD_GSO,
+        NET_OFFLOAD_GRO,
+        NET_OFFLOAD_LRO,
+        _NET_OFFLOAD_MAX,
+};
+
+/* One interface: the key under network.ethernets, .bonds, .bridges or
+ * .vlans. Everything is as written; cross-references (members, VLAN links)
+ * are checked. */
+typedef struct ProfileInterface {
+        NetKind kind;
+        char *id;             /* the key: the interface name unless an ethernet has match: */
+        /* ethernets */
+        bool has_match;
         char *match_mac;      /* normalised aa:bb:.. or NULL */
         char *match_name;     /* interface name glob or NULL */
+        char *match_driver;   /* kernel driver glob or NULL */
+        char *set_name;
+        bool wakeonlan;
+        int8_t offload[_NET_OFFLOAD_MAX];
+        /* every kind */
         bool dhcp4, dhcp6;
+        ProfileDhcpOverrides dhcp4_overrides, dhcp6_overrides;
+        char *dhcp_identifier; /* NULL, "mac" or "duid" */
+        bool critical;
         char **addresses;     /* CIDR */
         char *gateway4, *gateway6;
         ProfileRoute *routes;
         size_t n_routes;
+        ProfileRoutingRule *rules;
+        size_t n_rules;
         char **nameservers;
         char **search;
         uint32_t mtu;         /* 0 = unset */
+        char *macaddress;     /* normalised, or NULL */
+        bool optional;
+        int accept_ra;        /* -1 unset, 0, 1 */
+        bool ipv6_privacy;
+        bool link_local_ipv4, link_local_ipv6; /* default: IPv6 only */
+        /* bonds and bridges */
+        char **interfaces;
+        ProfileBondParams bond;
+        ProfileBridgeParams bridge;
+        /* vlans */
+        uint32_t vlan_id;
+        char *vlan_link;
+        /* set by the cross-check: the bond or bridge this interface is in, or NULL */
+        const struct ProfileInterface *master;
         unsigned line, column;
-} ProfileEthernet;
+} ProfileInterface;
 
 typedef struct ProfileNetwork {
-        ProfileEthernet *ethernets;
-        size_t n_ethernets;
+        ProfileInterface *interfaces; /* in document order (as netplan orders them) */
+        size_t n_interfaces;
         YNode *source;        /* the network: node as written (borrowed from doc) */
 } ProfileNetwork;
+
+/* "ethernets", "bonds", "bridges", "vlans" */
+const char *net_kind_to_section(NetKind k);
 
 /* match: which machines the profile is for. Every key given must agree with
  * the machine (profile_match_check()); keys not given agree with any. */
@@ -198,6 +296,11 @@ typedef struct Profile {
 int profile_load_file(const char *path, Profile **ret, ProfileErrors *errors);
 int profile_load_string(const char *name, const char *data, size_t size, Profile **ret,
                         ProfileErrors *errors);
+
+/* A netplan file: a YAML document whose only key is network:, checked as a
+ * profile's network: section; *ret holds only the network (and the doc).
+ * -EINVAL with errors, or -errno. */
+int profile_load_network_file(const char *path, Profile **ret, ProfileErrors *errors);
 
 /* Fragments: "include: [a.yaml, ...]". An include loader gets the name of
  * the including document (base) and the reference as written (ref), and

@@ -233,8 +233,8 @@ static void test_default_profile(void **state) {
         assert_string_equal(u->sudo, "ALL=(ALL) NOPASSWD:ALL");
 
         /* network */
-        assert_int_equal(p->network.n_ethernets, 1);
-        const ProfileEthernet *e = &p->network.ethernets[0];
+        assert_int_equal(p->network.n_interfaces, 1);
+        const ProfileInterface *e = &p->network.interfaces[0];
         assert_string_equal(e->id, "lan");
         assert_string_equal(e->match_mac, "52:54:00:12:34:56");
         assert_null(e->match_name);
@@ -321,8 +321,8 @@ static void test_example_static_msdos(void **state) {
         assert_string_equal(p->users[1].shell, "/bin/sh");
         assert_null(p->users[1].sudo);
 
-        assert_int_equal(p->network.n_ethernets, 1);
-        const ProfileEthernet *e = &p->network.ethernets[0];
+        assert_int_equal(p->network.n_interfaces, 1);
+        const ProfileInterface *e = &p->network.interfaces[0];
         assert_string_equal(e->id, "uplink");
         assert_string_equal(e->match_name, "en*");
         assert_null(e->match_mac);
@@ -335,7 +335,7 @@ static void test_example_static_msdos(void **state) {
         assert_int_equal(e->n_routes, 2);
         assert_string_equal(e->routes[0].to, "default");
         assert_string_equal(e->routes[0].via, "192.0.2.1");
-        assert_int_equal(e->routes[0].metric, 0);
+        assert_int_equal(e->routes[0].metric, -1);
         assert_string_equal(e->routes[1].to, "198.51.100.0/24");
         assert_int_equal(e->routes[1].metric, 100);
         assert_int_equal(strv_length(e->nameservers), 2);
@@ -384,10 +384,10 @@ static void test_example_server(void **state) {
         assert_string_equal(p->users[1].name, "postgres-backup");
         assert_null(p->users[1].sudo);
 
-        assert_int_equal(p->network.n_ethernets, 2);
-        assert_true(p->network.ethernets[0].dhcp6);
-        assert_string_equal(p->network.ethernets[1].id, "storage");
-        assert_int_equal(p->network.ethernets[1].mtu, 9000);
+        assert_int_equal(p->network.n_interfaces, 2);
+        assert_true(p->network.interfaces[0].dhcp6);
+        assert_string_equal(p->network.interfaces[1].id, "storage");
+        assert_int_equal(p->network.interfaces[1].mtu, 9000);
         assert_non_null(p->firstboot);
 }
 
@@ -426,7 +426,7 @@ static void test_docs_example(void **state) {
         assert_string_equal(p->hostname, "web01.example.org");
         assert_int_equal(p->disk.n_partitions, 4);
         assert_int_equal(p->n_users, 2);
-        assert_int_equal(p->network.n_ethernets, 2);
+        assert_int_equal(p->network.n_interfaces, 2);
 }
 
 /* ---- defaults ---------------------------------------------------------------------- */
@@ -453,7 +453,7 @@ static void test_minimal_defaults(void **state) {
         assert_null(p->disk.partitions[0].label);
         assert_int_equal(p->n_users, 0);
         assert_null(p->users);
-        assert_int_equal(p->network.n_ethernets, 0);
+        assert_int_equal(p->network.n_interfaces, 0);
         assert_null(p->network.source);
         assert_null(p->firstboot);
 }
@@ -1324,13 +1324,102 @@ static void test_network_unsupported(void **state) {
                 "network:\n"                            /* 7 */
                 "  version: 2\n"                        /* 8 */
                 "  bonds:\n"                            /* 9 */
-                "    bond0: {interfaces: [eth0]}\n"     /* 10 */
-                "  wifis: {}\n"                         /* 11 */
-                "  ethernet:\n"                         /* 12 */
-                "    eth0: {dhcp4: true}\n",            /* 13 */
-                { 9, 3, "network.bonds", "'bonds' is not supported yet" },
-                { 11, 3, "network.wifis", "'wifis' is not supported yet" },
-                { 12, 3, "network.ethernet", "unknown key 'ethernet'; did you mean 'ethernets'?" });
+                "    bond0:\n"                          /* 10 */
+                "      interfaces: [eth0]\n"            /* 11 */
+                "      parameters: {mode: active-backup, foo: 1}\n" /* 12 */
+                "  wifis: {}\n"                         /* 13 */
+                "  tunnels: {wg0: {mode: wireguard}}\n" /* 14 */
+                "  ethernets:\n"                        /* 15 */
+                "    eth0: {link-local: [], emit-lldp: true}\n" /* 16 */
+                "  ethernet: {}\n",                     /* 17 */
+                { 12, 41, "network.bonds.bond0.parameters.foo", "unknown key 'foo'; allowed here: mode, " },
+                { 13, 3, "network.wifis", "'wifis' is not supported yet" },
+                { 14, 3, "network.tunnels", "'tunnels' is not supported yet" },
+                { 16, 28, "network.ethernets.eth0.emit-lldp", "'emit-lldp' is not supported yet" },
+                { 17, 3, "network.ethernet", "unknown key 'ethernet'; did you mean 'ethernets'?" });
+}
+
+/* Members, VLAN links and ids across sections. */
+static void test_network_references(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "network:\n"                            /* 7 */
+                "  version: 2\n"                        /* 8 */
+                "  ethernets:\n"                        /* 9 */
+                "    eth0: {}\n"                        /* 10 */
+                "    eth1: {}\n"                        /* 11 */
+                "    eth2: {dhcp4: true}\n"             /* 12 */
+                "  bonds:\n"                            /* 13 */
+                "    bond0: {interfaces: [eth0, eth1, nope]}\n" /* 14 */
+                "    bond1: {interfaces: [eth1, br0], parameters: {primary: eth0}}\n" /* 15 */
+                "  bridges:\n"                          /* 16 */
+                "    br0:\n"                            /* 17 */
+                "      interfaces: [br0]\n"             /* 18 */
+                "      parameters: {path-cost: {eth9: 5}, port-priority: {br0: 64}}\n" /* 19 */
+                "  vlans:\n"                            /* 20 */
+                "    vlan1: {id: 1, link: missing}\n"   /* 21 */
+                "    vlan2: {id: 2, link: vlan1}\n"     /* 22 */
+                "    eth2: {id: 3, link: eth0}\n"       /* 23 */
+                "    a-name-too-long-here: {id: 4, link: eth2}\n", /* 24 */
+                { 14, 38, "network.bonds.bond0.interfaces[2]", "interface 'nope' is not defined" },
+                { 15, 26, "network.bonds.bond1.interfaces[0]", "'eth1' is already a member of bond0" },
+                { 15, 32, "network.bonds.bond1.interfaces[1]", "'br0' is not an ethernet" },
+                { 15, 60, "network.bonds.bond1.parameters.primary", "'eth0' is not one of the bond's interfaces" },
+                { 18, 20, "network.bridges.br0.interfaces[0]", "'br0' cannot be a member of itself" },
+                { 19, 32, "network.bridges.br0.parameters.path-cost.eth9", "'eth9' is not one of the bridge's interfaces" },
+                { 19, 63, "network.bridges.br0.parameters.port-priority.br0", "expected an integer from 0 to 63, got '64'" },
+                { 21, 26, "network.vlans.vlan1.link", "interface 'missing' is not defined" },
+                { 22, 26, "network.vlans.vlan2.link", "a VLAN cannot sit on 'vlan1'" },
+                { 23, 5, "network.vlans.eth2", "'eth2' is already defined in network.ethernets" },
+                { 24, 5, "network.vlans.a-name-too-long-here", "at most 15 characters" });
+}
+
+/* Values netplan refuses are refused here too. */
+static void test_network_values(void **state) {
+        expect_errors(
+                "version: 1\n"                          /* 1 */
+                "hostname: a\n"                         /* 2 */
+                "disk: {partitions: [{size: rest, mount: /}]}\n" /* 3 */
+                IMAGE                                   /* 4-6 */
+                "network:\n"                            /* 7 */
+                "  version: 2\n"                        /* 8 */
+                "  ethernets:\n"                        /* 9 */
+                "    e0: {match: {name: en0}, set-name: a-very-long-name0, dhcp4: true, link-local: [ipv5]}\n" /* 10 */
+                "    e1:\n"                             /* 11 */
+                "      dhcp4: true\n"                   /* 12 */
+                "      dhcp6: true\n"                   /* 13 */
+                "      dhcp4-overrides: {route-metric: 10}\n" /* 14 */
+                "      dhcp6-overrides: {route-metric: 20}\n" /* 15 */
+                "      dhcp-identifier: client\n"       /* 16 */
+                "      routes:\n"                       /* 17 */
+                "        - {to: 10.0.0.0/8}\n"          /* 18 */
+                "        - {to: 10.0.0.0/8, scope: site, type: blackhole}\n" /* 19 */
+                "      routing-policy:\n"               /* 20 */
+                "        - {table: 5}\n"                /* 21 */
+                "  bonds:\n"                            /* 22 */
+                "    bond0:\n"                          /* 23 */
+                "      parameters:\n"                   /* 24 */
+                "        lacp-rate: quick\n"            /* 25 */
+                "        mii-monitor-interval: 10 ms\n" /* 26 */
+                "        transmit-hash-policy: layer3-4\n" /* 27 */
+                "  bridges:\n"                          /* 28 */
+                "    br0: {parameters: {stp: maybe, priority: 65536, forward-delay: soon}}\n", /* 29 */
+                { 10, 40, "network.ethernets.e0.set-name", "invalid interface name 'a-very-long-name0'" },
+                { 10, 85, "network.ethernets.e0.link-local[0]", "unknown link-local address family 'ipv5'; did you mean 'ipv4'?" },
+                { 15, 7, "network.ethernets.e1.dhcp6-overrides", "needs the same 'route-metric'" },
+                { 16, 24, "network.ethernets.e1.dhcp-identifier", "unknown dhcp-identifier 'client'" },
+                { 18, 11, "network.ethernets.e1.routes[0]", "a route needs 'via'" },
+                { 19, 35, "network.ethernets.e1.routes[1].scope", "unknown route scope 'site'" },
+                { 21, 11, "network.ethernets.e1.routing-policy[0]", "needs 'from' or 'to'" },
+                { 25, 20, "network.bonds.bond0.parameters.lacp-rate", "unknown LACP rate 'quick'" },
+                { 26, 31, "network.bonds.bond0.parameters.mii-monitor-interval", "invalid interval '10 ms'" },
+                { 27, 31, "network.bonds.bond0.parameters.transmit-hash-policy", "did you mean 'layer3+4'?" },
+                { 29, 29, "network.bridges.br0.parameters.stp", "expected true or false, got 'maybe'" },
+                { 29, 46, "network.bridges.br0.parameters.priority", "expected an integer from 0 to 65535" },
+                { 29, 68, "network.bridges.br0.parameters.forward-delay", "invalid time 'soon'" });
 }
 
 static void test_network_problems(void **state) {
@@ -1350,7 +1439,7 @@ static void test_network_problems(void **state) {
                 "      gateway6: 10.0.0.1\n"            /* 15 */
                 "      routes:\n"                       /* 16 */
                 "        - {to: \"2001:db8::/32\", via: 10.0.0.1, metric: -1}\n" /* 17 */
-                "        - {to: 10.9.0.0/16, via: 10.0.0.1, scope: link}\n" /* 18 */
+                "        - {to: 10.9.0.0/16, via: 10.0.0.1, scope: global-ish}\n" /* 18 */
                 "      mtu: 67\n"                       /* 19 */
                 "    wan:\n"                            /* 20 */
                 "      match: {}\n"                     /* 21 */
@@ -1358,15 +1447,14 @@ static void test_network_problems(void **state) {
                 { 8, 3, "network.version", "missing required key 'version'" },
                 { 8, 13, "network.renderer", "unsupported renderer 'NetworkManager'; only networkd is supported" },
                 { 11, 27, "network.ethernets.lan.match.macaddress", "invalid MAC address '52:54:00:12:34:5g'" },
-                { 12, 7, "network.ethernets.lan.set-name", "'set-name' is not supported yet" },
                 { 14, 17, "network.ethernets.lan.gateway4", "invalid gateway4 '10.0.0.1/24': not an IPv4 address" },
                 { 15, 17, "network.ethernets.lan.gateway6", "invalid gateway6 '10.0.0.1': not an IPv6 address" },
                 { 17, 38, "network.ethernets.lan.routes[0].via", "are not of the same address family" },
                 { 17, 56, "network.ethernets.lan.routes[0].metric", "expected an integer from 0 to 4294967295, got '-1'" },
-                { 18, 44, "network.ethernets.lan.routes[1].scope", "'scope' is not supported yet" },
+                { 18, 51, "network.ethernets.lan.routes[1].scope", "unknown route scope 'global-ish'" },
                 { 19, 12, "network.ethernets.lan.mtu", "expected an integer from 68 to 9216, got '67'" },
                 { 21, 7, "network.ethernets.wan", "ethernet 'wan' gets no address" },
-                { 21, 14, "network.ethernets.wan.match", "match needs 'macaddress' or 'name'" });
+                { 21, 14, "network.ethernets.wan.match", "match needs 'macaddress', 'name' or 'driver'" });
 }
 
 static void test_network_version(void **state) {
@@ -1378,8 +1466,16 @@ static void test_network_version(void **state) {
                 "network:\n"
                 "  version: 1\n"
                 "  ethernets: {}\n",
-                { 8, 12, "network.version", "unsupported network version '1'" },
-                { 9, 14, "network.ethernets", "needs at least one ethernet" });
+                { 8, 12, "network.version", "unsupported network version '1'" });
+        expect_errors(
+                "version: 1\n"
+                "hostname: a\n"
+                "disk: {partitions: [{size: rest, mount: /}]}\n"
+                IMAGE
+                "network:\n"
+                "  version: 2\n"
+                "  ethernets: {}\n",
+                { 8, 3, "network", "defines no interface: add ethernets, bonds, bridges or vlans" });
 }
 
 static void test_network_fields(void **state) {
@@ -1399,7 +1495,7 @@ static void test_network_fields(void **state) {
                 "      addresses: [192.168.1.10/24]\n"
                 "      routes: [{to: \"::/0\", via: \"fe80::1\", metric: 4294967295}]\n"
                 "      nameservers: {search: [Example.ORG, lab]}\n");
-        const ProfileEthernet *e = &p->network.ethernets[0];
+        const ProfileInterface *e = &p->network.interfaces[0];
 
         assert_string_equal(e->match_mac, "52:54:00:ab:cd:ef");
         assert_string_equal(e->match_name, "en*");
@@ -1976,7 +2072,7 @@ static void test_include_files(void **state) {
         assert_int_equal(p->disk.select.min_size, GiB);
         assert_int_equal(p->disk.n_partitions, 2);
         assert_int_equal(p->n_users, 1);
-        assert_int_equal(p->network.n_ethernets, 1);
+        assert_int_equal(p->network.n_interfaces, 1);
         assert_string_equal(p->match.serial, "SRV-0001");
         assert_int_equal(p->n_fragments, 2);
         assert_true(endswith(p->fragments[0]->filename, "tests/data/profiles/include/base.yaml"));
@@ -2247,6 +2343,8 @@ int main(void) {
                 cmocka_unit_test(test_network_unsupported),
                 cmocka_unit_test(test_network_problems),
                 cmocka_unit_test(test_network_version),
+                cmocka_unit_test(test_network_references),
+                cmocka_unit_test(test_network_values),
                 cmocka_unit_test(test_network_fields),
                 cmocka_unit_test(test_ip_helpers),
                 cmocka_unit_test(test_to_string),

@@ -337,16 +337,20 @@ typedef struct Case {
         const char *name;
         const char *boot_mac;
         bool twice; /* run target_configure twice: the result must not change */
+        bool netplan; /* the image has /usr/sbin/netplan */
 } Case;
 
 static const Case cases[] = {
-        { "dhcp-by-mac", "52:54:00:12:34:56", false },
-        { "static", "52:54:00:aa:bb:01", false },
-        { "no-network", "52:54:00:DE:AD:01", false },
-        { "no-network-no-mac", NULL, false },
-        { "users", NULL, true },
-        { "root-keys", NULL, false },
-        { "fstab", NULL, false },
+        { "dhcp-by-mac", "52:54:00:12:34:56", false, false },
+        { "static", "52:54:00:aa:bb:01", false, false },
+        { "no-network", "52:54:00:DE:AD:01", false, false },
+        { "no-network-no-mac", NULL, false, false },
+        { "users", NULL, true, false },
+        { "root-keys", NULL, false, false },
+        { "fstab", NULL, false, false },
+        { "vlans", NULL, false, false },
+        { "vlans-netplan", NULL, true, true },
+        { "bond-bridge", NULL, false, false },
 };
 
 static Profile *load_profile(const char *file) {
@@ -417,6 +421,13 @@ static void test_case(void **state) {
         };
 
         root = make_root();
+        if (c->netplan) {
+                _cleanup_free_ char *np = strprintf("%s/usr/sbin/netplan", root);
+                assert_int_equal(mkdir_p(np, 0755), 0);
+                assert_int_equal(rmdir(np), 0);
+                write_string(np, "#!/bin/sh\n");
+                assert_int_equal(chmod(np, 0755), 0);
+        }
         assert_int_equal(target_configure(root, &cfg), 0);
         if (c->twice)
                 assert_int_equal(target_configure(root, &cfg), 0);
