@@ -114,6 +114,20 @@ void profile_check_disk_section(Checker *c, const YNode *v, ProfileDisk *disk);
 void profile_check_users_section(Checker *c, const YNode *v, Profile *p);
 void profile_check_network_section(Checker *c, const YNode *v, ProfileNetwork *net);
 void profile_check_match_section(Checker *c, const YNode *v, ProfileMatch *m);
+/* profile-system.c: one top-level key each; userdata is the Profile. */
+void profile_parse_groups(Checker *c, const YNode *v, void *userdata);
+void profile_parse_ssh(Checker *c, const YNode *v, void *userdata);
+void profile_parse_files(Checker *c, const YNode *v, void *userdata);
+void profile_parse_packages(Checker *c, const YNode *v, void *userdata);
+void profile_parse_apt(Checker *c, const YNode *v, void *userdata);
+void profile_parse_post_install(Checker *c, const YNode *v, void *userdata);
+void profile_parse_timezone(Checker *c, const YNode *v, void *userdata);
+void profile_parse_locale(Checker *c, const YNode *v, void *userdata);
+void profile_parse_keyboard(Checker *c, const YNode *v, void *userdata);
+void profile_parse_ntp(Checker *c, const YNode *v, void *userdata);
+/* After the walk: checks across sections (user groups, firstboot packages). */
+void profile_check_system(Checker *c, const YNode *root, Profile *p);
+void profile_system_done(Profile *p);
 
 void profile_disk_done(ProfileDisk *d);
 void profile_users_done(ProfileUser *users, size_t n);

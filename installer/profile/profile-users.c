@@ -126,6 +126,35 @@ static void parse_user_sudo(Checker *c, const YNode *v, void *userdata) {
                 ck_strdup(c, s, &us->user->sudo);
 }
 
+static void parse_user_uid(Checker *c, const YNode *v, void *userdata) {
+        UserState *us = userdata;
+        uint64_t u;
+
+        if (ck_uint(c, v, 1, 59999, &u)) {
+                us->user->uid = (uint32_t) u;
+                us->user->has_uid = true;
+        }
+}
+
+static void parse_user_home(Checker *c, const YNode *v, void *userdata) {
+        UserState *us = userdata;
+        const char *s = ck_scalar(c, v), *why;
+
+        if (!s)
+                return;
+        why = profile_check_mount_point(s);
+        if (!why && streq(s, "/"))
+                why = "must not be '/'";
+        if (why)
+                ck_error(c, v, "invalid home '%s': %s", ck_quote(s).s, why);
+        else
+                ck_strdup(c, s, &us->user->home);
+}
+
+static void parse_user_lock(Checker *c, const YNode *v, void *userdata) {
+        ck_bool(c, v, &((UserState *) userdata)->user->lock);
+}
+
 static const Field user_fields[] = {
         { "name", parse_user_name, true },
         { "gecos", parse_user_gecos, false },
@@ -136,11 +165,14 @@ static const Field user_fields[] = {
         { "groups", parse_user_groups, false },
         { "shell", parse_user_shell, false },
         { "sudo", parse_user_sudo, false },
+        { "uid", parse_user_uid, false },
+        { "home", parse_user_home, false },
+        { "lock", parse_user_lock, false },
 };
 
 /* root exists in every image: we only give it a password or keys. */
 static void check_root(Checker *c, const UserState *us) {
-        static const char *const not_for_root[] = { "gecos", "groups", "shell", "sudo" };
+        static const char *const not_for_root[] = { "gecos", "groups", "shell", "sudo", "uid", "home", "lock" };
 
         for (size_t i = 0; i < ELEMENTSOF(not_for_root); i++) {
                 const YNode *k = ck_present_key(us->node, not_for_root[i]);
@@ -156,7 +188,8 @@ static void check_user_keys(Checker *c, const UserState *us) {
 
         if (u->name && streq(u->name, "root"))
                 check_root(c, us);
-        if (!us->has_password && us->n_keys == 0)
+        /* A locked account without keys is meant to be unreachable (a service account). */
+        if (!us->has_password && us->n_keys == 0 && !u->lock)
                 ck_error(c, us->node, "%s%s%scould never log in: give it a password_hash "
                          "(not \"!\" or \"*\") or ssh_authorized_keys",
                          u->name ? "user '" : "", u->name ?: "", u->name ? "' " : "this user ");
@@ -227,6 +260,12 @@ static void check_user_unique(Checker *c, const Profile *p, size_t i, const YNod
                                      p->users[i].name, j);
                         return;
                 }
+        for (size_t j = 0; p->users[i].has_uid && j < i; j++)
+                if (p->users[j].has_uid && p->users[j].uid == p->users[i].uid) {
+                        ck_error_key(c, ck_value(node, "uid"), "uid", "UID %u is already given to users[%zu]",
+                                     (unsigned) p->users[i].uid, j);
+                        return;
+                }
 }
 
 static void parse_user(Checker *c, const YNode *v, Profile *p, size_t i) {
@@ -270,6 +309,7 @@ void profile_users_done(ProfileUser *users, size_t n) {
                 strv_free(u->groups);
                 free(u->shell);
                 free(u->sudo);
+                free(u->home);
         }
         free(users);
 }

@@ -155,6 +155,16 @@ static const Field profile_fields[] = {
         { "firstboot", parse_firstboot, false },
         { "match", parse_match, false },
         { "include", parse_include, false },
+        { "groups", profile_parse_groups, false },
+        { "ssh", profile_parse_ssh, false },
+        { "files", profile_parse_files, false },
+        { "packages", profile_parse_packages, false },
+        { "apt", profile_parse_apt, false },
+        { "post_install", profile_parse_post_install, false },
+        { "timezone", profile_parse_timezone, false },
+        { "locale", profile_parse_locale, false },
+        { "keyboard", profile_parse_keyboard, false },
+        { "ntp", profile_parse_ntp, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */
@@ -194,8 +204,8 @@ static int profile_check(Profile *p, ProfileErrors *errors) {
 
         if (!p->doc->root)
                 ck_error(&c, &start, "the profile is empty; it needs at least version, hostname, disk and image");
-        else
-                ck_fields(&c, p->doc->root, profile_fields, ELEMENTSOF(profile_fields), p);
+        else if (ck_fields(&c, p->doc->root, profile_fields, ELEMENTSOF(profile_fields), p))
+                profile_check_system(&c, p->doc->root, p);
 
         sort_errors(p, errors, from);
         r = c.r < 0 ? c.r : c.n_errors > 0 ? -EINVAL : 0;
@@ -303,6 +313,7 @@ void profile_free(Profile *p) {
         profile_users_done(p->users, p->n_users);
         profile_network_done(&p->network);
         profile_match_done(&p->match);
+        profile_system_done(p);
         free(p->filename);
         /* The merged tree points to the fragments' file names: free it first. */
         ydoc_free(p->doc);

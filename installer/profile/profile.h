@@ -133,8 +133,57 @@ typedef struct ProfileUser {
         char **groups;
         char *shell;
         char *sudo;           /* NULL, or a sudoers rule such as "ALL=(ALL) ALL" */
+        uint32_t uid;         /* valid when has_uid */
+        bool has_uid;
+        char *home;           /* NULL: /home/NAME */
+        bool lock;            /* password login locked ("!" in /etc/shadow) */
         unsigned line, column;
 } ProfileUser;
+
+/* groups: groups to create (or check) in the target. */
+typedef struct ProfileGroup {
+        char *name;
+        uint32_t gid;         /* valid when has_gid */
+        bool has_gid;
+        bool system;          /* allocated below 1000 */
+        unsigned line, column;
+} ProfileGroup;
+
+typedef enum PermitRootLogin {
+        PERMIT_ROOT_LOGIN_UNSET,
+        PERMIT_ROOT_LOGIN_NO,
+        PERMIT_ROOT_LOGIN_PROHIBIT_PASSWORD,
+        PERMIT_ROOT_LOGIN_YES,
+} PermitRootLogin;
+
+/* ssh: sshd policy, written as a drop-in. */
+typedef struct ProfileSsh {
+        PermitRootLogin permit_root_login;
+        bool has_password_authentication;
+        bool password_authentication;
+} ProfileSsh;
+
+/* files: one file to write into the target. */
+typedef struct ProfileFile {
+        char *path;           /* absolute, normalised (no "." "..", no "//") */
+        char *content;        /* or: */
+        char *url;            /* with sha256; may hold credentials: print redacted only */
+        char *sha256;
+        char *owner, *group;  /* names or numbers; NULL: root */
+        uint32_t mode;        /* default 0644 */
+        unsigned line, column;
+} ProfileFile;
+
+/* post_install: a command run in a chroot of the target (by /bin/sh -c). */
+typedef struct ProfileCommand {
+        char *run;
+        bool optional;        /* a failure is logged, the install goes on */
+        unsigned line, column;
+} ProfileCommand;
+
+typedef struct ProfileKeyboard {
+        char *layout, *model, *variant, *options; /* NULL: Debian's default */
+} ProfileKeyboard;
 
 /* ---- network: netplan version 2 (see docs/profile.md) ---------------------- */
 
@@ -289,6 +338,21 @@ typedef struct Profile {
         ProfileNetwork network;
         YNode *firstboot;     /* cloud-config mapping (borrowed from doc), or NULL */
         ProfileMatch match;
+        ProfileGroup *groups;
+        size_t n_groups;
+        ProfileSsh ssh;
+        ProfileFile *files;
+        size_t n_files;
+        char **packages;      /* apt package names */
+        char *apt_mirror;     /* apt: mirror: URL; NULL: packages go to the first boot */
+        char *apt_suite;      /* apt: suite:; NULL: the target's VERSION_CODENAME */
+        ProfileCommand *post_install;
+        size_t n_post_install;
+        char *timezone;       /* "Europe/Berlin" */
+        char *locale;         /* "en_US.UTF-8" */
+        ProfileKeyboard keyboard;
+        bool has_keyboard;
+        char **ntp;           /* NTP servers (host names or addresses) */
 } Profile;
 
 /* Load and validate. On validation failure returns -EINVAL with every problem

@@ -57,12 +57,24 @@ int target_write_seed(const char *root, const Profile *p, const char *instance_i
         if (r < 0)
                 return r;
         fputs("#cloud-config\n", user.f);
-        if (p->firstboot) {
+        bool first_boot_packages = p->packages && p->packages[0] && !p->apt_mirror;
+        if (p->firstboot && p->firstboot->n > 0) {
                 r = ydoc_emit(p->firstboot, user.f);
                 if (r < 0)
                         return log_debug_errno(r, "seed: cannot write firstboot as YAML: %m");
-        } else
+        } else if (!first_boot_packages)
                 fputs("{}\n", user.f);
+        /* Without a mirror for the installer, packages: is installed by the
+         * first boot (cloud-init updates the package lists first). The
+         * profile refuses firstboot.packages next to it. */
+        if (first_boot_packages) {
+                fputs("packages:\n", user.f);
+                for (size_t i = 0; p->packages[i]; i++) {
+                        if (strpbrk(p->packages[i], " \t\n\r\"'#{}[],&*!|>%@`"))
+                                return log_debug_errno(-EINVAL, "seed: invalid package name");
+                        fprintf(user.f, "- %s\n", p->packages[i]);
+                }
+        }
         r = target_buf_done(&user);
         if (r < 0)
                 return r;

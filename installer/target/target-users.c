@@ -242,6 +242,8 @@ static int check_user(const ProfileUser *u) {
         for (size_t i = 0; u->groups && u->groups[i]; i++)
                 if (!is_user_name(u->groups[i]))
                         return log_debug_errno(-EINVAL, "users: %s: invalid group name", u->name);
+        if (u->home && (u->home[0] != '/' || !u->home[1] || !is_field_safe(u->home) || strstr(u->home, "..")))
+                return log_debug_errno(-EINVAL, "users: %s: invalid home", u->name);
         if (u->sudo && (!*u->sudo || !is_line_safe(u->sudo)))
                 return log_debug_errno(-EINVAL, "users: %s: invalid sudo rule", u->name);
         return 0;
@@ -256,11 +258,69 @@ typedef struct UserPlan {
         bool created;
 } UserPlan;
 
+/* The password field: the hash, "!" + the hash when locked (as usermod -L
+ * does). No password: "*" (no password login) rather than "!" (locked), so
+ * that key logins work even where sshd treats "!" as a locked account. */
+static char *password_field(const ProfileUser *u, const char *current) {
+        const char *h = u->password_hash ?: current ?: "*";
+
+        if (u->lock && h[0] != '!')
+                return strprintf("!%s", h);
+        return strdup(h);
+}
+
 static int shadow_line(const Accounts *a, const ProfileUser *u, char **ret) {
-        /* No password: "*" (no password login) rather than "!" (locked), so
-         * that key logins work even where sshd treats "!" as a locked account. */
-        *ret = strprintf("%s:%s:%ld:0:99999:7:::", u->name, u->password_hash ?: "*", a->today);
+        _cleanup_free_ char *pw = password_field(u, NULL);
+
+        if (!pw)
+                return -ENOMEM;
+        *ret = strprintf("%s:%s:%ld:0:99999:7:::", u->name, pw, a->today);
+        if (pw)
+                explicit_bzero(pw, strlen(pw));
         return *ret ? 0 : -ENOMEM;
+}
+
+#define SYS_GID_FIRST 100  /* Debian's SYS_GID_MIN .. SYS_GID_MAX, allocated from the top as addgroup --system does */
+#define SYS_GID_LAST 999
+
+static int add_groups(Accounts *a, const Profile *p) {
+        for (size_t i = 0; i < p->n_groups; i++) {
+                const ProfileGroup *g = &p->groups[i];
+                char **gl = db_find(&a->db[DB_GROUP], g->name);
+                uint32_t gid = 0;
+                int r;
+
+                if (!is_user_name(g->name))
+                        return log_debug_errno(-EINVAL, "users: invalid group name");
+                if (gl) {
+                        if (g->has_gid && (line_get_id(*gl, 2, &gid) < 0 || gid != g->gid))
+                                return log_error_errno(-EEXIST, "Cannot create group '%s' with GID %" PRIu32
+                                                       ": the target image has it with GID %" PRIu32, g->name,
+                                                       g->gid, gid);
+                        log_debug("users: group %s exists", g->name);
+                        continue;
+                }
+                if (g->has_gid) {
+                        if (id_in_use(&a->db[DB_GROUP], g->gid))
+                                return log_error_errno(-EEXIST, "Cannot create group '%s': GID %" PRIu32
+                                                       " is taken in the target image", g->name, g->gid);
+                        gid = g->gid;
+                } else if (g->system) {
+                        for (gid = SYS_GID_LAST; gid >= SYS_GID_FIRST && id_in_use(&a->db[DB_GROUP], gid); gid--)
+                                ;
+                        if (gid < SYS_GID_FIRST)
+                                return log_error_errno(-EUSERS, "Cannot create group '%s': no free system GID", g->name);
+                } else if ((r = alloc_id(&a->db[DB_GROUP], &gid)) < 0)
+                        return log_error_errno(r, "Cannot create group '%s': no free GID", g->name);
+
+                r = db_append(&a->db[DB_GROUP], strprintf("%s:x:%" PRIu32 ":", g->name, gid));
+                if (r >= 0 && a->db[DB_GSHADOW].existed)
+                        r = db_append(&a->db[DB_GSHADOW], strprintf("%s:!::", g->name));
+                if (r < 0)
+                        return r;
+                log_debug("users: creating group %s (gid %" PRIu32 ")", g->name, gid);
+        }
+        return 0;
 }
 
 static int add_new_user(Accounts *a, int rootfd, UserPlan *up) {
@@ -272,7 +332,14 @@ static int add_new_user(Accounts *a, int rootfd, UserPlan *up) {
         if (db_find(&a->db[DB_GROUP], u->name))
                 return log_error_errno(-EEXIST, "Cannot create user '%s': the target image already has a group "
                                        "of that name", u->name);
-        r = alloc_id(&a->db[DB_PASSWD], &up->uid);
+        if (u->has_uid) {
+                if (id_in_use(&a->db[DB_PASSWD], u->uid))
+                        return log_error_errno(-EEXIST, "Cannot create user '%s' with UID %" PRIu32 ": the "
+                                               "target image has a user with that UID", u->name, u->uid);
+                up->uid = u->uid;
+                r = 0;
+        } else
+                r = alloc_id(&a->db[DB_PASSWD], &up->uid);
         if (r >= 0)
                 r = id_in_use(&a->db[DB_GROUP], up->uid) ? alloc_id(&a->db[DB_GROUP], &up->gid) : 0;
         if (r < 0)
@@ -291,7 +358,7 @@ static int add_new_user(Accounts *a, int rootfd, UserPlan *up) {
                         return r;
                 shell = strdup(r > 0 ? "/bin/bash" : "/bin/sh");
         }
-        up->home = strprintf("/home/%s", u->name);
+        up->home = u->home ? strdup(u->home) : strprintf("/home/%s", u->name);
         if (!shell || !up->home)
                 return -ENOMEM;
 
@@ -325,7 +392,7 @@ static int update_existing_user(Accounts *a, char *pwline, UserPlan *up) {
                 return log_debug_errno(-EINVAL, "users: %s has no absolute home directory", u->name);
         log_debug("users: %s exists (uid %" PRIu32 "); updating it", u->name, up->uid);
 
-        if (!u->password_hash)
+        if (!u->password_hash && !u->lock)
                 return 0;
         sp = db_find(&a->db[DB_SHADOW], u->name);
         if (!sp) {
@@ -333,10 +400,15 @@ static int update_existing_user(Accounts *a, char *pwline, UserPlan *up) {
                 r = shadow_line(a, u, &line);
                 return r < 0 ? r : db_append(&a->db[DB_SHADOW], line);
         }
-        _cleanup_free_ char *today = strprintf("%ld", a->today);
-        if (!today)
+        _cleanup_free_ char *today = strprintf("%ld", a->today), *cur = line_field(*sp, 1), *pw = NULL;
+        if (!today || !cur)
                 return -ENOMEM;
-        r = line_set_field(sp, 1, u->password_hash);
+        pw = password_field(u, cur);
+        explicit_bzero(cur, strlen(cur));
+        if (!pw)
+                return -ENOMEM;
+        r = line_set_field(sp, 1, pw);
+        explicit_bzero(pw, strlen(pw));
         if (r >= 0)
                 r = line_set_field(sp, 2, today);
         a->db[DB_SHADOW].changed = true;
@@ -408,12 +480,22 @@ static int db_save(int rootfd, DbFile *f, gid_t shadow_gid) {
 
 static int make_home(int rootfd, const UserPlan *up) {
         _cleanup_close_ int homes = -1, home = -1, skel = -1;
+        _cleanup_free_ char *parent = NULL;
+        const char *name;
         int r;
 
-        homes = target_open_dir(rootfd, "/home", CHASE_MKDIR);
+        /* The parent of the home (/home, /srv, ...) is created root-owned, 0755. */
+        name = strrchr(up->home, '/');
+        if (!name || !name[1])
+                return -EINVAL;
+        parent = name == up->home ? strdup("/") : strndup(up->home, (size_t) (name - up->home));
+        if (!parent)
+                return -ENOMEM;
+        name++;
+        homes = target_open_dir(rootfd, parent, CHASE_MKDIR);
         if (homes < 0)
-                return log_debug_errno(homes, "users: cannot open /home: %m");
-        r = target_mkdir_at(homes, up->user->name, HOME_MODE, up->uid, up->gid);
+                return log_debug_errno(homes, "users: cannot open %s: %m", parent);
+        r = target_mkdir_at(homes, name, HOME_MODE, up->uid, up->gid);
         if (r < 0)
                 return log_debug_errno(r, "users: cannot create %s: %m", up->home);
         if (r == 0) {
@@ -425,7 +507,7 @@ static int make_home(int rootfd, const UserPlan *up) {
                 return 0;
         if (skel < 0)
                 return log_debug_errno(skel, "users: cannot open /etc/skel: %m");
-        home = openat(homes, up->user->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        home = openat(homes, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (home < 0)
                 return -errno;
         r = target_copy_tree(skel, home, up->uid, up->gid);
@@ -514,7 +596,7 @@ int target_write_users(const char *root, const Profile *p) {
 
         if (!p)
                 return -EINVAL;
-        if (p->n_users == 0)
+        if (p->n_users == 0 && p->n_groups == 0)
                 return 0;
         for (size_t i = 0; i < p->n_users; i++) {
                 r = check_user(&p->users[i]);
@@ -532,12 +614,13 @@ int target_write_users(const char *root, const Profile *p) {
                         return r;
         }
 
-        plans = new0(UserPlan, p->n_users);
+        plans = new0(UserPlan, MAX(p->n_users, (size_t) 1));
         if (!plans)
                 return -ENOMEM;
 
         /* First all the databases, in memory: a profile that does not fit the
          * image (a missing group) fails before anything is written. */
+        r = add_groups(&a, p);
         for (size_t i = 0; i < p->n_users && r >= 0; i++) {
                 char **pw;
 

@@ -29,6 +29,12 @@ int target_configure(const char *root, const TargetConfig *cfg) {
         r = target_write_seed(root, cfg->profile, cfg->instance_id);
         if (r < 0)
                 return log_debug_errno(r, "Writing the cloud-init seed failed: %m");
+        r = target_write_system(root, cfg->profile);
+        if (r < 0)
+                return log_debug_errno(r, "Writing the time zone, locale, keyboard, NTP or sshd settings failed: %m");
+        r = target_write_firstboot_unit(root, cfg->profile);
+        if (r < 0)
+                return log_debug_errno(r, "Writing the first-boot unit failed: %m");
         log_debug("Configured the target in %s", root);
         return 0;
 }

@@ -86,6 +86,38 @@ int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)
 int target_chroot_mount(const char *root, char ***ret_mounted, size_t *ret_n);
 void target_chroot_umount(char **mounted, size_t n);
 
-/* All of the above, in this order. The hostname is skipped when the profile
+/* Groups are part of target_write_users(): groups: are created (or
+ * checked) before the users. */
+
+/* Time zone (/etc/localtime, /etc/timezone; the zone must exist in the
+ * target's /usr/share/zoneinfo: -ENOENT, logged), locale (/etc/default/locale,
+ * enabled in /etc/locale.gen), keyboard (/etc/default/keyboard), NTP servers
+ * (/etc/systemd/timesyncd.conf.d/50-installer.conf) and the sshd policy
+ * (/etc/ssh/sshd_config.d/50-installer.conf), each only when the profile
+ * has it. */
+int target_write_system(const char *root, const Profile *p);
+
+/* Without /usr/bin/cloud-init in the target: installer-firstboot.service
+ * and its script for firstboot.runcmd (and first-boot packages), with the
+ * marker /var/lib/installer/firstboot.pending. Nothing otherwise. */
+int target_write_firstboot_unit(const char *root, const Profile *p);
+
+/* The profile's files: (fetching URLs, verifying their sha256: -EBADMSG).
+ * Not part of target_configure(): it may need the network. */
+int target_write_files(const char *root, const Profile *p);
+
+/* In a chroot of the target, output logged line by line: */
+/* packages: with apt-get from apt.mirror (nothing without a mirror: the
+ * first boot installs them). */
+int target_install_packages(const char *root, const Profile *p);
+/* locale-gen when the profile's locale needs it. */
+int target_generate_locale(const char *root, const Profile *p);
+/* post_install: in order, by /bin/sh -c. A failing command that is not
+ * optional stops there (-EPROTO, -ENOENT or -EINTR, logged);
+ * *ret_failed_optional (may be NULL) counts the optional ones that failed. */
+int target_run_post_install(const char *root, const Profile *p, size_t *ret_failed_optional);
+
+/* All of the above that only write files (fstab ... seed, system,
+ * first-boot unit), in this order. The hostname is skipped when the profile
  * has none. */
 int target_configure(const char *root, const TargetConfig *cfg);

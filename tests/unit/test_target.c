@@ -338,19 +338,22 @@ typedef struct Case {
         const char *boot_mac;
         bool twice; /* run target_configure twice: the result must not change */
         bool netplan; /* the image has /usr/sbin/netplan */
+        bool no_cloud_init; /* remove /usr/bin/cloud-init from the root first */
 } Case;
 
 static const Case cases[] = {
-        { "dhcp-by-mac", "52:54:00:12:34:56", false, false },
-        { "static", "52:54:00:aa:bb:01", false, false },
-        { "no-network", "52:54:00:DE:AD:01", false, false },
-        { "no-network-no-mac", NULL, false, false },
-        { "users", NULL, true, false },
-        { "root-keys", NULL, false, false },
-        { "fstab", NULL, false, false },
-        { "vlans", NULL, false, false },
-        { "vlans-netplan", NULL, true, true },
-        { "bond-bridge", NULL, false, false },
+        { "dhcp-by-mac", "52:54:00:12:34:56", false, false, false },
+        { "static", "52:54:00:aa:bb:01", false, false, false },
+        { "no-network", "52:54:00:DE:AD:01", false, false, false },
+        { "no-network-no-mac", NULL, false, false, false },
+        { "users", NULL, true, false, false },
+        { "root-keys", NULL, false, false, false },
+        { "fstab", NULL, false, false, false },
+        { "vlans", NULL, false, false, false },
+        { "vlans-netplan", NULL, true, true, false },
+        { "bond-bridge", NULL, false, false, false },
+        { "sysconf", NULL, true, false, true },
+        { "sysconf-cloud-init", NULL, false, false, false },
 };
 
 static Profile *load_profile(const char *file) {
@@ -428,9 +431,16 @@ static void test_case(void **state) {
                 write_string(np, "#!/bin/sh\n");
                 assert_int_equal(chmod(np, 0755), 0);
         }
+        if (c->no_cloud_init) {
+                _cleanup_free_ char *ci = strprintf("%s/usr/bin/cloud-init", root);
+                assert_int_equal(unlink(ci), 0);
+        }
         assert_int_equal(target_configure(root, &cfg), 0);
-        if (c->twice)
+        assert_int_equal(target_write_files(root, p), 0);
+        if (c->twice) {
                 assert_int_equal(target_configure(root, &cfg), 0);
+                assert_int_equal(target_write_files(root, p), 0);
+        }
         check_tree(root, case_dir);
         run_checker("pwck", root, p);
         run_checker("grpck", root, p);

@@ -1,0 +1,1 @@
+# ~/.bashrc (test stand-in for Debian's /etc/skel/.bashrc)

@@ -1,0 +1,1 @@
+# ~/.profile (test stand-in)
