@@ -38,6 +38,11 @@ static void help(FILE *f) {
               "  run [--sysroot DIR] [--dry-run]\n"
               "        What the boot image runs: read inst.* from the kernel command\n"
               "        line, fetch this machine's profile, plan and install.\n"
+              "  configure --profile FILE --root DIR [--mac MAC] [--no-chroot]\n"
+              "        Write the profile's configuration of the installed system into DIR\n"
+              "        (an extracted OS image) as the install does after the image: no\n"
+              "        disk, no fstab entries, no bootloader. Runs the chroot steps\n"
+              "        (packages, locale-gen, post_install) unless --no-chroot.\n"
               "  help, version\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
@@ -244,6 +249,63 @@ static int cmd_render_network(int argc, char **argv) {
         return EXIT_OK;
 }
 
+static int cmd_configure(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "profile", required_argument, NULL, 'p' },
+                { "root", required_argument, NULL, 'r' },
+                { "mac", required_argument, NULL, 'm' },
+                { "no-chroot", no_argument, NULL, 'n' },
+                {},
+        };
+        const char *profile = NULL, *root = NULL, *mac = NULL;
+        _cleanup_profile_ Profile *p = NULL;
+        _cleanup_free_ char *iid = NULL;
+        ProfileErrors errors = {};
+        bool chroot_steps = true;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+                switch (c) {
+                case 'p': profile = optarg; break;
+                case 'r': root = optarg; break;
+                case 'm': mac = optarg; break;
+                case 'n': chroot_steps = false; break;
+                default: return EXIT_USAGE;
+                }
+        if (!profile || !root || optind < argc)
+                return usage_error("configure: give --profile FILE and --root DIR");
+        r = profile_load_file(profile, &p, &errors);
+        if (r < 0) {
+                if (errors.n == 0)
+                        log_error_errno(r, "%s: %m", profile);
+                profile_errors_print(stderr, &errors);
+                profile_errors_done(&errors);
+                return EXIT_PROFILE_INVALID;
+        }
+        iid = strprintf("iid-%s-configure", p->hostname);
+        if (!iid)
+                return EXIT_FAILURE_GENERIC;
+        TargetConfig cfg = { .profile = p, .boot_mac = mac, .instance_id = iid };
+        r = target_configure(root, &cfg);
+        if (r >= 0)
+                r = target_write_files(root, p);
+        if (r == -EBADMSG)
+                return EXIT_CHECKSUM;
+        if (r >= 0 && chroot_steps) {
+                r = target_install_packages(root, p);
+                if (r >= 0)
+                        r = target_generate_locale(root, p);
+                if (r >= 0)
+                        r = target_run_post_install(root, p, NULL);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Configuring %s failed: %m", root);
+                return EXIT_INSTALL_FAILED;
+        }
+        printf("%s: configured from %s\n", root, profile);
+        return EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
@@ -289,6 +351,7 @@ int main(int argc, char **argv) {
                 { "validate", cmd_validate },
                 { "run", cmd_run },
                 { "render-network", cmd_render_network },
+                { "configure", cmd_configure },
         };
         int i = 1, r;
 

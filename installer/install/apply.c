@@ -204,6 +204,70 @@ static int step_configure(Apply *a, const BootParams *bp) {
         return report_phase_end(&ph, 0, "fstab, hostname, network, users, machine-id, cloud-init seed written");
 }
 
+/* The profile's files, packages and post_install commands: after the
+ * configuration (the accounts the files belong to exist), before the
+ * bootloader (a failure leaves a disk that does not boot). */
+static int step_files(Apply *a) {
+        const Profile *p = a->plan->profile;
+        Phase ph;
+        int r;
+
+        if (p->n_files == 0)
+                return 0;
+        report_phase_begin(&ph, "files", "%zu file%s", p->n_files, p->n_files == 1 ? "" : "s");
+        r = target_write_files(TARGET_ROOT, p);
+        if (r < 0)
+                return fail(&ph, r, "Writing the profile's files failed", NULL);
+        return report_phase_end(&ph, 0, NULL);
+}
+
+static int step_packages(Apply *a) {
+        const Profile *p = a->plan->profile;
+        size_t n = strv_length(p->packages);
+        Phase ph;
+        int r;
+
+        if (n > 0 && !p->apt_mirror) {
+                report_info("packages: %zu package%s left to the first boot (no apt mirror in the profile)", n,
+                            n == 1 ? "" : "s");
+                n = 0;
+        }
+        if (n > 0) {
+                _cleanup_free_ char *safe = fetch_url_redact(p->apt_mirror);
+                report_phase_begin(&ph, "packages", "%zu package%s from %s", n, n == 1 ? "" : "s", safe ?: "?");
+                r = target_install_packages(TARGET_ROOT, p);
+                if (r < 0)
+                        return fail(&ph, r, "Installing packages in the target failed", NULL);
+                report_phase_end(&ph, 0, NULL);
+        }
+        if (p->locale) {
+                report_phase_begin(&ph, "locale", "%s", p->locale);
+                r = target_generate_locale(TARGET_ROOT, p);
+                if (r < 0)
+                        return fail(&ph, r, "Generating the locale failed", NULL);
+                report_phase_end(&ph, 0, NULL);
+        }
+        return 0;
+}
+
+static int step_post_install(Apply *a) {
+        const Profile *p = a->plan->profile;
+        size_t failed = 0;
+        Phase ph;
+        int r;
+
+        if (p->n_post_install == 0)
+                return 0;
+        report_phase_begin(&ph, "post-install", "%zu command%s in the target", p->n_post_install,
+                           p->n_post_install == 1 ? "" : "s");
+        r = target_run_post_install(TARGET_ROOT, p, &failed);
+        if (r < 0)
+                return fail(&ph, r, "A post_install command failed", NULL);
+        if (failed > 0)
+                return report_phase_end(&ph, 0, "%zu optional command%s failed", failed, failed == 1 ? "" : "s");
+        return report_phase_end(&ph, 0, NULL);
+}
+
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
         const char *root_uuid = NULL;
@@ -261,6 +325,17 @@ int install_apply(const Plan *plan, const BootParams *bp) {
                 goto out_unmount;
         }
         r = step_configure(&a, bp);
+        if (r < 0)
+                goto out_unmount;
+        r = step_files(&a);
+        if (r < 0) {
+                ret = r == -EBADMSG ? EXIT_CHECKSUM : EXIT_INSTALL_FAILED;
+                goto out_unmount;
+        }
+        r = step_packages(&a);
+        if (r < 0)
+                goto out_unmount;
+        r = step_post_install(&a);
         if (r < 0)
                 goto out_unmount;
         r = step_bootloader(&a);
