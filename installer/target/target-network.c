@@ -352,7 +352,7 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                         fputs("GatewayOnLink=true\n", f);
                 if (rt->metric >= 0)
                         fprintf(f, "Metric=%" PRId64 "\n", rt->metric);
-                if (rt->table >= 0)
+                if (rt->table > 0) /* netplan: table 0 is "unspecified" */
                         fprintf(f, "Table=%" PRId64 "\n", rt->table);
                 if (rt->mtu > 0)
                         fprintf(f, "MTUBytes=%" PRIu32 "\n", rt->mtu);
@@ -365,11 +365,11 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                         fprintf(f, "From=%s\n", r->from);
                 if (r->to)
                         fprintf(f, "To=%s\n", r->to);
-                if (r->table >= 0)
+                if (r->table > 0)
                         fprintf(f, "Table=%" PRId64 "\n", r->table);
                 if (r->priority >= 0)
                         fprintf(f, "Priority=%" PRId64 "\n", r->priority);
-                if (r->mark >= 0)
+                if (r->mark > 0) /* netplan: mark 0 is "unspecified" */
                         fprintf(f, "FirewallMark=%" PRId64 "\n", r->mark);
                 if (r->tos >= 0)
                         fprintf(f, "TypeOfService=%" PRId64 "\n", r->tos);
@@ -381,8 +381,9 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                 fputs("\n[DHCP]\n", f);
                 if (e->critical)
                         fputs("CriticalConnection=true\n", f);
-                if (e->dhcp_identifier)
-                        fprintf(f, "ClientIdentifier=%s\n", e->dhcp_identifier);
+                /* duid is networkd's default; netplan writes only mac. */
+                if (streq_ptr(e->dhcp_identifier, "mac"))
+                        fputs("ClientIdentifier=mac\n", f);
                 /* NetworkManager-compatible route metric; the MTU from DHCP is used. */
                 fprintf(f, "RouteMetric=%" PRId64 "\n", o->route_metric >= 0 ? o->route_metric : 100);
                 fprintf(f, "UseMTU=%s\n", o->use_mtu ? "true" : "false");

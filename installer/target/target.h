@@ -46,11 +46,16 @@ int target_write_fstab(const char *root, const TargetMount *m, size_t n);
  * SHORT" and Debian's IPv6 lines). */
 int target_write_hostname(const char *root, const char *hostname);
 
-/* systemd-networkd: /etc/systemd/network/10-installer-<id>.network per
- * profile ethernet (or, without a network section, one DHCP file matching
- * boot_mac, or en* and eth* without it); enables systemd-networkd when its
- * unit is in the image; without systemd-resolved in the image, writes the
- * static name servers to /etc/resolv.conf (left alone when there are none). */
+/* The profile's network section (netplan version 2). With /usr/sbin/netplan
+ * in the target: /etc/netplan/50-installer.yaml (0600), the section as
+ * written. Otherwise the systemd-networkd files netplan would generate:
+ * /etc/systemd/network/10-installer-<id>.network per interface, .netdev per
+ * bond, bridge and VLAN, .link for set-name/wakeonlan/mtu/offloads of an
+ * ethernet. Without a network section: DHCP on boot_mac (on en* and eth*
+ * without it). Our files of an earlier run not written again are removed.
+ * Enables systemd-networkd when its unit is in the image; without
+ * systemd-resolved in the image, writes the static name servers to
+ * /etc/resolv.conf (left alone when there are none). */
 int target_write_network(const char *root, const Profile *p, const char *boot_mac);
 
 /* Accounts: edits /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow of

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Our network rendering against netplan itself: for every example of netplan's
 # own (/work/shared/corpus/netplan/, or $NETPLAN_CORPUS) whose keys we support,
+# and for our own files in tests/data/netplan/ (the keys the examples do not
+# use: bond and bridge parameters, DHCP overrides, route options, ...),
 # `installer render-network FILE --root DIR` must write the same systemd-networkd
 # configuration as `netplan generate --root-dir DIR` (Debian's netplan.io).
 # Every other example must be refused by our validation with the unsupported
@@ -13,6 +15,8 @@
 #   - file names: netplan's 10-netplan-ID.EXT and our 10-installer-ID.EXT are
 #     both compared as ID.EXT;
 #   - comments and blank lines are dropped;
+#   - MAC addresses are compared in lower case (netplan copies them as written,
+#     we write them normalised; networkd does not mind);
 #   - within a section, lines are sorted by key, keeping the order of lines with
 #     the same key (DNS=, Address=, VLAN= keep their order); the sections of a
 #     file are compared as a sorted list (two [Route] sections in either order
@@ -64,6 +68,9 @@ for name in sorted(os.listdir(d), key=lambda n: n[len(prefix):] if n.startswith(
             if cur is None:
                 cur = ["(no section)", []]
                 sections.append(cur)
+            k, _, v = line.partition("=")
+            if k in ("MACAddress", "PermanentMACAddress"):
+                line = k + "=" + v.lower()
             cur[1].append(line)
     blocks = []
     for head, lines in sections:
@@ -82,8 +89,9 @@ netplan_generate() {
 }
 
 supported=() skipped=() failed=0
-for f in "$CORPUS"/*.yaml; do
+for f in "$CORPUS"/*.yaml "$ROOT"/tests/data/netplan/*.yaml; do
 	name=$(basename "$f")
+	case "$f" in "$ROOT"/*) name=ours/$name ;; esac
 	w=$T/${name%.yaml}
 	mkdir -p "$w"
 	if [ -n "${UNSUPPORTED[$name]:-}" ]; then
