@@ -492,6 +492,28 @@ static void parse_iface_link_local(Checker *c, const YNode *v, void *userdata) {
         }
 }
 
+static void parse_iface_emit_lldp(Checker *c, const YNode *v, void *userdata) {
+        ck_bool(c, v, &IFACE(userdata)->emit_lldp);
+}
+
+static void parse_iface_ignore_carrier(Checker *c, const YNode *v, void *userdata) {
+        ck_bool(c, v, &IFACE(userdata)->ignore_carrier);
+}
+
+static void parse_iface_ipv6_mtu(Checker *c, const YNode *v, void *userdata) {
+        parse_uint32(c, v, 1280, 65535, &IFACE(userdata)->ipv6_mtu);
+}
+
+static void parse_iface_ipv6_address_token(Checker *c, const YNode *v, void *userdata) {
+        ck_validated(c, v, "IPv6 address token", profile_check_ip6, &IFACE(userdata)->ipv6_address_token);
+}
+
+static void parse_iface_activation_mode(Checker *c, const YNode *v, void *userdata) {
+        static const char *const values[] = { "manual", "off" };
+
+        parse_enum_str(c, v, "activation mode", values, ELEMENTSOF(values), &IFACE(userdata)->activation_mode);
+}
+
 static void parse_iface_renderer(Checker *c, const YNode *v, void *userdata) {
         const char *s = ck_scalar(c, v);
 
@@ -521,13 +543,12 @@ static void parse_iface_renderer(Checker *c, const YNode *v, void *userdata) {
         { "accept-ra", parse_iface_accept_ra, false },                            \
         { "ipv6-privacy", parse_iface_ipv6_privacy, false },                      \
         { "link-local", parse_iface_link_local, false },                          \
+        { "ignore-carrier", parse_iface_ignore_carrier, false },                  \
+        { "ipv6-mtu", parse_iface_ipv6_mtu, false },                              \
+        { "ipv6-address-token", parse_iface_ipv6_address_token, false },          \
+        { "activation-mode", parse_iface_activation_mode, false },                \
         { "optional-addresses", NULL, false },                                    \
-        { "activation-mode", NULL, false },                                       \
         { "ipv6-address-generation", NULL, false },                               \
-        { "ipv6-address-token", NULL, false },                                    \
-        { "ipv6-mtu", NULL, false },                                              \
-        { "ignore-carrier", NULL, false },                                        \
-        { "emit-lldp", NULL, false },                                             \
         { "ra-overrides", NULL, false },                                          \
         { "neigh-suppress", NULL, false },                                        \
         { "openvswitch", NULL, false },                                           \
@@ -540,6 +561,7 @@ static const Field ethernet_fields[] = {
         { "match", parse_ethernet_match, false },
         { "set-name", parse_ethernet_set_name, false },
         { "wakeonlan", parse_ethernet_wakeonlan, false },
+        { "emit-lldp", parse_iface_emit_lldp, false },
         { "receive-checksum-offload", parse_offload_rx_csum, false },
         { "transmit-checksum-offload", parse_offload_tx_csum, false },
         { "tcp-segmentation-offload", parse_offload_tso, false },
@@ -976,7 +998,7 @@ static void check_references(Checker *c, NetState *st) {
                 ProfileInterface *e = &net->interfaces[i];
                 const YNode *v = st->values[i];
 
-                bool link_settings = e->set_name || e->wakeonlan || e->mtu || e->macaddress;
+                bool link_settings = e->set_name || e->wakeonlan || e->mtu || e->macaddress || e->activation_mode;
                 for (size_t k = 0; k < _NET_OFFLOAD_MAX; k++)
                         link_settings = link_settings || e->offload[k] >= 0;
                 if (e->kind != NET_ETHERNET || !e->id || e->master || has_vlans(net, e) || e->dhcp4 || e->dhcp6 ||
@@ -1118,6 +1140,8 @@ static void interface_done(ProfileInterface *e) {
         strv_free(e->nameservers);
         strv_free(e->search);
         free(e->macaddress);
+        free(e->ipv6_address_token);
+        free(e->activation_mode);
         strv_free(e->interfaces);
         free(b->mode);
         free(b->lacp_rate);

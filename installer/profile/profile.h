@@ -289,6 +289,10 @@ typedef struct ProfileInterface {
         int accept_ra;        /* -1 unset, 0, 1 */
         bool ipv6_privacy;
         bool link_local_ipv4, link_local_ipv6; /* default: IPv6 only */
+        bool emit_lldp, ignore_carrier;
+        uint32_t ipv6_mtu;    /* 0 = unset */
+        char *ipv6_address_token; /* an IPv6 address, or NULL */
+        char *activation_mode; /* NULL, "manual" or "off" */
         /* bonds and bridges */
         char **interfaces;
         ProfileBondParams bond;

@@ -55,6 +55,7 @@ static int check_interface(const ProfileInterface *e) {
         const char *const values[] = {
                 e->match_mac, e->match_name, e->match_driver, e->set_name, e->gateway4, e->gateway6, e->macaddress,
                 e->dhcp_identifier, e->vlan_link, e->dhcp4_overrides.use_domains, e->dhcp4_overrides.hostname,
+                e->ipv6_address_token, e->activation_mode,
                 e->dhcp6_overrides.use_domains, e->dhcp6_overrides.hostname, b->mode, b->lacp_rate,
                 b->mii_monitor_interval, b->transmit_hash_policy, b->ad_select, b->arp_interval, b->arp_validate,
                 b->arp_all_targets, b->up_delay, b->down_delay, b->fail_over_mac_policy, b->primary_reselect_policy,
@@ -264,7 +265,7 @@ static const ProfileDhcpOverrides *dhcp_overrides(const ProfileInterface *e) {
 
 static void format_network(const ProfileNetwork *net, const ProfileInterface *e, FILE *f) {
         const ProfileInterface *m = e->master;
-        bool has_link = e->optional || e->mtu > 0 || e->macaddress;
+        bool has_link = e->optional || e->mtu > 0 || e->macaddress || e->activation_mode;
 
         fprintf(f, "# Written by the installer from the profile (network.%s.%s).\n", net_kind_to_section(e->kind),
                 e->id);
@@ -272,7 +273,10 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
 
         if (has_link) {
                 fputs("\n[Link]\n", f);
-                if (e->optional)
+                if (e->activation_mode)
+                        fprintf(f, "ActivationPolicy=%s\n", streq(e->activation_mode, "off") ? "always-down" : "manual");
+                /* Boot does not wait for it: optional, or not brought up by networkd. */
+                if (e->optional || e->activation_mode)
                         fputs("RequiredForOnline=no\n", f);
                 if (e->mtu > 0)
                         fprintf(f, "MTUBytes=%" PRIu32 "\n", e->mtu);
@@ -281,6 +285,8 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
         }
 
         fputs("\n[Network]\n", f);
+        if (e->emit_lldp)
+                fputs("EmitLLDP=true\n", f);
         if (e->dhcp4 || e->dhcp6)
                 fprintf(f, "DHCP=%s\n", e->dhcp4 && e->dhcp6 ? "yes" : e->dhcp4 ? "ipv4" : "ipv6");
         /* Members of a bond or bridge never get link-local addresses. */
@@ -294,6 +300,8 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                 for (size_t i = 0; e->addresses && e->addresses[i]; i++)
                         if (is_ipv6(e->addresses[i]) == v6)
                                 fprintf(f, "Address=%s\n", e->addresses[i]);
+        if (e->ipv6_address_token)
+                fprintf(f, "IPv6Token=static:%s\n", e->ipv6_address_token);
         if (e->accept_ra >= 0)
                 fprintf(f, "IPv6AcceptRA=%s\n", e->accept_ra ? "yes" : "no");
         if (e->ipv6_privacy)
@@ -308,7 +316,9 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                                 fprintf(f, "DNS=%s\n", e->nameservers[i]);
         for (size_t i = 0; e->search && e->search[i]; i++)
                 fprintf(f, "%s%s%s", i ? " " : "Domains=", e->search[i], e->search[i + 1] ? "" : "\n");
-        if (e->kind != NET_ETHERNET)
+        if (e->ipv6_mtu > 0)
+                fprintf(f, "IPv6MTUBytes=%" PRIu32 "\n", e->ipv6_mtu);
+        if (e->kind != NET_ETHERNET || e->ignore_carrier)
                 fputs("ConfigureWithoutCarrier=yes\n", f);
         if (m && m->kind == NET_BOND) {
                 fprintf(f, "Bond=%s\n", m->id);

@@ -1330,12 +1330,12 @@ static void test_network_unsupported(void **state) {
                 "  wifis: {}\n"                         /* 13 */
                 "  tunnels: {wg0: {mode: wireguard}}\n" /* 14 */
                 "  ethernets:\n"                        /* 15 */
-                "    eth0: {link-local: [], emit-lldp: true}\n" /* 16 */
+                "    eth0: {link-local: [], optional-addresses: [dhcp4]}\n" /* 16 */
                 "  ethernet: {}\n",                     /* 17 */
                 { 12, 41, "network.bonds.bond0.parameters.foo", "unknown key 'foo'; allowed here: mode, " },
                 { 13, 3, "network.wifis", "'wifis' is not supported yet" },
                 { 14, 3, "network.tunnels", "'tunnels' is not supported yet" },
-                { 16, 28, "network.ethernets.eth0.emit-lldp", "'emit-lldp' is not supported yet" },
+                { 16, 28, "network.ethernets.eth0.optional-addresses", "'optional-addresses' is not supported yet" },
                 { 17, 3, "network.ethernet", "unknown key 'ethernet'; did you mean 'ethernets'?" });
 }
 
