@@ -16,6 +16,7 @@
  * TARGET_TEST_REGENERATE=1 writes those from the current output instead; read
  * the diff before committing it. TARGET_TEST_KEEP=1 keeps the temporary
  * roots. The tree cases need root (chown); they are skipped otherwise. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -592,6 +593,98 @@ static void test_seed_errors(void **state) {
         assert_int_equal(st.st_mode & 07777, 0600);
 }
 
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* ---- netplan files -------------------------------------------------------------------------- */
+
+/* Every netplan file of tests/data/netplan/ loads (profile_load_network_file)
+ * and renders; tests/cli/netplan-compare.sh compares the result with netplan,
+ * this runs the same paths under the sanitizers. */
+static void test_netplan_files(void **state) {
+        if (geteuid() != 0)
+                skip(); /* files owned by root */
+        const char *dir = "tests/data/netplan";
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+        unsigned n = 0;
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                if (!endswith(de->d_name, ".yaml"))
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", dir, de->d_name);
+                _cleanup_free_ char *root = make_tmpdir();
+                _cleanup_free_ char *netdir = strprintf("%s/etc/systemd/network", root);
+                _cleanup_profile_ Profile *p = NULL;
+                ProfileErrors errors = {};
+
+                if (profile_load_network_file(path, &p, &errors) < 0) {
+                        profile_errors_print(stderr, &errors);
+                        fail_msg("%s does not load", path);
+                }
+                profile_errors_done(&errors);
+                assert_true(p->network.n_interfaces > 0);
+                assert_int_equal(target_write_network(root, p, NULL), 0);
+                /* Twice: the same files, nothing stale. */
+                assert_int_equal(target_write_network(root, p, NULL), 0);
+                _cleanup_(closedirp) DIR *nd = opendir(netdir);
+                assert_non_null(nd);
+                unsigned files = 0;
+                for (struct dirent *e; (e = readdir(nd));)
+                        files += startswith(e->d_name, "10-installer-") != NULL;
+                assert_true(files >= p->network.n_interfaces);
+                n++;
+        }
+        assert_true(n >= 5);
+}
+
+static void test_netplan_file_errors(void **state) {
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *extra = strprintf("%s/extra.yaml", dir), *syntax = strprintf("%s/syntax.yaml", dir);
+        _cleanup_free_ char *missing = strprintf("%s/missing.yaml", dir);
+        ProfileErrors errors = {};
+        Profile *p = NULL;
+
+        write_string(extra, "network:\n  version: 2\n  ethernets: {eth0: {dhcp4: true}}\nhostname: x\n");
+        assert_int_equal(profile_load_network_file(extra, &p, &errors), -EINVAL);
+        assert_null(p);
+        assert_int_equal(errors.n, 1);
+        assert_int_equal(errors.v[0].line, 4);
+        assert_int_equal(errors.v[0].column, 1);
+        assert_non_null(strstr(errors.v[0].message, "a netplan file has only 'network'"));
+        profile_errors_done(&errors);
+
+        write_string(syntax, "network:\n  version: 2\n  ethernets: [\n");
+        assert_int_equal(profile_load_network_file(syntax, &p, &errors), -EINVAL);
+        assert_int_equal(errors.n, 1);
+        assert_true(errors.v[0].line > 0);
+        profile_errors_done(&errors);
+
+        assert_int_equal(profile_load_network_file(missing, &p, &errors), -ENOENT);
+        assert_int_equal(errors.n, 0);
+}
+
+/* The last line of defence: a value that would end a Key=value line. */
+static void test_network_unsafe_values(void **state) {
+        _cleanup_free_ char *root = make_tmpdir();
+        char *addrs[] = { (char *) "10.0.0.1/24\nDNS=6.6.6.6", NULL };
+        ProfileInterface e = { .kind = NET_ETHERNET, .id = (char *) "eth0", .addresses = addrs };
+        Profile p = { .network = { .interfaces = &e, .n_interfaces = 1 } };
+
+        assert_int_equal(target_write_network(root, &p, NULL), -EINVAL);
+        e.addresses = NULL;
+        e.id = (char *) "../etc";
+        assert_int_equal(target_write_network(root, &p, NULL), -EINVAL);
+        e.id = (char *) "eth0";
+        e.bond.mode = (char *) "active-backup x";
+        assert_int_equal(target_write_network(root, &p, NULL), -EINVAL);
+        _cleanup_free_ char *netdir = strprintf("%s/etc", root);
+        assert_int_equal(access(netdir, F_OK), -1);
+}
+
 /* ---- ydoc_emit -------------------------------------------------------------------------------------- */
 
 static char *emit_string(const YNode *n) {
@@ -689,7 +782,7 @@ static void test_emit_exact(void **state) {
 }
 
 int main(void) {
-        struct CMUnitTest tests[ELEMENTSOF(cases) + 7];
+        struct CMUnitTest tests[ELEMENTSOF(cases) + 10];
         size_t n = 0;
 
         setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH, 1);
@@ -703,6 +796,9 @@ int main(void) {
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_unknown_group);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_fstab_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_seed_errors);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_netplan_files);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_netplan_file_errors);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_network_unsafe_values);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_emit_roundtrip);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_emit_exact);
         return _cmocka_run_group_tests("target", tests, n, NULL, remove_tmpdirs);
