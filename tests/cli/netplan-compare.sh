@@ -1,6 +1,6 @@
 #!/bin/bash
 # Our network rendering against netplan itself: for every example of netplan's
-# own (/work/shared/corpus/netplan/, or $NETPLAN_CORPUS) whose keys we support,
+# own (../shared/corpus/netplan/ beside the repository, /work/shared/corpus/netplan/, or $NETPLAN_CORPUS) whose keys we support,
 # and for our own files in tests/data/netplan/ (the keys the examples do not
 # use: bond and bridge parameters, DHCP overrides, route options, ...),
 # `installer render-network FILE --root DIR` must write the same systemd-networkd
@@ -28,7 +28,14 @@
 # Skips need netplan: without /usr/sbin/netplan the test fails (rootfs/deps.sh
 # installs netplan.io).
 . "$(dirname "$0")/lib.sh"
-CORPUS=${NETPLAN_CORPUS:-/work/shared/corpus/netplan}
+# The corpus sits beside the repository (../shared/corpus/netplan, as the
+# issue names it), or in the workplace's shared folder.
+if [ -z "${NETPLAN_CORPUS:-}" ]; then
+	for c in "$ROOT/../shared/corpus/netplan" /work/shared/corpus/netplan; do
+		[ -d "$c" ] && { NETPLAN_CORPUS=$c; break; }
+	done
+fi
+CORPUS=${NETPLAN_CORPUS:-$ROOT/../shared/corpus/netplan}
 NETPLAN=/usr/sbin/netplan
 [ -x "$NETPLAN" ] || die "$NETPLAN is missing: install netplan.io (make deps)"
 # `netplan generate --root-dir DIR` runs this generator with the same
