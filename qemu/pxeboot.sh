@@ -13,6 +13,11 @@
 #                        (.qcow2 -> qcow2, else raw)
 #   --mac MAC            NIC MAC (default 52:54:00:12:34:56)
 #   --nic MODEL          virtio (default) | e1000 | e1000e
+#   --mac2 MAC           add a second NIC (same model) with this MAC, on its
+#                        own user-mode network (restrict=on, --net2), without
+#                        any forward: it only gets DHCP from QEMU
+#   --net2 CIDR          the second NIC's network (default 10.0.3.0/24; the
+#                        guest's DHCP address there is .15)
 #   --mem MB             memory (default 1024)
 #   --smp N              CPUs (default 2)
 #   --uuid UUID          SMBIOS system UUID (iPXE passes it as inst.uuid=)
@@ -58,6 +63,7 @@ usage() {
 
 WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=2
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
+MAC2="" NET2=10.0.3.0/24
 TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
 DISKS=() FAIL_ON=() EXTRA=()
 while [ $# -gt 0 ]; do
@@ -68,6 +74,8 @@ while [ $# -gt 0 ]; do
 	--disk) DISKS+=("$2"); shift 2 ;;
 	--mac) MAC=$2; shift 2 ;;
 	--nic) NIC=$2; shift 2 ;;
+	--mac2) MAC2=$2; shift 2 ;;
+	--net2) NET2=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--smp) SMP=$2; shift 2 ;;
 	--uuid) UUID=$2; shift 2 ;;
@@ -98,6 +106,7 @@ die() { echo "pxeboot: error: $*" >&2; exit 2; }
 case "$PORT" in "" | [0-9]*) ;; *) die "bad --port $PORT" ;; esac
 case "$TIMEOUT" in '' | *[!0-9]*) die "bad --timeout $TIMEOUT" ;; esac
 case "$MAC" in [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad --mac $MAC" ;; esac
+case "$MAC2" in "" | [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad --mac2 $MAC2" ;; esac
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pxeboot.XXXXXX")
 QEMU_PID="" SERVER_PIDFILE=""
@@ -167,6 +176,8 @@ esac
 nicopts="$nicdev,netdev=n0,mac=$MAC"
 [ -n "$BOOT_DISK" ] || nicopts+=",bootindex=1"
 ARGS+=(-netdev "$NETDEV" -device "$nicopts")
+# A second NIC: its own restricted user network, nothing forwarded.
+[ -z "$MAC2" ] || ARGS+=(-netdev "user,id=n1,restrict=on,net=$NET2" -device "$nicdev,netdev=n1,mac=$MAC2")
 ARGS+=(-device virtio-rng-pci)
 
 # Disks.
@@ -227,7 +238,7 @@ ARGS+=("${EXTRA[@]}")
 # --- run and watch ----------------------------------------------------------------------
 what="boot from disk"
 [ -n "$BOOT_DISK" ] || what="PXE boot ($BOOTFILE, http port $PORT)"
-log "$what, $FIRMWARE, $NIC $MAC, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
+log "$what, $FIRMWARE, $NIC $MAC${MAC2:+ + $MAC2}, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
 log "serial log: $SERIAL_LOG"
 start=$(date +%s.%N)
 if [ -n "$CONSOLE" ]; then

@@ -39,7 +39,7 @@ static int write_timezone(int rootfd, const char *tz) {
         if (r < 0 && r != -ENOENT && r != -ENOTDIR)
                 return r;
         if (r <= 0 || target_lstat(rootfd, zone, &st) < 0 || S_ISDIR(st.st_mode))
-                return log_error_errno(-ENOENT, "Time zone '%s' is not in the target image (%s is missing; is "
+                return log_error_errno(-ENOENT, "Time zone '%s' is not in the target image (no zone file %s; is "
                                        "tzdata installed?)", tz, zone);
         r = target_symlink(rootfd, "/etc/localtime", zone);
         if (r < 0)

@@ -544,6 +544,65 @@ static void test_unknown_group(void **state) {
         assert_int_equal(target_write_users(root, &p), -EEXIST);
 }
 
+/* What the image decides: a taken GID or UID, a missing time zone, an
+ * unknown file owner, a file URL whose data does not match its sha256. */
+static void test_system_errors(void **state) {
+        if (geteuid() != 0)
+                skip(); /* files owned by root */
+        _cleanup_free_ char *root = make_root();
+        _cleanup_free_ char *passwd = strprintf("%s/etc/passwd", root), *before = read_string(passwd), *after = NULL;
+        _cleanup_free_ char *src = strprintf("%s/payload", root), *url = strprintf("file://%s", src);
+        _cleanup_free_ char *motd = strprintf("%s/etc/motd", root);
+        ProfileGroup g = { .name = (char *) "adm", .gid = 1234, .has_gid = true };
+        ProfileUser u = { .name = (char *) "dave", .password_hash = (char *) "!", .uid = 998, .has_uid = true };
+        Profile p = { .groups = &g, .n_groups = 1 };
+
+        /* adm exists with GID 4. */
+        assert_int_equal(target_write_users(root, &p), -EEXIST);
+        /* GID 4 belongs to adm. */
+        g.name = (char *) "newgroup";
+        g.gid = 4;
+        assert_int_equal(target_write_users(root, &p), -EEXIST);
+        /* UID 998 is systemd-network's. */
+        p.n_groups = 0;
+        p.users = &u;
+        p.n_users = 1;
+        assert_int_equal(target_write_users(root, &p), -EEXIST);
+        after = read_string(passwd);
+        assert_string_equal(before, after); /* nothing written */
+
+        Profile tz = { .timezone = (char *) "Mars/Olympus_Mons" };
+        assert_int_equal(target_write_system(root, &tz), -ENOENT);
+        tz.timezone = (char *) "Europe"; /* a directory, not a zone */
+        assert_int_equal(target_write_system(root, &tz), -ENOENT);
+
+        ProfileFile f = { .path = (char *) "/etc/motd", .content = (char *) "x\n", .owner = (char *) "nobody-here",
+                          .mode = 0644 };
+        Profile fp = { .files = &f, .n_files = 1 };
+        assert_int_equal(target_write_files(root, &fp), -ESRCH);
+        write_string(src, "payload\n");
+        f.owner = NULL;
+        f.content = NULL;
+        f.url = url;
+        f.sha256 = (char *) "0000000000000000000000000000000000000000000000000000000000000000";
+        assert_int_equal(target_write_files(root, &fp), -EBADMSG);
+        assert_int_equal(access(motd, F_OK), -1);
+        /* The right sha256: written, with its mode. */
+        char hex[65] = "";
+        {
+                _cleanup_free_ char *cmd = strprintf("sha256sum < '%s'", src);
+                FILE *pf = popen(cmd, "r");
+                assert_non_null(pf);
+                assert_non_null(fgets(hex, sizeof hex, pf));
+                pclose(pf);
+        }
+        f.sha256 = hex;
+        f.mode = 0600;
+        assert_int_equal(target_write_files(root, &fp), 0);
+        after = (free(after), read_string(motd));
+        assert_string_equal(after, "payload\n");
+}
+
 static void test_fstab_errors(void **state) {
         if (geteuid() != 0)
                 skip(); /* files owned by root */
@@ -794,6 +853,7 @@ int main(void) {
                 };
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_symlinks_stay_in_root);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_unknown_group);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_system_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_fstab_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_seed_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_netplan_files);
