@@ -201,7 +201,7 @@ static int step_configure(Apply *a, const BootParams *bp) {
         r = target_configure(TARGET_ROOT, &cfg);
         if (r < 0)
                 return fail(&ph, r, "Configuring the installed system failed", NULL);
-        return report_phase_end(&ph, 0, "fstab, hostname, network, users, machine-id, cloud-init seed written");
+        return report_phase_end(&ph, 0, "fstab, hostname, network, groups and users, machine-id, time zone/locale/keyboard/NTP/sshd policy, first boot written");
 }
 
 /* The profile's files, packages and post_install commands: after the

@@ -134,7 +134,7 @@ static void print_users(const Profile *pr, FILE *f) {
         }
         for (size_t i = 0; i < pr->n_users; i++) {
                 const ProfileUser *u = &pr->users[i];
-                const char *pw = !u->password_hash ? "none" :
+                const char *pw = u->lock ? "locked" : !u->password_hash ? "none" :
                                  (streq(u->password_hash, "!") || streq(u->password_hash, "*")) ? "locked" : "hash set";
                 /* The hash itself is a secret: never printed. */
                 fprintf(f, "  %s %s (password: %s, ssh keys: %zu, sudo: %s", i ? "           " : "Users:     ", u->name,
@@ -143,6 +143,53 @@ static void print_users(const Profile *pr, FILE *f) {
                         fprintf(f, "%s%s", k ? "," : ", groups: ", u->groups[k]);
                 fputs(")\n", f);
         }
+}
+
+/* The system sections, each only when the profile has it (file URLs redacted,
+ * file contents and commands not printed). */
+static void print_system(const Profile *pr, FILE *f) {
+        static const char *const prl[] = { "image's", "no", "prohibit-password", "yes" };
+
+        for (size_t i = 0; i < pr->n_groups; i++)
+                fprintf(f, "  %s %s (gid %s%s)\n", i ? "           " : "Groups:    ", pr->groups[i].name,
+                        pr->groups[i].has_gid ? "fixed" : "allocated", pr->groups[i].system ? ", system" : "");
+        if (pr->ssh.permit_root_login || pr->ssh.has_password_authentication)
+                fprintf(f, "  SSH:        root login %s, password authentication %s\n",
+                        prl[pr->ssh.permit_root_login < ELEMENTSOF(prl) ? pr->ssh.permit_root_login : 0],
+                        !pr->ssh.has_password_authentication ? "image's" : yes_no(pr->ssh.password_authentication));
+        for (size_t i = 0; i < pr->n_files; i++) {
+                const ProfileFile *fi = &pr->files[i];
+                _cleanup_free_ char *url = fi->url ? fetch_url_redact(fi->url) : NULL;
+                fprintf(f, "  %s %s (%04o %s:%s, %s%s)\n", i ? "           " : "Files:     ", fi->path,
+                        (unsigned) fi->mode, fi->owner ?: "root", fi->group ?: "root", fi->url ? "from " : "content",
+                        fi->url ? (url ?: "?") : "");
+        }
+        if (pr->packages && pr->packages[0]) {
+                _cleanup_free_ char *mirror = pr->apt_mirror ? fetch_url_redact(pr->apt_mirror) : NULL;
+                fprintf(f, "  Packages:  ");
+                for (size_t i = 0; pr->packages[i]; i++)
+                        fprintf(f, " %s", pr->packages[i]);
+                if (pr->apt_mirror)
+                        fprintf(f, " (apt-get in a chroot, from %s)\n", mirror ?: "?");
+                else
+                        fprintf(f, " (at the first boot: no apt mirror)\n");
+        }
+        if (pr->n_post_install > 0) {
+                size_t opt = 0;
+                for (size_t i = 0; i < pr->n_post_install; i++)
+                        opt += pr->post_install[i].optional;
+                fprintf(f, "  Post-install: %zu command%s in a chroot (%zu optional)\n", pr->n_post_install,
+                        pr->n_post_install == 1 ? "" : "s", opt);
+        }
+        if (pr->timezone)
+                fprintf(f, "  Time zone:  %s\n", pr->timezone);
+        if (pr->locale)
+                fprintf(f, "  Locale:     %s\n", pr->locale);
+        if (pr->has_keyboard)
+                fprintf(f, "  Keyboard:   %s%s%s\n", pr->keyboard.layout ?: "us", pr->keyboard.variant ? " " : "",
+                        pr->keyboard.variant ?: "");
+        for (size_t i = 0; pr->ntp && pr->ntp[i]; i++)
+                fprintf(f, "%s%s%s", i ? " " : "  NTP:        ", pr->ntp[i], pr->ntp[i + 1] ? "" : "\n");
 }
 
 static void print_network(const Profile *pr, FILE *f) {
@@ -257,6 +304,7 @@ void plan_print_text(const Plan *p, FILE *f) {
                            "WARNING: image checksum not verified (insecure_no_checksum)\n");
         fprintf(f, "  Hostname:   %s\n", pr->hostname);
         print_users(pr, f);
+        print_system(pr, f);
         print_network(pr, f);
         fprintf(f, "  First boot: %s\n", pr->firstboot ? "cloud-init user-data from the profile" : "none");
         fflush(f);
