@@ -10,6 +10,7 @@ libssl-dev libcrypt-dev libcmocka-dev
 busybox-static kmod cpio zstd xz-utils
 ipxe ipxe-qemu syslinux-common extlinux pxelinux isolinux systemd-boot-efi
 e2fsprogs dosfstools mtools fdisk parted util-linux
+mdadm lvm2 dmsetup cryptsetup-bin
 qemu-system-x86 qemu-utils ovmf
 debootstrap python3 openssh-client
 netplan.io

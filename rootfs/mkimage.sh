@@ -44,6 +44,10 @@ ARCH=amd64
 #   zstd                  update-initramfs compresses with zstd (else: gzip + warning)
 PACKAGES="systemd-sysv udev dbus libpam-systemd openssh-server cloud-init sudo
 iproute2 kmod initramfs-tools zstd ca-certificates netbase less iputils-ping libcap2-bin"
+# Storage: RAID1, LVM, LUKS2 root/data volumes. The initramfs hooks of mdadm,
+# lvm2 and cryptsetup-initramfs let the installed system's initramfs assemble,
+# activate and unlock them (the installer runs update-initramfs in the target).
+PACKAGES="$PACKAGES mdadm lvm2 cryptsetup cryptsetup-initramfs"
 # Installed last, in its own apt run: the initramfs is then built once, by the
 # kernel's postinst, with every hook in place (not again by a trigger).
 # systemd-resolved comes last too: installing it turns /etc/resolv.conf into a

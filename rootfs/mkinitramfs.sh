@@ -42,7 +42,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 # Real tools copied by their host path (links among them are reproduced):
-# what the installer runs (mke2fs, mkfs.fat, mkswap, extlinux) and, for an
+# what the installer runs (mke2fs, mkfs.fat, mkswap, extlinux; mdadm, lvm
+# (its command links are only for the shell: the installer runs `lvm CMD`),
+# dmsetup and cryptsetup for RAID1, LVM and LUKS2) and, for an
 # operator in the shell after a failure, blkid and wipefs. The installer
 # itself partitions with libparted and decompresses with libarchive, so
 # sfdisk (+ libfdisk, libreadline), e2fsck and zstd stay out: the boot image
@@ -52,6 +54,11 @@ TOOLS="
 /sbin/mkfs.fat /sbin/mkfs.vfat /sbin/mkdosfs /sbin/fatlabel
 /sbin/mkswap /sbin/blkid /sbin/wipefs
 /usr/bin/extlinux
+/sbin/mdadm
+/sbin/lvm /sbin/pvcreate /sbin/vgcreate /sbin/lvcreate /sbin/pvs /sbin/vgs /sbin/lvs
+/sbin/vgchange /sbin/lvchange /sbin/pvremove /sbin/vgremove /sbin/lvremove
+/sbin/dmsetup
+/sbin/cryptsetup
 "
 # Data files copied as they are (globs allowed). extlinux --install writes
 # ldlinux.sys/ldlinux.c32 from its own copy; the .c32 modules here are what an
@@ -242,12 +249,18 @@ done
 #     only.
 #   libxml2 (+ ICU, libstdc++): libarchive needs it for the xar format only;
 #     the installer enables the tar format alone.
+#   libsystemd (+ libgcrypt, libgpg-error): lvm needs it for the journal
+#     (log/journal, unset), lvmdbusd notification (global/notify_dbus = 0 in
+#     the initramfs lvm.conf) and appmachineid system IDs (unused).
 # A stub exports the functions the consumer imports, with their symbol
 # versions, each returning 0 (NULL): never called on the installer's paths.
+# Entries: SONAME:CONSUMER, the consumer a soname in $LIBDIR or a host path.
 UNREACHABLE="librtmp.so.1:libcurl.so.4 libldap-2.5.so.0:libcurl.so.4 liblber-2.5.so.0:libcurl.so.4 libxml2.so.2:libarchive.so.13"
+UNREACHABLE="$UNREACHABLE libsystemd.so.0:/sbin/lvm"
 LIBDIR=/usr/lib/x86_64-linux-gnu
 unreachable_stub() { # SONAME CONSUMER-SONAME
-	local soname=$1 consumer=$LIBDIR/$2 real syms
+	local soname=$1 consumer=$2 real syms
+	case "$consumer" in /*) ;; *) consumer=$LIBDIR/$consumer ;; esac
 	real=$(realpath "$LIBDIR/$soname")
 	[ -e "$ROOT$real" ] || return 0
 	command -v cc >/dev/null || { warn "no cc: keeping the full $soname"; return 0; }
@@ -355,6 +368,30 @@ printf 'installer\n' >"$ROOT/etc/hostname"
 	echo "BUSYBOX_STATIC_VERSION=$bbver"
 	echo "BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$ROOT/etc/installer-image"
+# LVM without udev (the initramfs has none): libdevmapper makes the /dev
+# nodes itself and nothing waits for udev cookies; no lvmetad/polld/dmeventd.
+mkdir -p "$ROOT/etc/lvm"
+cat >"$ROOT/etc/lvm/lvm.conf" <<'EOF'
+# Installer initramfs: no udev, no daemons (rootfs/mkinitramfs.sh).
+devices {
+	obtain_device_list_from_udev = 0
+	external_device_info_source = "none"
+}
+activation {
+	udev_sync = 0
+	udev_rules = 0
+	monitoring = 0
+}
+global {
+	use_lvmpolld = 0
+	notify_dbus = 0
+}
+backup {
+	backup = 0
+	archive = 0
+}
+EOF
+
 # The console for the kernel to hand to /init (devtmpfs is mounted later).
 if [ "$(id -u)" = 0 ]; then
 	mknod -m 600 "$ROOT/dev/console" c 5 1
