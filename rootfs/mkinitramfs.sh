@@ -268,7 +268,9 @@ unreachable_stub() { # SONAME CONSUMER-SONAME
 	syms=$(nm -D --defined-only "$real" | awk '{print $3}' | sed 's/@.*//' | sort -u)
 	objdump -T "$consumer" | awk '$3 == "*UND*" {v=$5; gsub(/[()]/, "", v); print v, $6}' |
 		while read -r ver sym; do
-			if echo "$syms" | grep -qx "$sym"; then echo "$ver $sym"; fi
+			# A here-string, not `echo | grep -q`: grep -q exits at the first
+			# match, echo may then die of SIGPIPE and pipefail drops the symbol.
+			if grep -qx -- "$sym" <<<"$syms"; then echo "$ver $sym"; fi
 		done | sort -u >"$TMP/stub.syms"
 	{
 		echo "/* Stub of $soname for the installer's initramfs (see mkinitramfs.sh). */"
