@@ -117,6 +117,33 @@ expect_in "$D/etc/default/locale" "LANG=de_DE.UTF-8"
 ( . "$D/etc/default/keyboard"; [ "$XKBLAYOUT" = de ] && [ "$XKBVARIANT" = nodeadkeys ] ) || die "keyboard"
 expect_in "$D/etc/systemd/timesyncd.conf.d/50-installer.conf" "NTP=192.0.2.123"
 
+# An image without cloud-init gets the first-boot unit: systemd accepts it,
+# and its script keeps the marker until every command succeeded.
+rm "$D/usr/bin/cloud-init"
+cat > "$T/fb.yaml" <<YAML
+version: 1
+hostname: sysconf-fb
+disk: {select: {transport: virtio}, partitions: [{size: rest, fs: ext4, mount: /}]}
+image: {url: "http://10.0.2.100/debian12.tar.zst", sha256: "$SHA"}
+firstboot:
+  runcmd:
+    - echo run >> /root/firstboot-runs
+    - test -e /root/allow-firstboot
+YAML
+expect_rc 0 "$INSTALLER" configure --profile "$T/fb.yaml" --root "$D" --no-chroot
+[ -L "$D/etc/systemd/system/multi-user.target.wants/installer-firstboot.service" ] || die "the first-boot unit is not enabled"
+[ -e "$D/var/lib/installer/firstboot.pending" ] || die "no first-boot marker"
+in_root systemd-analyze verify /etc/systemd/system/installer-firstboot.service > "$T/verify" 2>&1 ||
+	{ cat "$T/verify"; die "systemd-analyze verify refuses the first-boot unit"; }
+! grep -i "installer-firstboot" "$T/verify" || die "systemd-analyze verify complains about the unit (above)"
+if in_root /usr/local/lib/installer/firstboot.sh > "$T/fb1" 2>&1; then die "the first-boot script ignored a failing command"; fi
+[ -e "$D/var/lib/installer/firstboot.pending" ] || die "a failed first boot removed the marker"
+touch "$D/root/allow-firstboot"
+in_root /usr/local/lib/installer/firstboot.sh > "$T/fb2" 2>&1 || { cat "$T/fb2"; die "the first-boot script failed"; }
+[ ! -e "$D/var/lib/installer/firstboot.pending" ] && [ -s "$D/var/lib/installer/firstboot.done" ] ||
+	die "the marker stayed after a successful first boot"
+[ "$(wc -l < "$D/root/firstboot-runs")" -eq 2 ] || die "the commands did not run again after the failed first boot"
+
 # A failing post_install command fails the configuration: exit 6.
 sed -i 's/^  - run: exit 3$/  - run: echo failing; exit 4/; /^    optional: true$/d' "$T/p.yaml"
 expect_rc 6 "$INSTALLER" configure --profile "$T/p.yaml" --root "$D"
