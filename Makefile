@@ -9,6 +9,12 @@
 #                   FUZZ_SECONDS=600 by default. See docs/testing.md.
 #   make image      build the demo Debian 12 OS image (debootstrap, root)
 #   make bench      run the benchmarks, write docs/benchmarks.md
+#   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
+#                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
+#                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
+#   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24]
+#                   proxy-DHCP + TFTP configuration for a real site
+#                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
 #
 # All output goes under build/. `make V=1` shows the commands.
 
@@ -166,6 +172,26 @@ demo: deps
 
 check: deps
 	$(Q)tests/run.sh
+
+# Rehearse a profile in a QEMU machine shaped like the target (qemu/try.sh,
+# docs/boot.md). The variables map to try.sh's options.
+.PHONY: try
+try: deps
+	$(Q)test -n "$(PROFILE)" || { echo "make try: PROFILE=path/to/profile.yaml needed" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -f $(BUILD)/image/debian12.tar.zst || $(MAKE) --no-print-directory image
+	$(Q)qemu/try.sh --profile "$(PROFILE)" \
+		$(if $(INVENTORY),--inventory "$(INVENTORY)") $(if $(FIRMWARE),--firmware "$(FIRMWARE)") \
+		$(if $(DISKS),--disks "$(DISKS)") $(if $(MEM),--mem "$(MEM)") $(if $(MAC),--mac "$(MAC)") \
+		$(if $(filter 1 yes,$(DRYRUN)),--dryrun) $(if $(filter 1 yes,$(DEMO_IMAGE)),--demo-image) \
+		$(if $(IMAGE),--image "$(IMAGE)") $(if $(TRY_OUT),--out "$(TRY_OUT)") \
+		$(if $(filter 1 yes,$(CONSOLE)),--console)
+
+# A dnsmasq proxy-DHCP configuration for a real site (docs/boot.md).
+.PHONY: dnsmasq-conf
+dnsmasq-conf:
+	$(Q)ipxe/mkdnsmasq.sh --iface "$(IFACE)" --server "$(SERVER)" $(if $(SUBNET),--subnet "$(SUBNET)") \
+		--out $(BUILD)/dnsmasq
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

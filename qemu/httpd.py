@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Static HTTP server for the boot tree, bound to 127.0.0.1 only.
+"""Static HTTP server for the boot tree, bound to 127.0.0.1 by default.
 
-Usage: httpd.py DIR [--port N] [--port-file FILE]
+Usage: httpd.py DIR [--port N] [--port-file FILE] [--bind ADDR]
+
+--bind is for tests/vm/50-dnsmasq-proxy.sh only, which runs the server inside
+its own network namespace (no link to the host's network) on the address of
+the namespace's bridge.
 
 Port 0 (the default) picks a free port. The chosen port is written to
 --port-file once the socket is listening, so a caller can wait for it.
@@ -25,17 +29,18 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--bind", default="127.0.0.1")
     a = ap.parse_args()
     handler = functools.partial(Handler, directory=os.path.abspath(a.dir))
     http.server.ThreadingHTTPServer.daemon_threads = True
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), handler)
+    srv = http.server.ThreadingHTTPServer((a.bind, a.port), handler)
     port = srv.server_address[1]
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.rename(tmp, a.port_file)
-    sys.stderr.write("serving %s on http://127.0.0.1:%d/\n" % (a.dir, port))
+    sys.stderr.write("serving %s on http://%s:%d/\n" % (a.dir, a.bind, port))
     sys.stderr.flush()
     try:
         srv.serve_forever()

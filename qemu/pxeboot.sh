@@ -9,8 +9,14 @@
 #   --bootfile NAME      DHCP boot file (default boot.ipxe; pxelinux/lpxelinux.0
 #                        for the pxelinux path)
 #   --disk SPEC          FILE[,if=virtio|sata|nvme|scsi|usb][,serial=S][,format=F]
+#                        [,model=M][,vendor=V][,lbs=N][,pbs=N][,rotational=0|1]
 #                        repeatable; default if=virtio, format from the name
-#                        (.qcow2 -> qcow2, else raw)
+#                        (.qcow2 -> qcow2, else raw). model= is the ATA model
+#                        (sata) or the SCSI product (scsi), vendor= the SCSI
+#                        vendor; lbs=/pbs= logical/physical sector size
+#                        (not sata); rotational= sets sata/scsi rotation rate
+#   --boot-index N       with --boot-disk: boot from disk N (0-based, order of
+#                        --disk) instead of the first
 #   --mac MAC            NIC MAC (default 52:54:00:12:34:56)
 #   --nic MODEL          virtio (default) | e1000 | e1000e
 #   --mac2 MAC           add a second NIC (same model) with this MAC, on its
@@ -18,6 +24,14 @@
 #                        any forward: it only gets DHCP from QEMU
 #   --net2 CIDR          the second NIC's network (default 10.0.3.0/24; the
 #                        guest's DHCP address there is .15)
+#   --extra-nic MAC[,MODEL]  another NIC (repeatable), on its own restricted
+#                        user-mode network that reaches nothing
+#   --no-nic-rom         no option ROM on the boot NIC (romfile=): under OVMF
+#                        the firmware's own PXE client boots, not QEMU's iPXE
+#   --tap IFNAME         the boot NIC on an existing tap device instead of
+#                        user mode (only tests/vm/50-dnsmasq-proxy.sh, inside
+#                        a network namespace it created); no TFTP, no HTTP
+#                        server, no forwards: DHCP/TFTP/HTTP come from the tap
 #   --mem MB             memory (default 1024)
 #   --smp N              CPUs (default 2)
 #   --uuid UUID          SMBIOS system UUID (iPXE passes it as inst.uuid=)
@@ -65,7 +79,8 @@ WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
 MAC2="" NET2=10.0.3.0/24
 TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
-DISKS=() FAIL_ON=() EXTRA=()
+BOOT_INDEX=0 TAP="" NO_NIC_ROM=""
+DISKS=() FAIL_ON=() EXTRA=() EXTRA_NICS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--www) WWW=$2; shift 2 ;;
@@ -73,6 +88,10 @@ while [ $# -gt 0 ]; do
 	--bootfile) BOOTFILE=$2; shift 2 ;;
 	--disk) DISKS+=("$2"); shift 2 ;;
 	--mac) MAC=$2; shift 2 ;;
+	--boot-index) BOOT_INDEX=$2; shift 2 ;;
+	--extra-nic) EXTRA_NICS+=("$2"); shift 2 ;;
+	--no-nic-rom) NO_NIC_ROM=1; shift ;;
+	--tap) TAP=$2; shift 2 ;;
 	--nic) NIC=$2; shift 2 ;;
 	--mac2) MAC2=$2; shift 2 ;;
 	--net2) NET2=$2; shift 2 ;;
@@ -101,10 +120,11 @@ FAIL_ON+=("Kernel panic - not syncing")
 
 log() { echo "pxeboot: $*" >&2; }
 die() { echo "pxeboot: error: $*" >&2; exit 2; }
-[ -n "$BOOT_DISK" ] || [ -d "$WWW" ] || die "--www DIR needed (or --boot-disk)"
 [ -n "$BOOT_DISK" ] && [ ${#DISKS[@]} -eq 0 ] && die "--boot-disk needs a --disk"
+[ -n "$BOOT_DISK" ] || [ -n "$TAP" ] || [ -d "$WWW" ] || die "--www DIR needed (or --boot-disk or --tap)"
 case "$PORT" in "" | [0-9]*) ;; *) die "bad --port $PORT" ;; esac
 case "$TIMEOUT" in '' | *[!0-9]*) die "bad --timeout $TIMEOUT" ;; esac
+case "$BOOT_INDEX" in '' | *[!0-9]*) die "bad --boot-index $BOOT_INDEX" ;; esac
 case "$MAC" in [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad --mac $MAC" ;; esac
 case "$MAC2" in "" | [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad --mac2 $MAC2" ;; esac
 
@@ -127,7 +147,7 @@ mkdir -p "$(dirname "$SERIAL_LOG")"
 : >"$SERIAL_LOG"
 
 # --- HTTP server ---------------------------------------------------------------------
-if [ -z "$BOOT_DISK" ] && [ -z "$PORT" ]; then
+if [ -z "$BOOT_DISK" ] && [ -z "$PORT" ] && [ -z "$TAP" ]; then
 	SERVER_PIDFILE=$TMP/server.pid
 	PORT=$("$HERE/serve.sh" start --dir "$WWW" --pidfile "$SERVER_PIDFILE" --log "$TMP/http.log")
 fi
@@ -162,28 +182,48 @@ esac
 
 # Network: user mode, restricted; only 10.0.2.100:80 -> 127.0.0.1:PORT.
 NETDEV="user,id=n0,restrict=on"
-if [ -z "$BOOT_DISK" ]; then
+if [ -n "$TAP" ]; then
+	# A tap device the caller made (inside its own network namespace).
+	case "$TAP" in *[!a-zA-Z0-9_-]*) die "bad --tap $TAP" ;; esac
+	[ -z "$SSH_PORT" ] || die "--ssh-port needs user-mode networking, not --tap"
+	NETDEV="tap,id=n0,ifname=$TAP,script=no,downscript=no"
+elif [ -z "$BOOT_DISK" ]; then
 	NETDEV+=",tftp=$(realpath "$WWW"),bootfile=$BOOTFILE"
 	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-cmd:$BUSYBOX nc 127.0.0.1 $PORT"
 fi
 # The host end of an SSH forward listens on loopback only.
 [ -z "$SSH_PORT" ] || NETDEV+=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
-case "$NIC" in
-virtio) nicdev=virtio-net-pci ;;
-e1000 | e1000e) nicdev=$NIC ;;
-*) die "--nic virtio|e1000|e1000e" ;;
-esac
-nicopts="$nicdev,netdev=n0,mac=$MAC"
+nic_device() { # MODEL
+	case "$1" in
+	virtio) echo virtio-net-pci ;;
+	e1000 | e1000e) echo "$1" ;;
+	*) die "NIC model $1: virtio|e1000|e1000e" ;;
+	esac
+}
+check_mac() {
+	case "$1" in [0-9a-fA-F][0-9a-fA-F]:??:??:??:??:??) ;; *) die "bad MAC $1" ;; esac
+}
+nicopts="$(nic_device "$NIC"),netdev=n0,mac=$MAC"
 [ -n "$BOOT_DISK" ] || nicopts+=",bootindex=1"
+[ -z "$NO_NIC_ROM" ] || nicopts+=",romfile="
 ARGS+=(-netdev "$NETDEV" -device "$nicopts")
 # A second NIC: its own restricted user network, nothing forwarded.
-[ -z "$MAC2" ] || ARGS+=(-netdev "user,id=n1,restrict=on,net=$NET2" -device "$nicdev,netdev=n1,mac=$MAC2")
+[ -z "$MAC2" ] || ARGS+=(-netdev "user,id=n1,restrict=on,net=$NET2" -device "$(nic_device "$NIC"),netdev=n1,mac=$MAC2")
+k=2 # n1 is --mac2's
+for x in "${EXTRA_NICS[@]}"; do
+	xmac=${x%%,*} xmodel=virtio
+	[ "$xmac" = "$x" ] || xmodel=${x#*,}
+	check_mac "$xmac"
+	# Its own user-mode network, restricted, with no forwards: it reaches nothing.
+	ARGS+=(-netdev "user,id=n$k,restrict=on" -device "$(nic_device "$xmodel"),netdev=n$k,mac=$xmac,romfile=")
+	k=$((k + 1))
+done
 ARGS+=(-device virtio-rng-pci)
 
 # Disks.
 n=0 have_ahci="" have_scsi="" have_xhci=""
 for spec in "${DISKS[@]}"; do
-	file=${spec%%,*} iface=virtio serial="" format=""
+	file=${spec%%,*} iface=virtio serial="" format="" model="" vendor="" lbs="" pbs="" rot=""
 	opts=${spec#"$file"}
 	IFS=, read -r -a kv <<<"${opts#,}"
 	for o in "${kv[@]}"; do
@@ -191,6 +231,11 @@ for spec in "${DISKS[@]}"; do
 		if=*) iface=${o#if=} ;;
 		serial=*) serial=${o#serial=} ;;
 		format=*) format=${o#format=} ;;
+		model=*) model=${o#model=} ;;
+		vendor=*) vendor=${o#vendor=} ;;
+		lbs=*) lbs=${o#lbs=} ;;
+		pbs=*) pbs=${o#pbs=} ;;
+		rotational=*) rot=${o#rotational=} ;;
 		"") ;;
 		*) die "unknown disk option '$o' in $spec" ;;
 		esac
@@ -199,7 +244,26 @@ for spec in "${DISKS[@]}"; do
 	[ -n "$format" ] || case "$file" in *.qcow2) format=qcow2 ;; *) format=raw ;; esac
 	[ -n "$serial" ] || serial=disk$n
 	boot=""
-	[ -n "$BOOT_DISK" ] && [ "$n" = 0 ] && boot=",bootindex=1"
+	[ -n "$BOOT_DISK" ] && [ "$n" = "$BOOT_INDEX" ] && boot=",bootindex=1"
+	# Properties beyond the serial, where the transport has them.
+	case "$lbs$pbs" in *[!0-9]*) die "lbs=/pbs= must be numbers in $spec" ;; esac
+	[ -z "$lbs" ] || [ "$iface" != sata ] || die "lbs= is not supported with if=sata (ATA disks have 512-byte logical sectors in QEMU)"
+	[ -z "$lbs" ] || boot+=",logical_block_size=$lbs"
+	[ -z "$pbs" ] || boot+=",physical_block_size=$pbs"
+	case "$iface:$rot" in
+	*:) ;;
+	sata:0 | scsi:0) boot+=",rotation_rate=1" ;; # 1 = non-rotating (SSD)
+	sata:1 | scsi:1) boot+=",rotation_rate=7200" ;;
+	*) die "rotational=0|1, only with if=sata or if=scsi, in $spec" ;;
+	esac
+	case "$iface" in
+	sata) [ -z "$vendor" ] || die "vendor= needs if=scsi in $spec"
+		[ -z "$model" ] || boot+=",model=${model//,/,,}" ;;
+	scsi) [ -z "$model" ] || boot+=",product=${model//,/,,}"
+		[ -z "$vendor" ] || boot+=",vendor=${vendor//,/,,}" ;;
+	*) [ -z "$model$vendor" ] || die "model=/vendor= need if=sata or if=scsi in $spec" ;;
+	esac
+	serial=${serial//,/,,}
 	# The file name goes into QEMU's option syntax: a comma would have to be doubled.
 	case "$file" in *,*) die "disk file names must not contain ','" ;; esac
 	ARGS+=(-drive "file=$file,if=none,id=d$n,format=$format,cache=unsafe,discard=unmap")
@@ -236,8 +300,9 @@ ARGS+=(-monitor "unix:$TMP/monitor.sock,server=on,wait=off")
 ARGS+=("${EXTRA[@]}")
 
 # --- run and watch ----------------------------------------------------------------------
-what="boot from disk"
+what="boot from disk $BOOT_INDEX"
 [ -n "$BOOT_DISK" ] || what="PXE boot ($BOOTFILE, http port $PORT)"
+[ -z "$TAP" ] || [ -n "$BOOT_DISK" ] || what="PXE boot on tap $TAP"
 log "$what, $FIRMWARE, $NIC $MAC${MAC2:+ + $MAC2}, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
 log "serial log: $SERIAL_LOG"
 start=$(date +%s.%N)

@@ -14,6 +14,7 @@ mdadm lvm2 dmsetup cryptsetup-bin
 qemu-system-x86 qemu-utils ovmf
 debootstrap python3 openssh-client
 netplan.io
+dnsmasq-base
 "
 
 missing=""
