@@ -18,7 +18,7 @@ before=$(sha256sum < "$T/other.raw")
 log "make try: PXE boot, install, boot the installed system (TCG)"
 rc=0
 "$ROOT/qemu/try.sh" --profile "$ROOT/profiles/default.yaml" --disks "6G $T/other.raw,serial=OTHER" \
-	--expect "INSTALLED-SYSTEM-FIRSTBOOT-OK demo01" --out "$T/try" --timeout 900 >"$T/try.out" 2>&1 || rc=$?
+	--expect "INSTALLED-SYSTEM-FIRSTBOOT-OK demo01" --out "$T/try" --timeout 1200 >"$T/try.out" 2>&1 || rc=$?
 cat "$T/try.out"
 SERIAL=$T/try/install.log
 [ "$rc" = 0 ] || die "try exited with status $rc"
