@@ -49,7 +49,8 @@
 # Exit status: 0 PASS, 1 FAIL, 2 usage or setup error (nothing booted).
 #
 # Data safety is checked, not assumed: every disk other than the plan's
-# target (every disk in a dry run) must be unchanged afterwards (blank disks
+# target (every disk in a dry run) must be unchanged afterwards, whatever the
+# installer's result (blank disks
 # made here: no block allocated; existing image files: same sha256).
 # Networking is qemu/pxeboot.sh's: user mode with restrict=on, the boot tree
 # served on 127.0.0.1 and forwarded to 10.0.2.100:80 inside the guest.
@@ -262,10 +263,11 @@ if [ ${#FAILS[@]} -eq 0 ] && [ -z "$DRYRUN" ] && [ -z "$NO_BOOT" ]; then
 	[ "$rc" -eq 0 ] || fail "the installed system did not print '$EXPECT' on its console (see $OUT/boot.log)"
 fi
 
-# Every disk but the target unchanged (every disk in a dry run or a failed install).
+# Every disk but the plan's target unchanged (every disk in a dry run, or when
+# the installer stopped before a plan).
 unchanged=()
 for k in "${!FILES[@]}"; do
-	[ -z "$DRYRUN" ] && [ "$status" = 0 ] && [ "$k" = "$target_index" ] && continue
+	[ -z "$DRYRUN" ] && [ "$k" = "$target_index" ] && continue
 	now=$(fingerprint "$k")
 	if [ "$now" = "${BEFORE[$k]}" ]; then
 		unchanged+=("disk $k (${BEFORE[$k]})")
