@@ -85,9 +85,11 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
         if (r < 0)
                 return r;
 
-        /* Only the installer's mirror: the image's own sources may be unreachable from here. */
+        /* Only the installer's mirror: the image's own sources may be
+         * unreachable from here. --error-on=any: a mirror that cannot be
+         * read is an error here, not a warning (apt 2.1.16 and later). */
         char *const update[] = { "/usr/bin/apt-get", "-q", "-o", "Dir::Etc::SourceList=" APT_LIST, "-o",
-                                 "Dir::Etc::SourceParts=-", "update", NULL };
+                                 "Dir::Etc::SourceParts=-", "update", "--error-on=any", NULL };
         r = run_logged(root, "apt-get update", update);
         if (r < 0) {
                 log_error_errno(r, "apt-get update in the target failed (mirror %s, suite %s)", p->apt_mirror, suite);

@@ -150,6 +150,23 @@ expect_rc 6 "$INSTALLER" configure --profile "$T/p.yaml" --root "$D"
 expect_in "$T/err" "post_install[1]: failing"
 expect_in "$T/err" "post_install[1] (line"
 [ "$(mounts_below "$D")" -eq 0 ] || die "mounts left below $D after a failure"
+# packages with an apt mirror the installer cannot reach (nothing listens on
+# 127.0.0.1:9): apt-get update in the chroot fails, so does the install; the
+# temporary policy-rc.d is gone again.
+cat > "$T/apt.yaml" <<YAML
+version: 1
+hostname: sysconf-apt
+disk: {select: {transport: virtio}, partitions: [{size: rest, fs: ext4, mount: /}]}
+image: {url: "http://10.0.2.100/debian12.tar.zst", sha256: "$SHA"}
+apt: {mirror: "http://127.0.0.1:9/debian"}
+packages: [htop]
+YAML
+expect_rc 6 "$INSTALLER" configure --profile "$T/apt.yaml" --root "$D"
+expect_in "$T/err" "apt-get update in the target failed (mirror http://127.0.0.1:9/debian, suite bookworm)"
+expect_in "$D/etc/apt/sources.list.d/installer.list" "deb http://127.0.0.1:9/debian bookworm main"
+[ ! -e "$D/usr/sbin/policy-rc.d" ] || die "policy-rc.d left in the target"
+[ "$(mounts_below "$D")" -eq 0 ] || die "mounts left below $D after apt failed"
+
 # A file whose sha256 does not match: exit 7, the file is not written.
 sed -i "s|sha256: \"$SHA\", owner|sha256: \"$(printf %064d 0)\", owner|" "$T/p.yaml"
 rm "$D/srv/bob/report.txt"
