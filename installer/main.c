@@ -143,6 +143,9 @@ static int cmd_plan(int argc, char **argv) {
         }
 
         r = profile_load_file(profile_path, &profile, &errors);
+        /* A relative image URL: shown relative to the profile file. */
+        if (r >= 0)
+                r = profile_image_resolve_url(profile, profile->image.url_document);
         if (r >= 0) {
                 r = profile_match_check(profile, inv, &errors);
                 if (r == -EINVAL) {

@@ -39,6 +39,8 @@
 #   --firmware F         bios (default, SeaBIOS) | uefi (OVMF, fresh NVRAM copy)
 #   --efivars FILE       UEFI NVRAM file kept across runs (created from OVMF's)
 #   --boot-disk          boot from the first disk instead of the network
+#   --no-net             no network card at all (-nic none); needs --boot-disk
+#                        (e.g. the installer medium: --disk installer.iso,if=usb)
 #   --serial-log FILE    serial console log (default: a temp file)
 #   --console            also show the serial console on stdout (and take
 #                        keyboard input from stdin)
@@ -78,7 +80,7 @@ usage() {
 WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=2
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
 MAC2="" NET2=10.0.3.0/24
-TIMEOUT=600 NO_REBOOT="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
+TIMEOUT=600 NO_REBOOT="" NO_NET="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
 BOOT_INDEX=0 TAP="" NO_NIC_ROM=""
 DISKS=() FAIL_ON=() EXTRA=() EXTRA_NICS=()
 while [ $# -gt 0 ]; do
@@ -102,6 +104,7 @@ while [ $# -gt 0 ]; do
 	--firmware) FIRMWARE=$2; shift 2 ;;
 	--efivars) EFIVARS=$2; shift 2 ;;
 	--boot-disk) BOOT_DISK=1; shift ;;
+	--no-net) NO_NET=1; shift ;;
 	--serial-log) SERIAL_LOG=$2; shift 2 ;;
 	--console) CONSOLE=1; shift ;;
 	--expect) EXPECT=$2; shift 2 ;;
@@ -122,6 +125,8 @@ log() { echo "pxeboot: $*" >&2; }
 die() { echo "pxeboot: error: $*" >&2; exit 2; }
 [ -n "$BOOT_DISK" ] && [ ${#DISKS[@]} -eq 0 ] && die "--boot-disk needs a --disk"
 [ -n "$BOOT_DISK" ] || [ -n "$TAP" ] || [ -d "$WWW" ] || die "--www DIR needed (or --boot-disk or --tap)"
+[ -z "$NO_NET" ] || [ -n "$BOOT_DISK" ] || die "--no-net needs --boot-disk"
+[ -z "$NO_NET" ] || [ -z "$SSH_PORT" ] || die "--no-net and --ssh-port exclude each other"
 case "$PORT" in "" | [0-9]*) ;; *) die "bad --port $PORT" ;; esac
 case "$TIMEOUT" in '' | *[!0-9]*) die "bad --timeout $TIMEOUT" ;; esac
 case "$BOOT_INDEX" in '' | *[!0-9]*) die "bad --boot-index $BOOT_INDEX" ;; esac
@@ -205,19 +210,23 @@ check_mac() {
 }
 nicopts="$(nic_device "$NIC"),netdev=n0,mac=$MAC"
 [ -n "$BOOT_DISK" ] || nicopts+=",bootindex=1"
-[ -z "$NO_NIC_ROM" ] || nicopts+=",romfile="
-ARGS+=(-netdev "$NETDEV" -device "$nicopts")
-# A second NIC: its own restricted user network, nothing forwarded.
-[ -z "$MAC2" ] || ARGS+=(-netdev "user,id=n1,restrict=on,net=$NET2" -device "$(nic_device "$NIC"),netdev=n1,mac=$MAC2")
-k=2 # n1 is --mac2's
-for x in "${EXTRA_NICS[@]}"; do
-	xmac=${x%%,*} xmodel=virtio
-	[ "$xmac" = "$x" ] || xmodel=${x#*,}
-	check_mac "$xmac"
-	# Its own user-mode network, restricted, with no forwards: it reaches nothing.
-	ARGS+=(-netdev "user,id=n$k,restrict=on" -device "$(nic_device "$xmodel"),netdev=n$k,mac=$xmac,romfile=")
-	k=$((k + 1))
-done
+if [ -n "$NO_NET" ]; then
+	ARGS+=(-nic none)
+else
+	[ -z "$NO_NIC_ROM" ] || nicopts+=",romfile="
+	ARGS+=(-netdev "$NETDEV" -device "$nicopts")
+	# A second NIC: its own restricted user network, nothing forwarded.
+	[ -z "$MAC2" ] || ARGS+=(-netdev "user,id=n1,restrict=on,net=$NET2" -device "$(nic_device "$NIC"),netdev=n1,mac=$MAC2")
+	k=2 # n1 is --mac2's
+	for x in "${EXTRA_NICS[@]}"; do
+		xmac=${x%%,*} xmodel=virtio
+		[ "$xmac" = "$x" ] || xmodel=${x#*,}
+		check_mac "$xmac"
+		# Its own user-mode network, restricted, with no forwards: it reaches nothing.
+		ARGS+=(-netdev "user,id=n$k,restrict=on" -device "$(nic_device "$xmodel"),netdev=n$k,mac=$xmac,romfile=")
+		k=$((k + 1))
+	done
+fi
 ARGS+=(-device virtio-rng-pci)
 
 # Disks.
@@ -303,7 +312,9 @@ ARGS+=("${EXTRA[@]}")
 what="boot from disk $BOOT_INDEX"
 [ -n "$BOOT_DISK" ] || what="PXE boot ($BOOTFILE, http port $PORT)"
 [ -z "$TAP" ] || [ -n "$BOOT_DISK" ] || what="PXE boot on tap $TAP"
-log "$what, $FIRMWARE, $NIC $MAC${MAC2:+ + $MAC2}, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
+nicdesc="$NIC $MAC${MAC2:+ + $MAC2}"
+[ -z "$NO_NET" ] || nicdesc="no network"
+log "$what, $FIRMWARE, $nicdesc, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
 log "serial log: $SERIAL_LOG"
 start=$(date +%s.%N)
 if [ -n "$CONSOLE" ]; then

@@ -12,6 +12,7 @@ ipxe ipxe-qemu syslinux-common extlinux pxelinux isolinux systemd-boot-efi
 e2fsprogs dosfstools mtools fdisk parted util-linux
 mdadm lvm2 dmsetup cryptsetup-bin
 qemu-system-x86 qemu-utils ovmf
+xorriso
 debootstrap python3 openssh-client
 netplan.io
 dnsmasq-base

@@ -5,6 +5,7 @@
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
+#include "medium/medium.h"
 
 char *cmdline_uri_decode(const char *s) {
         StrBuf b = {};
@@ -110,7 +111,14 @@ int cmdline_parse(const char *line, BootParams *ret, char **ret_error) {
                         r = set_url(&p.profile_url, key, v, ret_error);
                 else if (streq(key, "inst.report") && v)
                         r = set_url(&p.report_url, key, v, ret_error);
-                else if (streq(key, "inst.mac") && v) {
+                else if (streq(key, "inst.medium") && v) {
+                        if (medium_spec_parse(v, NULL, NULL) < 0) {
+                                if (ret_error)
+                                        *ret_error = strprintf("inst.medium: expected LABEL=NAME or UUID=UUID, not '%s'", v);
+                                r = -EINVAL;
+                        } else
+                                r = free_and_strdup(&p.medium, v);
+                } else if (streq(key, "inst.mac") && v) {
                         char norm[18];
                         if (!*v)
                                 continue; /* iPXE expands an unset variable to "" */
@@ -190,6 +198,7 @@ void cmdline_done(BootParams *p) {
         free(p->uuid);
         free(p->serial);
         free(p->report_url);
+        free(p->medium);
         free(p->finish);
         strv_free(p->unknown);
         *p = (BootParams) { .log_level = -1 };

@@ -15,6 +15,7 @@ typedef struct BootParams {
         char *uuid;           /* inst.uuid=         SMBIOS UUID, lower case */
         char *serial;         /* inst.serial=       SMBIOS serial (URI-decoded) */
         char *report_url;     /* inst.report=URL */
+        char *medium;         /* inst.medium=       LABEL=NAME or UUID=UUID of the boot medium */
         char *finish;         /* inst.finish=       reboot|poweroff|shell (for /init) */
         bool dry_run;         /* inst.dryrun        plan only, never write */
         bool insecure;        /* inst.insecure      allow http:// without checks */

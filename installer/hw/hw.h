@@ -88,6 +88,12 @@ DEFINE_POINTER_CLEANUP(Inventory, hw_inventory_free);
  * partitions' fstype/label/uuid. Ambiguous results are an error (-ENOTUNIQ). */
 int hw_disk_probe_signatures(HwDisk *d, const char *path);
 
+/* The filesystem on a whole block device (or regular file), read-only:
+ * returns 1 and its type, label and UUID (each NULL when it has none; the
+ * out-parameters must start NULL), 0 when there is none, -ENOTUNIQ when
+ * ambiguous, -errno when it cannot be opened or read. */
+int hw_probe_filesystem(const char *path, char **ret_fstype, char **ret_label, char **ret_uuid);
+
 /* A libblkid probe on fd (the whole device or file), superblocks enabled
  * with type, label and UUID, partitions enabled if asked. NULL on failure.
  * The one constructor of probes in the installer (hw/ and disk/). */

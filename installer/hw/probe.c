@@ -60,6 +60,15 @@ static int probe_range(int fd, uint64_t offset, uint64_t size, char **fstype, ch
         return r;
 }
 
+int hw_probe_filesystem(const char *path, char **ret_fstype, char **ret_label, char **ret_uuid) {
+        _cleanup_close_ int fd = -1;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        return probe_range(fd, 0, 0, ret_fstype, ret_label, ret_uuid);
+}
+
 int hw_disk_probe_signatures(HwDisk *d, const char *path) {
         _cleanup_close_ int fd = -1;
         blkid_probe pr;

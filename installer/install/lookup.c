@@ -5,6 +5,7 @@
 
 #include "basic/strutil.h"
 #include "install/install.h"
+#include "medium/medium.h"
 
 /* Percent-encode everything but unreserved characters (RFC 3986). */
 static char *uri_escape(const char *s) {
@@ -49,7 +50,8 @@ static bool uuid_is_set(const char *uuid) {
 
 int install_profile_candidates(const BootParams *bp, const Inventory *inv, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        const char *base = bp->profiles_url;
+        /* Booted from a medium: its profile tree, unless told otherwise. */
+        const char *base = bp->profiles_url ? bp->profiles_url : bp->medium ? MEDIUM_PROFILES_URL : NULL;
         const char *uuid = bp->uuid ? bp->uuid : inv ? inv->dmi.product_uuid : NULL;
         const char *serial = bp->serial ? bp->serial : inv ? inv->dmi.product_serial : NULL;
         int r;

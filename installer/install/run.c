@@ -10,6 +10,7 @@
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
 #include "install/install.h"
+#include "medium/medium.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
 #include "profile/url.h"
@@ -131,6 +132,18 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         Phase ph;
         int r;
 
+        /* 0. The boot medium (inst.medium=), mounted before the hardware is
+         * detected so that its disk is known as the boot medium: never a
+         * target. */
+        if (bp->medium && !opts->sysroot) {
+                report_phase_begin(&ph, "medium", "%s", bp->medium);
+                _cleanup_free_ char *dev = NULL;
+                r = medium_mount(bp->medium, MEDIUM_MOUNT_POINT, MEDIUM_WAIT_SEC, &dev);
+                if (r < 0)
+                        return report_phase_end(&ph, r, "nothing was written to any disk"), EXIT_FETCH_FAILED;
+                report_phase_end(&ph, 0, "%s mounted read-only on %s", dev ? dev : "medium", MEDIUM_MOUNT_POINT);
+        }
+
         /* 1. Hardware. */
         report_phase_begin(&ph, "detect", "hardware inventory");
         r = hw_inventory_detect(opts->sysroot, HW_PROBE_SIGNATURES, &inv);
@@ -182,6 +195,21 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                                          errors.n == 1 ? "" : "s", safe);
                 profile_errors_done(&errors);
                 return r == -EINVAL ? EXIT_PROFILE_INVALID : EXIT_FAILURE_GENERIC;
+        }
+        /* A relative image URL is relative to the document that gives it
+         * (the profile or a fragment), as fetched: on a boot medium,
+         * "../images/NAME" from file:///run/install/medium/profiles/default.yaml. */
+        if (profile_image_url_is_relative(profile)) {
+                const char *doc = NULL;
+                for (size_t i = 0; ff.names[i]; i++)
+                        if (streq_ptr(ff.names[i], profile->image.url_document))
+                                doc = ff.urls[i];
+                r = profile_image_resolve_url(profile, doc);
+                if (r < 0)
+                        return report_phase_end(&ph, log_error_errno(r, "Cannot resolve the relative image URL of %s: %m",
+                                                                     profile->image.url_document ?: safe),
+                                                "nothing was written to any disk"),
+                               r == -ENOMEM ? EXIT_FAILURE_GENERIC : EXIT_PROFILE_INVALID;
         }
         report_phase_end(&ph, 0, "profile valid: hostname %s%s", profile->hostname,
                          profile->n_fragments > 0 ? ", with fragments" : "");

@@ -102,6 +102,9 @@ const char *profile_check_ip4(const char *s);
 const char *profile_check_ip6(const char *s);
 const char *profile_check_cidr(const char *s);
 const char *profile_check_url(const char *s);
+/* A relative reference (RFC 3986 section 4.2) to an image: NULL if fine,
+ * else why not. */
+const char *profile_check_url_reference(const char *s);
 const char *profile_check_sha256(const char *s);
 /* Characters a GPT partition name takes in UTF-16 code units. */
 size_t profile_utf16_length(const char *s);

@@ -334,6 +334,21 @@ const char *profile_check_url(const char *s) {
         return NULL;
 }
 
+const char *profile_check_url_reference(const char *s) {
+        size_t first = strcspn(s, "/?#");
+
+        if (has_blank_or_control(s))
+                return "must not contain white space or control characters";
+        if (startswith(s, "//"))
+                return "a reference starting with '//' names a host: write the whole URL (http://HOST/PATH)";
+        if (memchr(s, ':', first))
+                return "is neither a URL (http://, https://, file://) nor a relative reference "
+                       "(a ':' in the first segment; write './' before it)";
+        if (s[strcspn(s, "?#")] == 0 ? s[0] == 0 : s[0] == '?' || s[0] == '#')
+                return "names no file (the path is empty)";
+        return NULL;
+}
+
 const char *profile_check_sha256(const char *s) {
         if (strchr(s, '@'))
                 return "is a template placeholder; profiles/*.yaml are templates whose @IMAGE_SHA256@ "

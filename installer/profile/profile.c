@@ -21,14 +21,18 @@ static void parse_image_url(Checker *c, const YNode *v, void *userdata) {
 
         if (!s)
                 return;
-        why = profile_check_url(s);
+        /* An absolute URL, or a reference relative to the document that
+         * holds it (RFC 3986, like include:), resolved by
+         * profile_image_resolve_url() once that document's URL is known. */
+        why = url_has_scheme(s) ? profile_check_url(s) : profile_check_url_reference(s);
         if (why) {
                 /* Never print credentials, tokens in the query, or the like. */
                 _cleanup_free_ char *safe = url_redact(s);
                 ck_error(c, v, "invalid image URL '%s': %s", safe ? ck_quote(safe).s : "?", why);
                 return;
         }
-        ck_strdup(c, s, &img->url);
+        if (ck_strdup(c, s, &img->url) && v->file)
+                ck_strdup(c, v->file, &img->url_document);
 }
 
 static void parse_image_sha256(Checker *c, const YNode *v, void *userdata) {
@@ -88,6 +92,30 @@ static void parse_image(Checker *c, const YNode *v, void *userdata) {
                              "*.tar.xz, *.txz, *.tar.zst or *.tzst, or set image.format",
                              safe ? ck_quote(safe).s : "?");
         }
+}
+
+bool profile_image_url_is_relative(const Profile *p) {
+        return p && p->image.url && !url_has_scheme(p->image.url);
+}
+
+int profile_image_resolve_url(Profile *p, const char *document_url) {
+        _cleanup_free_ char *abs = NULL;
+        int r;
+
+        if (!profile_image_url_is_relative(p))
+                return 0;
+        if (!document_url)
+                return -EINVAL;
+        r = url_resolve(document_url, p->image.url, &abs);
+        if (r < 0)
+                return r;
+        /* Against a URL: the result must be one the installer can fetch. A
+         * file path (installer plan --profile FILE) stays a path. */
+        if (url_has_scheme(abs) && profile_check_url(abs))
+                return -EINVAL;
+        free(p->image.url);
+        p->image.url = TAKE_PTR(abs);
+        return 0;
 }
 
 /* ---- top level ------------------------------------------------------------------- */
@@ -308,6 +336,7 @@ void profile_free(Profile *p) {
         free(p->hostname);
         profile_disk_done(&p->disk);
         free(p->image.url);
+        free(p->image.url_document);
         free(p->image.sha256);
         free(p->image.format);
         profile_users_done(p->users, p->n_users);

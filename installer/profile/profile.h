@@ -119,7 +119,9 @@ typedef struct ProfileDisk {
 } ProfileDisk;
 
 typedef struct ProfileImage {
-        char *url;
+        char *url;            /* absolute, or relative to url_document until
+                               * profile_image_resolve_url() */
+        char *url_document;   /* name of the profile or fragment that gives url */
         char *sha256;         /* 64 lower-case hex digits */
         char *format;         /* NULL (auto from the URL) or tar, tar.gz, tar.xz, tar.zst */
         bool insecure_no_checksum; /* sha256 is NULL: the image is not verified */
@@ -396,6 +398,16 @@ int profile_include_file(const char *base, const char *ref, char **ret_name, cha
 typedef struct Inventory Inventory;
 int profile_match_check(const Profile *p, const Inventory *inv, ProfileErrors *errors);
 void profile_free(Profile *p);
+
+/* Is image.url a relative reference (no scheme)? */
+bool profile_image_url_is_relative(const Profile *p);
+/* Make a relative image.url absolute: resolved against document_url, the URL
+ * (or file path) of the document that gives it (image.url_document names that
+ * document as the profile loader saw it; the caller maps it back to the URL
+ * it fetched, which may carry credentials that the reference inherits).
+ * A no-op for absolute URLs. Returns 0, -EINVAL (the result is not a URL the
+ * installer can fetch), -ENOMEM. */
+int profile_image_resolve_url(Profile *p, const char *document_url);
 DEFINE_POINTER_CLEANUP(Profile, profile_free);
 #define _cleanup_profile_ _cleanup_(profile_freep)
 

@@ -8,6 +8,7 @@
 #include "basic/strutil.h"
 #include "cmdline/cmdline.h"
 #include "install/install.h"
+#include "medium/medium.h"
 
 static void test_typical_ipxe_line(void **state) {
         BootParams bp;
@@ -133,6 +134,59 @@ static void test_lookup_order(void **state) {
         cmdline_done(&bp);
 }
 
+/* inst.medium=: the boot medium by label or UUID; its profile tree is the
+ * default profile location. */
+static void test_medium(void **state) {
+        BootParams bp;
+        char **urls = NULL, *err = NULL;
+        MediumTag tag;
+        const char *v;
+
+        assert_int_equal(cmdline_parse("console=ttyS0 inst.medium=LABEL=BMI_INSTALL", &bp, &err), 0);
+        assert_string_equal(bp.medium, "LABEL=BMI_INSTALL");
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_int_equal(strv_length(urls), 1);
+        assert_string_equal(urls[0], "file:///run/install/medium/profiles/default.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+
+        /* The medium's mac/ profiles are looked up as over HTTP. */
+        urls = NULL;
+        assert_int_equal(cmdline_parse("inst.medium=UUID=2026-11-26-20-24-45-00 inst.mac=52:54:00:12:34:56", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_int_equal(strv_length(urls), 2);
+        assert_string_equal(urls[0], "file:///run/install/medium/profiles/mac/52-54-00-12-34-56.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+
+        /* inst.profiles= still wins (a medium that boots, profiles from a server). */
+        urls = NULL;
+        assert_int_equal(cmdline_parse("inst.medium=LABEL=X inst.profiles=http://h/p/", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+        assert_string_equal(urls[0], "http://h/p/default.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+
+        assert_int_equal(cmdline_parse("inst.medium=/dev/sdb", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.medium: expected LABEL=NAME or UUID=UUID, not '/dev/sdb'"));
+        free(err);
+        err = NULL;
+        assert_int_equal(cmdline_parse("inst.medium=LABEL=", &bp, &err), -EINVAL);
+        free(err);
+
+        assert_int_equal(medium_spec_parse("LABEL=A_B", &tag, &v), 0);
+        assert_int_equal(tag, MEDIUM_LABEL);
+        assert_string_equal(v, "A_B");
+        assert_int_equal(medium_spec_parse("UUID=1234-ABCD", &tag, &v), 0);
+        assert_int_equal(tag, MEDIUM_UUID);
+        assert_string_equal(v, "1234-ABCD");
+        assert_int_equal(medium_spec_parse("label=x", NULL, NULL), -EINVAL);
+        assert_int_equal(medium_spec_parse("LABEL=a b", NULL, NULL), -EINVAL);
+        assert_int_equal(medium_spec_parse("LABEL=a\tb", NULL, NULL), -EINVAL);
+        assert_int_equal(medium_spec_parse("LABEL=a\x01", NULL, NULL), -EINVAL);
+        assert_int_equal(medium_spec_parse(NULL, NULL, NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_typical_ipxe_line),
@@ -142,6 +196,7 @@ int main(void) {
                 cmocka_unit_test(test_pxelinux_bootif),
                 cmocka_unit_test(test_env_override),
                 cmocka_unit_test(test_lookup_order),
+                cmocka_unit_test(test_medium),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2208,6 +2208,57 @@ static void test_password_in_fragment(void **state) {
 
 /* ---- image.insecure_no_checksum ------------------------------------------------------------------------------- */
 
+/* image.url relative to the document that gives it (the installer medium:
+ * ../images/NAME from profiles/default.yaml). */
+#define REL_HEAD                                                \
+        "version: 1\n"                                          \
+        "hostname: rel01\n"                                     \
+        "disk:\n"                                               \
+        "  partitions: [{size: rest, fs: ext4, mount: /}]\n"    \
+        "image:\n"
+
+static void test_relative_image_url(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(REL_HEAD "  url: ../images/debian12.tar.zst\n  sha256: " SHA "\n");
+
+        assert_true(profile_image_url_is_relative(p));
+        assert_string_equal(p->image.url, "../images/debian12.tar.zst");
+        assert_string_equal(p->image.url_document, "test.yaml");
+        assert_int_equal(profile_image_resolve_url(p, "file:///run/install/medium/profiles/default.yaml"), 0);
+        assert_string_equal(p->image.url, "file:///run/install/medium/images/debian12.tar.zst");
+        assert_false(profile_image_url_is_relative(p));
+        /* Absolute now: resolving again changes nothing. */
+        assert_int_equal(profile_image_resolve_url(p, "http://other/x.yaml"), 0);
+        assert_string_equal(p->image.url, "file:///run/install/medium/images/debian12.tar.zst");
+
+        /* Over HTTP, credentials of the profile's URL carry over (never printed). */
+        _cleanup_profile_ Profile *q = load_ok(REL_HEAD "  url: img/t.tar.gz?v=2\n  sha256: " SHA "\n");
+        assert_int_equal(profile_image_resolve_url(q, "https://u:pw@boot.example.org/profiles/mac/a.yaml"), 0);
+        assert_string_equal(q->image.url, "https://u:pw@boot.example.org/profiles/mac/img/t.tar.gz?v=2");
+        /* Against a file path (installer plan --profile FILE): a path. */
+        _cleanup_profile_ Profile *f = load_ok(REL_HEAD "  url: ../images/t.tar\n  sha256: " SHA "\n");
+        assert_int_equal(profile_image_resolve_url(f, "medium/profiles/default.yaml"), 0);
+        assert_string_equal(f->image.url, "medium/images/t.tar");
+        /* No document: cannot resolve. */
+        _cleanup_profile_ Profile *n = load_ok(REL_HEAD "  url: t.tar\n  sha256: " SHA "\n");
+        assert_int_equal(profile_image_resolve_url(n, NULL), -EINVAL);
+        /* An absolute URL is not touched. */
+        _cleanup_profile_ Profile *a = load_ok(REL_HEAD "  url: http://h/t.tar\n  sha256: " SHA "\n");
+        assert_false(profile_image_url_is_relative(a));
+        assert_int_equal(profile_image_resolve_url(a, NULL), 0);
+        assert_string_equal(a->image.url, "http://h/t.tar");
+
+        expect_errors(REL_HEAD "  url: //host/t.tar\n  sha256: " SHA "\n",
+                      { 6, 8, "image.url", "a reference starting with '//' names a host" });
+        expect_errors(REL_HEAD "  url: 1a:b/t.tar\n  sha256: " SHA "\n",
+                      { 6, 8, "image.url", "is neither a URL" });
+        expect_errors(REL_HEAD "  url: \"?t.tar\"\n  sha256: " SHA "\n",
+                      { 6, 8, "image.url", "names no file" });
+        expect_errors(REL_HEAD "  url: \"a b.tar\"\n  sha256: " SHA "\n",
+                      { 6, 8, "image.url", "white space" });
+        expect_errors(REL_HEAD "  url: ../images/\n  sha256: " SHA "\n",
+                      { 6, 8, "image.url", "cannot tell the image format" });
+}
+
 static void test_insecure_no_checksum(void **state) {
         _cleanup_profile_ Profile *p = load_ok("version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
                                                "image:\n  url: http://10.0.2.100/t.tar\n  insecure_no_checksum: true\n");
@@ -2366,6 +2417,7 @@ int main(void) {
                 cmocka_unit_test(test_password_hashed),
                 cmocka_unit_test(test_password_in_fragment),
                 cmocka_unit_test(test_insecure_no_checksum),
+                cmocka_unit_test(test_relative_image_url),
                 cmocka_unit_test(test_errors_sorted_by_file),
         };
 
