@@ -328,6 +328,19 @@ static void test_boot_medium(void **state) {
         assert_true(disk(inv, "sdb")->boot_medium);
         hw_inventory_free(inv);
 
+        /* The installer medium (make usb): an isohybrid ISO 9660 mounted
+         * read-only from the whole disk, or from its first partition. */
+        put(root, "proc/self/mountinfo", "40 27 8:16 / /run/install/medium ro,relatime - iso9660 /dev/sdb ro\n");
+        assert_int_equal(hw_inventory_detect(root, 0, &inv), 0);
+        assert_false(disk(inv, "sda")->boot_medium);
+        assert_true(disk(inv, "sdb")->boot_medium);
+        hw_inventory_free(inv);
+        put(root, "proc/self/mountinfo", "40 27 8:1 / /run/install/medium ro,relatime - iso9660 /dev/sda1 ro\n");
+        assert_int_equal(hw_inventory_detect(root, 0, &inv), 0);
+        assert_true(disk(inv, "sda")->boot_medium);
+        assert_false(disk(inv, "sdb")->boot_medium);
+        hw_inventory_free(inv);
+
         /* No mountinfo: nothing is known to be mounted. */
         snprintf(p, sizeof p, "%s/proc/self/mountinfo", root);
         assert_int_equal(unlink(p), 0);
