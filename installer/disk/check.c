@@ -7,11 +7,13 @@
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <strings.h>
 #include <sys/sysmacros.h>
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
 #include "disk/disk-internal.h"
+#include "hw/hw.h"
 
 typedef struct BlockDev {
         dev_t devnum;
@@ -97,20 +99,6 @@ static int dev_set_load(DevSet *s, const char *path, dev_t disk) {
         return 0;
 }
 
-/* Undo the octal escapes of /proc/self/mountinfo and /proc/swaps (\040). */
-static void unescape_octal(char *s) {
-        char *w = s;
-        for (const char *p = s; *p; p++) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-                    p[3] <= '7') {
-                        *w++ = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-                        p += 3;
-                } else
-                        *w++ = *p;
-        }
-        *w = 0;
-}
-
 static int check_holders(const DevSet *s, const char *path, char **ret_error) {
         for (size_t i = 0; i < s->n; i++) {
                 _cleanup_free_ char *dir = strprintf("%s/holders", s->v[i].sysdir);
@@ -147,7 +135,7 @@ static int check_mounts(const DevSet *s, const char *path, char **ret_error) {
                 b = dev_set_find(s, makedev(ma, mi));
                 if (!b)
                         continue;
-                unescape_octal(where);
+                disk_unescape_octal(where);
                 return disk_error(ret_error, -EBUSY, "Refusing to write %s: %s is mounted on %s", path, b->devnode,
                                   where);
         }
@@ -178,7 +166,7 @@ static int check_swaps(const DevSet *s, const struct stat *st, const char *path,
                 }
                 end = line + strcspn(line, " \t");
                 *end = 0;
-                unescape_octal(line);
+                disk_unescape_octal(line);
                 if (stat(line, &sst) < 0)
                         continue;
                 if (S_ISBLK(sst.st_mode) && (b = dev_set_find(s, sst.st_rdev)))
@@ -239,6 +227,69 @@ static int check_signatures(int fd, const char *path, bool wipe, char **ret_erro
                           "Refusing to write %s: it holds data (%s), but the plan expected a blank disk "
                           "(did the disk change since the plan was made?)",
                           path, what.len ? what.data : "unknown signature");
+}
+
+/* Is every preserved partition still what the plan saw: the same number,
+ * start and size in the partition table, and the same filesystem UUID? */
+static int check_preserved(const Plan *plan, int fd, const char *path, char **ret_error) {
+        blkid_partlist pl;
+        blkid_probe pr;
+        int r = 0;
+
+        pr = hw_blkid_probe_new(fd, 0, 0, true);
+        if (!pr)
+                return disk_error(ret_error, -EIO, "Failed to probe %s for its partition table", path);
+        blkid_probe_enable_superblocks(pr, 0);
+        pl = blkid_probe_get_partitions(pr);
+
+        for (size_t i = 0; i < plan->n_partitions && r >= 0; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                _cleanup_free_ char *type = NULL, *uuid = NULL;
+                blkid_partition bp = NULL;
+                uint64_t start = 0, size = 0;
+
+                if (!p->preserve)
+                        continue;
+                for (int k = 0; pl && k < blkid_partlist_numof_partitions(pl); k++) {
+                        blkid_partition c = blkid_partlist_get_partition(pl, k);
+                        if (c && blkid_partition_get_partno(c) == (int) p->number)
+                                bp = c;
+                }
+                if (bp) {
+                        start = (uint64_t) blkid_partition_get_start(bp) * 512;
+                        size = (uint64_t) blkid_partition_get_size(bp) * 512;
+                }
+                if (!bp || start != p->start || size != p->size) {
+                        r = disk_error(ret_error, -ESTALE,
+                                       "Refusing to write %s: partition %u (%s), which the plan preserves, %s; the plan "
+                                       "saw start %" PRIu64 ", size %" PRIu64 " (did the disk change since the plan was made?)",
+                                       path, p->number, p->existing, bp ? "moved" : "is gone", p->start, p->size);
+                        break;
+                }
+                blkid_probe fsp = hw_blkid_probe_new(fd, start, size, false);
+                if (!fsp) {
+                        r = -EIO;
+                        break;
+                }
+                if (blkid_do_safeprobe(fsp) == 0) {
+                        const char *v = NULL;
+                        if (blkid_probe_lookup_value(fsp, "UUID", &v, NULL) == 0 && v && *v)
+                                uuid = strdup(v);
+                        v = NULL;
+                        if (blkid_probe_lookup_value(fsp, "TYPE", &v, NULL) == 0 && v && *v)
+                                type = strdup(v);
+                }
+                blkid_free_probe(fsp);
+                if (!(uuid ? p->fs_uuid && strcasecmp(uuid, p->fs_uuid) == 0 : !p->fs_uuid) ||
+                    !streq_ptr(type, p->fstype))
+                        r = disk_error(ret_error, -ESTALE,
+                                       "Refusing to write %s: partition %u (%s), which the plan preserves, now holds %s "
+                                       "UUID %s; the plan saw %s UUID %s (did the disk change since the plan was made?)",
+                                       path, p->number, p->existing, type ?: "nothing", uuid ?: "none",
+                                       p->fstype ?: "nothing", p->fs_uuid ?: "none");
+        }
+        blkid_free_probe(pr);
+        return r;
 }
 
 int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
@@ -307,5 +358,10 @@ int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
                         return r;
         }
 
-        return check_signatures(fd, path, plan->wipe, ret_error);
+        /* A reinstall keeps the table: it holds data, and the preserved
+         * partitions must still be what the plan saw. */
+        r = check_signatures(fd, path, plan->wipe || plan->keep_table, ret_error);
+        if (r < 0 || !plan->keep_table)
+                return r;
+        return check_preserved(plan, fd, path, ret_error);
 }

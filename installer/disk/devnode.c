@@ -82,6 +82,16 @@ static int partition_ready(const char *sysdir, const char *devnode, bool *ret_kn
 }
 
 int disk_wait_partitions(const char *disk, unsigned n, unsigned timeout_ms) {
+        _cleanup_free_ unsigned *numbers = new0(unsigned, n ? n : 1);
+
+        if (!numbers)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++)
+                numbers[i] = i + 1;
+        return disk_wait_partition_numbers(disk, numbers, n, timeout_ms);
+}
+
+int disk_wait_partition_numbers(const char *disk, const unsigned *numbers, size_t n, unsigned timeout_ms) {
         _cleanup_free_ char *sysdir = NULL;
         uint64_t deadline = now_ms() + timeout_ms;
         bool reread = false;
@@ -98,12 +108,12 @@ int disk_wait_partitions(const char *disk, unsigned n, unsigned timeout_ms) {
         for (;;) {
                 bool all = true, unknown = false;
 
-                for (unsigned i = 1; i <= n; i++) {
+                for (size_t i = 0; i < n; i++) {
                         _cleanup_free_ char *node = NULL;
                         bool known = true;
                         int r;
 
-                        r = disk_partition_devnode(disk, i, &node);
+                        r = disk_partition_devnode(disk, numbers[i], &node);
                         if (r < 0)
                                 return r;
                         r = partition_ready(sysdir, node, &known);

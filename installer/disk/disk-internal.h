@@ -19,3 +19,6 @@ int disk_open(const char *path, int flags, struct stat *ret_st, uint64_t *ret_si
  * Returns 0 with its TYPE and UUID (either may be NULL), -ENOENT when nothing
  * is found, -ENOTUNIQ when ambiguous, or another -errno. */
 int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid);
+
+/* Undo the octal escapes of /proc/self/mountinfo and /proc/swaps (\040), in place. */
+void disk_unescape_octal(char *s);

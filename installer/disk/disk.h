@@ -33,6 +33,19 @@
  *   other -errno when it cannot be opened or probed. */
 int disk_check_target(const Plan *plan, const char *path, char **ret_error);
 
+/* Dirty disks: release what the running system holds on the block device
+ * `path` and its partitions, top down: unmount filesystems (never "/"),
+ * swapoff, deactivate LVM volume groups (lvm vgchange -an), close LUKS and
+ * other dm-crypt mappings (cryptsetup close), remove other device-mapper
+ * devices (dmsetup remove), stop md arrays (mdadm --stop). A stack that is
+ * also built on another disk (an md array with a member elsewhere, a volume
+ * group with a physical volume elsewhere) is refused with -EBUSY before
+ * anything is released: releasing it could write to that disk. Writes no
+ * signature and no data (stopping an array updates its superblocks, which
+ * are on the target). *ret_summary: what was released ("stopped md array
+ * /dev/md127; ..."), NULL when nothing was. A regular file: nothing to do. */
+int disk_teardown(const char *path, char **ret_summary, char **ret_error);
+
 /* Erase every signature libblkid knows, like `wipefs --all`: first on each
  * partition found in the existing partition table (so that stale RAID, LVM or
  * filesystem metadata cannot reappear when partitions are recreated at the
@@ -42,6 +55,19 @@ int disk_check_target(const Plan *plan, const char *path, char **ret_error);
  * device re-reads the partition table (BLKRRPART). A block device is opened
  * with O_EXCL, so a disk in use is refused with -EBUSY. */
 int disk_wipe(const char *path, char **ret_error);
+
+/* Reinstall (plan->keep_table): erase every signature libblkid knows on each
+ * partition of the existing table that the plan does not preserve, so that
+ * old RAID, LVM, LUKS, swap or filesystem metadata cannot reassemble. The
+ * partition table itself, the preserved partitions and the space between
+ * partitions are not touched (a preserved partition found elsewhere than
+ * the plan saw it: -ESTALE). Opened like disk_wipe(). */
+int disk_wipe_replaced(const Plan *plan, const char *path, char **ret_error);
+
+/* Erase every signature libblkid knows on path (a new partition, before
+ * mkfs: old metadata in what was free space or another partition's middle),
+ * like `wipefs --all path`. A block device is opened with O_EXCL. */
+int disk_wipe_signatures(const char *path, char **ret_error);
 
 /* Write a fresh partition table (plan->table) with libparted, each partition
  * at exactly its planned start and size, with its GPT name (PlanPartition.name
@@ -70,6 +96,9 @@ int disk_partition_devnode(const char *disk, unsigned number, char **ret);
  * table (BLKRRPART) once. Returns 0, -ETIMEDOUT, -ENOTBLK when `disk`
  * is not a block device, or another -errno. */
 int disk_wait_partitions(const char *disk, unsigned n, unsigned timeout_ms);
+/* The same for the partitions numbered numbers[0..n) (a reinstall keeps
+ * the numbers of preserved partitions, which may leave holes). */
+int disk_wait_partition_numbers(const char *disk, const unsigned *numbers, size_t n, unsigned timeout_ms);
 
 /* Make the filesystem p->fs on devnode (a partition, or a regular file) with
  * the real tools, called by full path (busybox applets would shadow them):

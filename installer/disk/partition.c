@@ -160,6 +160,82 @@ static int add_partition(PedDisk *disk, const PlanPartition *p, unsigned sector_
         return r;
 }
 
+static const PlanPartition *plan_preserved(const Plan *plan, int num) {
+        for (size_t i = 0; i < plan->n_partitions; i++)
+                if (plan->partitions[i].preserve && (int) plan->partitions[i].number == num)
+                        return &plan->partitions[i];
+        return NULL;
+}
+
+/* Reinstall: the existing table, read by libparted, becomes the preserved
+ * partitions alone. Each of them must be exactly where the plan saw it (the
+ * last look before the write); every other partition is deleted. The boot
+ * flags are taken off preserved partitions, so that the boot code finds the
+ * new system; nothing else of theirs changes. */
+static int keep_preserved_only(const Plan *plan, PedDisk *disk, const char *path, char **ret_error) {
+        unsigned ss = (unsigned) disk->dev->sector_size;
+        bool gpt = plan->table == PARTITION_TABLE_GPT;
+        int r;
+
+        if (!streq(disk->type->name, gpt ? "gpt" : "msdos"))
+                return disk_error(ret_error, -ESTALE,
+                                  "Refusing to write %s: it has a%s %s partition table, the plan keeps a %s one",
+                                  path, streq(disk->type->name, "msdos") ? "n" : "", disk->type->name,
+                                  gpt ? "gpt" : "msdos");
+
+        for (size_t i = 0; i < plan->n_partitions; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                PedPartition *part;
+
+                if (!p->preserve)
+                        continue;
+                part = ped_disk_get_partition(disk, (int) p->number);
+                if (!part || (uint64_t) part->geom.start * ss != p->start || (uint64_t) part->geom.length * ss != p->size)
+                        return disk_error(ret_error, -ESTALE,
+                                          "Refusing to write %s: preserved partition %u (%s) is %s; the plan saw it at "
+                                          "byte %" PRIu64 ", %" PRIu64 " bytes long",
+                                          path, p->number, p->existing ? p->existing : "?",
+                                          part ? "not where the plan saw it" : "gone", p->start, p->size);
+                static const PedPartitionFlag boot_flags[] = { PED_PARTITION_LEGACY_BOOT, PED_PARTITION_BOOT };
+                for (size_t k = 0; k < ELEMENTSOF(boot_flags); k++)
+                        if (ped_partition_is_flag_available(part, boot_flags[k]) &&
+                            ped_partition_get_flag(part, boot_flags[k]) && !ped_partition_set_flag(part, boot_flags[k], 0))
+                                return disk_error(ret_error, -EIO, "Failed to clear the %s flag of partition %u of %s: %s",
+                                                  ped_partition_flag_get_name(boot_flags[k]), p->number, path,
+                                                  parted_reason());
+        }
+
+        /* Delete the others, logical partitions before the extended one. */
+        for (;;) {
+                PedPartition *victim = NULL;
+                for (PedPartition *part = ped_disk_next_partition(disk, NULL); part;
+                     part = ped_disk_next_partition(disk, part)) {
+                        if (!ped_partition_is_active(part) || plan_preserved(plan, part->num))
+                                continue;
+                        victim = part;
+                        if (part->type & PED_PARTITION_LOGICAL)
+                                break;
+                }
+                if (!victim)
+                        break;
+                if (victim->type & PED_PARTITION_EXTENDED) {
+                        /* Only when no logical partition is left in it. */
+                        for (PedPartition *part = ped_disk_next_partition(disk, NULL); part;
+                             part = ped_disk_next_partition(disk, part))
+                                if (part->type & PED_PARTITION_LOGICAL && ped_partition_is_active(part))
+                                        return disk_error(ret_error, -EINVAL,
+                                                          "Cannot delete the extended partition of %s: it still holds partition %d",
+                                                          path, part->num);
+                }
+                log_debug("Deleting partition %d of %s", victim->num, path);
+                r = victim->num;
+                if (!ped_disk_delete_partition(disk, victim))
+                        return disk_error(ret_error, -EIO, "Failed to delete partition %d of %s: %s", r, path,
+                                          parted_reason());
+        }
+        return 0;
+}
+
 static int partition_with_parted(const Plan *plan, const char *path, char **ret_error) {
         _cleanup_(ped_device_destroyp) PedDevice *dev = NULL;
         _cleanup_(ped_disk_destroyp) PedDisk *disk = NULL;
@@ -205,12 +281,24 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
         if (!type)
                 return disk_error(ret_error, -EOPNOTSUPP, "libparted does not support %s partition tables",
                                   gpt ? "gpt" : "msdos");
-        disk = ped_disk_new_fresh(dev, type);
-        if (!disk)
-                return disk_error(ret_error, -EIO, "Failed to create a %s partition table for %s: %s", type->name,
-                                  path, parted_reason());
+        if (plan->keep_table) {
+                disk = ped_disk_new(dev);
+                if (!disk)
+                        return disk_error(ret_error, -EIO, "Failed to read the partition table of %s: %s", path,
+                                          parted_reason());
+                r = keep_preserved_only(plan, disk, path, ret_error);
+                if (r < 0)
+                        return r;
+        } else {
+                disk = ped_disk_new_fresh(dev, type);
+                if (!disk)
+                        return disk_error(ret_error, -EIO, "Failed to create a %s partition table for %s: %s", type->name,
+                                          path, parted_reason());
+        }
 
         for (size_t i = 0; i < plan->n_partitions; i++) {
+                if (plan->partitions[i].preserve)
+                        continue;
                 r = add_partition(disk, &plan->partitions[i], ss, path, ret_error);
                 if (r < 0)
                         return r;

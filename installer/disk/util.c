@@ -92,3 +92,16 @@ int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid) {
                 *ret_uuid = TAKE_PTR(uuid);
         return 0;
 }
+
+void disk_unescape_octal(char *s) {
+        char *w = s;
+        for (const char *p = s; *p; p++) {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+                    p[3] <= '7') {
+                        *w++ = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                        p += 3;
+                } else
+                        *w++ = *p;
+        }
+        *w = 0;
+}

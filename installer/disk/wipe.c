@@ -222,3 +222,85 @@ int disk_wipe(const char *path, char **ret_error) {
         }
         return 0;
 }
+
+/* Open for wiping: a block device exclusively (refused with -EBUSY when in use). */
+static int open_for_wipe(const char *path, struct stat *st, uint64_t *size, char **ret_error) {
+        int fd;
+
+        if (stat(path, st) < 0) {
+                int r = -errno;
+                return disk_error(ret_error, r, "Cannot wipe %s: %s", path, strerror(-r));
+        }
+        fd = disk_open(path, O_RDWR | (S_ISBLK(st->st_mode) ? O_EXCL : 0), st, size);
+        if (fd == -EBUSY)
+                return disk_error(ret_error, fd, "Refusing to wipe %s: it is in use", path);
+        if (fd == -ENOTBLK)
+                return disk_error(ret_error, fd, "Refusing to wipe %s: neither a block device nor a regular file", path);
+        if (fd < 0)
+                return disk_error(ret_error, fd, "Cannot open %s for writing: %s", path, strerror(-fd));
+        return fd;
+}
+
+int disk_wipe_replaced(const Plan *plan, const char *path, char **ret_error) {
+        _cleanup_free_ Range *parts = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t n_parts = 0;
+        struct stat st;
+        uint64_t size;
+        int r;
+
+        fd = open_for_wipe(path, &st, &size, ret_error);
+        if (fd < 0)
+                return fd;
+        r = list_partitions(fd, size, &parts, &n_parts);
+        if (r < 0)
+                return disk_error(ret_error, r, "Failed to read the partition table of %s: %s", path, strerror(-r));
+        for (size_t i = 0; i < n_parts; i++) {
+                bool keep = false;
+                char what[512];
+
+                for (size_t k = 0; k < plan->n_partitions; k++) {
+                        const PlanPartition *p = &plan->partitions[k];
+                        if (!p->preserve || p->number != (unsigned) parts[i].partno)
+                                continue;
+                        /* disk_check_target() checked it; never wipe a
+                         * partition the plan keeps, whatever happened. */
+                        if (p->start != parts[i].offset || p->size != parts[i].size)
+                                return disk_error(ret_error, -ESTALE,
+                                                  "Refusing to wipe %s: preserved partition %u is not where the plan saw it",
+                                                  path, p->number);
+                        keep = true;
+                }
+                if (keep)
+                        continue;
+                snprintf(what, sizeof what, "partition %d of %s (offset %" PRIu64 ")", parts[i].partno, path,
+                         parts[i].offset);
+                r = wipe_signatures(fd, parts[i].offset, parts[i].size, what, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (fsync(fd) < 0) {
+                r = -errno;
+                return disk_error(ret_error, r, "Failed to flush %s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+int disk_wipe_signatures(const char *path, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        uint64_t size;
+        int r;
+
+        fd = open_for_wipe(path, &st, &size, ret_error);
+        if (fd < 0)
+                return fd;
+        r = wipe_signatures(fd, 0, size, path, ret_error);
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0) {
+                r = -errno;
+                return disk_error(ret_error, r, "Failed to flush %s: %s", path, strerror(-r));
+        }
+        return 0;
+}

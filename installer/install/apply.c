@@ -53,34 +53,74 @@ static int step_prepare_disk(Apply *a) {
         Phase ph;
         int r;
 
+        /* Dirty disks: what the running system holds on the target (an
+         * old install's md arrays, volume groups, LUKS mappings, swap) is
+         * released first, or nothing could be written. */
+        _cleanup_free_ char *released = NULL;
+        report_phase_begin(&ph, "teardown", "%s", a->disk);
+        r = disk_teardown(a->disk, &released, &err);
+        if (r < 0)
+                return fail(&ph, r, "Cannot release the target disk", err);
+        report_phase_end(&ph, 0, "%s", released ? released : "nothing held it");
+
         report_phase_begin(&ph, "check-target", "%s", a->disk);
         r = disk_check_target(plan, a->disk, &err);
         if (r < 0)
                 return fail(&ph, r, "Refusing the target disk", err);
         report_phase_end(&ph, 0, NULL);
 
-        report_phase_begin(&ph, "wipe", "%s%s", a->disk, plan->wipe ? " (holds data; the profile allows wiping it)" : "");
-        r = disk_wipe(a->disk, &err);
+        if (plan->keep_table) {
+                /* Reinstall: only the partitions that go are wiped. */
+                report_phase_begin(&ph, "wipe", "%s: %s; kept: %s", a->disk,
+                                   plan->wipe ? plan->wipe_summary : "nothing to replace", plan->keep_summary);
+                r = plan->wipe ? disk_wipe_replaced(plan, a->disk, &err) : 0;
+        } else {
+                report_phase_begin(&ph, "wipe", "%s%s", a->disk,
+                                   plan->wipe ? " (holds data; the profile allows wiping it)" : "");
+                r = disk_wipe(a->disk, &err);
+        }
         if (r < 0)
                 return fail(&ph, r, "Wiping failed", err);
         report_phase_end(&ph, 0, NULL);
 
-        report_phase_begin(&ph, "partition", "%s, %s, %zu partitions", a->disk, partition_table_to_string(plan->table),
-                           plan->n_partitions);
+        unsigned numbers[64];
+        size_t n = MIN(plan->n_partitions, ELEMENTSOF(numbers));
+        for (size_t i = 0; i < n; i++)
+                numbers[i] = plan->partitions[i].number;
+        report_phase_begin(&ph, "partition", "%s, %s, %zu partitions%s", a->disk, partition_table_to_string(plan->table),
+                           plan->n_partitions, plan->keep_table ? " (existing table edited, preserved partitions kept)" : "");
         r = disk_partition(plan, a->disk, &err);
         if (r < 0)
                 return fail(&ph, r, "Partitioning failed", err);
-        r = disk_wait_partitions(a->disk, (unsigned) plan->n_partitions, 10000);
+        r = disk_wait_partition_numbers(a->disk, numbers, n, 10000);
         if (r < 0)
                 return fail(&ph, r, "Partition device nodes did not appear", NULL);
-        report_phase_end(&ph, 0, NULL);
-
-        report_phase_begin(&ph, "mkfs", NULL);
-        for (size_t i = 0; i < plan->n_partitions && i < 64; i++) {
+        /* Old metadata where the new partitions now are (in what was free
+         * space or the middle of an old partition) must not reappear. */
+        for (size_t i = 0; i < n; i++) {
                 const PlanPartition *p = &plan->partitions[i];
                 r = disk_partition_devnode(a->disk, p->number, &a->devnodes[i]);
                 if (r < 0)
                         return fail(&ph, r, "Partition device", NULL);
+                if (p->preserve)
+                        continue;
+                r = disk_wipe_signatures(a->devnodes[i], &err);
+                if (r < 0)
+                        return fail(&ph, r, "Wiping a new partition failed", err);
+        }
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "mkfs", NULL);
+        for (size_t i = 0; i < n; i++) {
+                const PlanPartition *p = &plan->partitions[i];
+                if (p->preserve) {
+                        /* Never formatted: fstab gets the UUID it has. */
+                        if (p->fs_uuid && !(a->uuids[i] = strdup(p->fs_uuid)))
+                                return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                        report_info("%s: kept as it is (%s%s%s, UUID %s)", a->devnodes[i], p->fstype ? p->fstype : "no filesystem",
+                                    p->mount ? ", mounted on " : "", p->mount ? p->mount : "", p->fs_uuid ? p->fs_uuid : "none");
+                        continue;
+                }
                 if (p->fs == FS_NONE)
                         continue;
                 r = disk_mkfs(p, a->devnodes[i], &a->uuids[i], &err);
@@ -119,6 +159,11 @@ static int step_mount(Apply *a) {
                         r = mkdir_p(where, 0755);
                         if (r < 0)
                                 return fail(&ph, r, where, NULL);
+                        /* A preserved partition is not mounted during the
+                         * install (not one byte of it changes): only its
+                         * mount point is made, and fstab names it. */
+                        if (p->preserve)
+                                continue;
                         if (mount(a->devnodes[i], where, fs_type_to_string(p->fs), 0, NULL) < 0) {
                                 r = -errno;
                                 return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->devnodes[i],
@@ -303,12 +348,6 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();
 
-        /* Applying preserve: (editing the existing table) lands separately;
-         * until then such a plan is refused here, before any write. */
-        if (plan->keep_table) {
-                log_error("This installer cannot apply a plan that preserves partitions yet; nothing was written");
-                return EXIT_INSTALL_FAILED;
-        }
 
         r = step_prepare_disk(&a);
         if (r < 0)

@@ -532,6 +532,126 @@ static void test_wipe_gpt(void **state) {
         unlink(image);
 }
 
+/* ---- reinstall: the existing table edited, a preserved partition untouched ------------ */
+
+static char *sha256_range(const char *path, uint64_t offset, uint64_t size) {
+        char skip[64], count[64], cmd[1024];
+        char *out = NULL;
+
+        snprintf(skip, sizeof skip, "skip=%" PRIu64, offset / MiB);
+        snprintf(count, sizeof count, "count=%" PRIu64, size / MiB);
+        snprintf(cmd, sizeof cmd, "dd if=%s bs=1M %s %s status=none | sha256sum", path, skip, count);
+        assert_int_equal(run(&out, "/bin/sh", "-c", cmd, NULL), 0);
+        strstrip(out);
+        return out;
+}
+
+static void test_reinstall_keeps_partition(void **state) {
+        _cleanup_free_ char *image = tmp_path("reinstall.img"), *before = NULL, *after = NULL, *dump = NULL;
+        char *err = NULL, *t;
+        ProfileErrors errors = {};
+        Layout l;
+
+        /* The old install: gpt, 1 ext4 at 1 MiB, 2 ext4 "srv" at 100 MiB
+         * with data, 3 swap at 300 MiB. */
+        make_image(image, 1 * GiB);
+        assert_int_equal(setenv("REINSTALL_IMAGE", image, 1), 0);
+        FILE *f = popen("/sbin/sfdisk -q --no-reread --no-tell-kernel \"$REINSTALL_IMAGE\" >/dev/null", "w");
+        assert_non_null(f);
+        fputs("label: gpt\nstart=1MiB, size=99MiB\nstart=100MiB, size=200MiB\nstart=300MiB, size=100MiB\n", f);
+        assert_int_equal(pclose(f), 0);
+        plant_signature(image, 1 * MiB, FS_EXT4);
+        plant_signature(image, 100 * MiB, FS_EXT4);
+        plant_signature(image, 300 * MiB, FS_SWAP);
+        {       /* data beyond the planted superblock */
+                int fd = open(image, O_WRONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                for (uint64_t off = 110 * MiB; off < 300 * MiB; off += 7 * MiB)
+                        assert_int_equal(pwrite(fd, "precious", 8, (off_t) off), 8);
+                close(fd);
+        }
+        before = sha256_range(image, 100 * MiB, 200 * MiB);
+
+        /* Plan: keep partition 2, a new layout around it. */
+        const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, 64 * MiB, FS_SWAP, NULL, NULL, NULL),
+                PART(SIZE_REST, 0, FS_EXT4, "/", "root", NULL),
+                { .preserve = { .by = PRESERVE_NUMBER, .number = 2 }, .mount = (char *) "/srv", .fs = FS_NONE },
+                PART(SIZE_BYTES, 100 * MiB, FS_EXT4, "/var", "var", NULL),
+        };
+        l = (Layout) {
+                .disk = { .name = (char *) "vda", .devnode = (char *) "/dev/vda", .size = 1 * GiB,
+                          .logical_sector_size = 512, .physical_sector_size = 512, .transport = (char *) "virtio" },
+        };
+        assert_int_equal(hw_disk_probe_signatures(&l.disk, image), 0);
+        assert_int_equal(l.disk.n_partitions, 3);
+        l.inv = (Inventory) { .firmware = FIRMWARE_BIOS, .disks = &l.disk, .n_disks = 1 };
+        memcpy(l.parts, parts, sizeof parts);
+        l.profile = (Profile) {
+                .filename = (char *) "test.yaml",
+                .hostname = (char *) "test",
+                .disk = { .select = { .rotational = -1 }, .wipe = true, .table = PARTITION_TABLE_GPT,
+                          .partitions = l.parts, .n_partitions = ELEMENTSOF(parts) },
+        };
+        assert_int_equal(plan_build(&l.inv, &l.profile, &l.plan, &errors), 0);
+        profile_errors_done(&errors);
+        assert_true(l.plan->keep_table);
+
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_int_equal(disk_wipe_replaced(l.plan, image, &err), 0);
+        assert_null(blkid_type_at(image, 1 * MiB, 99 * MiB));
+        assert_null(blkid_type_at(image, 300 * MiB, 100 * MiB));
+        t = blkid_type_at(image, 100 * MiB, 200 * MiB);
+        assert_string_equal(t, "ext4");
+        free(t);
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+
+        /* The new table: bios-boot 1, swap 3, root 4 up to the kept
+         * partition 2, /var 5 after it. */
+        dump = sfdisk_dump_normalized(image);
+        assert_contains(dump, "IMAGE1 : start=        2048, size=        2048");
+        assert_contains(dump, "IMAGE2 : start=      204800, size=      409600");
+        assert_contains(dump, "IMAGE3 : start=        4096, size=      131072");
+        assert_contains(dump, "IMAGE4 : start=      135168, size=       69632");
+        assert_contains(dump, "IMAGE5 : start=      614400, size=      204800");
+        after = sha256_range(image, 100 * MiB, 200 * MiB);
+        assert_string_equal(before, after);
+
+        /* The last look refuses a preserved partition that changed. */
+        plant_signature(image, 100 * MiB, FS_EXT4); /* a new filesystem UUID */
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ESTALE);
+        assert_contains(err, "partition 2 (vda2), which the plan preserves, now holds ext4");
+        free(err);
+        err = NULL;
+        /* ...and one that moved. */
+        f = popen("/sbin/sfdisk -q --no-reread --no-tell-kernel -N 2 \"$REINSTALL_IMAGE\" >/dev/null", "w");
+        assert_non_null(f);
+        fputs("start=101MiB, size=199MiB\n", f);
+        assert_int_equal(pclose(f), 0);
+        assert_int_equal(disk_check_target(l.plan, image, &err), -ESTALE);
+        assert_contains(err, "moved");
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_wipe_replaced(l.plan, image, &err), -ESTALE);
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_partition(l.plan, image, &err), -ESTALE);
+        free(err);
+
+        layout_done(&l);
+        for (size_t i = 0; i < l.disk.n_partitions; i++) {
+                free(l.disk.partitions[i].name);
+                free(l.disk.partitions[i].fstype);
+                free(l.disk.partitions[i].label);
+                free(l.disk.partitions[i].uuid);
+        }
+        free(l.disk.partitions);
+        free(l.disk.pttype);
+        free(l.disk.ptuuid);
+        free(l.disk.fstype);
+        unlink(image);
+}
+
 /* ---- the check before the first write ------------------------------------------- */
 
 static void test_check_target(void **state) {
@@ -862,6 +982,7 @@ int main(void) {
                 cmocka_unit_test(test_wipe_partitions),
                 cmocka_unit_test(test_wipe_gpt),
                 cmocka_unit_test(test_check_target),
+                cmocka_unit_test(test_reinstall_keeps_partition),
                 cmocka_unit_test(test_mkfs_files),
                 cmocka_unit_test(test_mkfs_errors),
                 cmocka_unit_test(test_mkfs_deterministic),
