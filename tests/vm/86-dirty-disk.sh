@@ -44,9 +44,9 @@ i=0
 while [ ! -b /dev/vda5 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 set -x
 mdadm --create /dev/md/old --run --assume-clean --metadata=1.2 --level=1 --raid-devices=2 /dev/vda1 /dev/vda2 &&
-	mke2fs -q -F -t ext4 -L oldroot /dev/md/old
+	/sbin/mke2fs -q -F -t ext4 -L oldroot /dev/md/old
 lvm pvcreate -ff -y /dev/vda3 && lvm vgcreate oldvg /dev/vda3 && lvm lvcreate -y -L 128M -n oldlv oldvg &&
-	mke2fs -q -F -t ext4 -L olddata /dev/oldvg/oldlv
+	/sbin/mke2fs -q -F -t ext4 -L olddata /dev/oldvg/oldlv
 mkswap -L oldswap /dev/vda4 && swapon /dev/vda4
 printf old-secret > /tmp/oldkey
 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
