@@ -79,6 +79,9 @@ firstboot:
     - |
       {
       udevadm settle
+      # Under a loaded TCG host systemd may give up waiting for the swap
+      # device (90 s); turn on what fstab names, nothing else.
+      swapon -a 2>/dev/null
       echo "CLEAN-TOOLS \$(command -v mdadm) \$(command -v vgs)"
       echo "CLEAN-MDSTAT \$(grep -c '^md' /proc/mdstat)"
       echo "CLEAN-EXAMINE \$(mdadm --examine --scan 2>/dev/null | wc -l)"
