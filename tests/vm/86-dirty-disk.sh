@@ -95,7 +95,7 @@ firstboot:
 YAML
 "$ROOT/ipxe/mkwww.sh" --boot-url http://10.0.2.100/ --kernel "$BUILD/kernel/vmlinuz" \
 	--initrd "$T/initrd-dirty.img" --profiles "$T/profiles" --out "$T/www" \
-	--append "rdinit=/dirty-setup inst.finish=reboot" >/dev/null
+	--append "rdinit=/dirty-setup inst.finish=reboot no_timer_check" >/dev/null
 link_image
 
 # --- install over it ---------------------------------------------------------------
