@@ -90,7 +90,7 @@ YAML
 # mke2fs -d makes lost+found too: leave it out of the host's manifest as well.
 grep -v '^./lost+found' "$T/tree.manifest" > "$T/tree.manifest.tmp" && mv "$T/tree.manifest.tmp" "$T/tree.manifest"
 tree_sum=$(sha256sum < "$T/tree.manifest" | cut -d' ' -f1)
-make_www "inst.finish=poweroff no_timer_check"
+make_www "inst.finish=poweroff"
 link_image
 
 # --- reinstall -----------------------------------------------------------------
