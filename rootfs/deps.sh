@@ -16,6 +16,7 @@ xorriso
 debootstrap python3 openssh-client
 netplan.io
 dnsmasq-base
+efibootmgr
 "
 
 missing=""

@@ -44,7 +44,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # Real tools copied by their host path (links among them are reproduced):
 # what the installer runs (mke2fs, mkfs.fat, mkswap, extlinux; mdadm, lvm
 # (its command links are only for the shell: the installer runs `lvm CMD`),
-# dmsetup and cryptsetup for RAID1, LVM and LUKS2) and, for an
+# dmsetup and cryptsetup for RAID1, LVM and LUKS2; efibootmgr for the UEFI
+# NVRAM entry) and, for an
 # operator in the shell after a failure, blkid and wipefs. The installer
 # itself partitions with libparted and decompresses with libarchive, so
 # sfdisk (+ libfdisk, libreadline), e2fsck and zstd stay out: the boot image
@@ -59,10 +60,12 @@ TOOLS="
 /sbin/vgchange /sbin/lvchange /sbin/pvremove /sbin/vgremove /sbin/lvremove
 /sbin/dmsetup
 /sbin/cryptsetup
+/usr/bin/efibootmgr
 "
 # Data files copied as they are (globs allowed). extlinux --install writes
 # ldlinux.sys/ldlinux.c32 from its own copy; the .c32 modules here are what an
 # extlinux.conf may load: a menu (menu.c32 + libutil, libcom32), chain.c32.
+# systemd-bootx64.efi (systemd-boot-efi) goes onto UEFI installs' ESP.
 SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
 DATA="
 /usr/lib/syslinux/mbr/mbr.bin
@@ -70,6 +73,7 @@ DATA="
 $SYSLINUX_BIOS/ldlinux.c32 $SYSLINUX_BIOS/libcom32.c32 $SYSLINUX_BIOS/libutil.c32
 $SYSLINUX_BIOS/menu.c32 $SYSLINUX_BIOS/chain.c32
 /etc/ssl/certs/ca-certificates.crt
+/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 "
 BUSYBOX=/bin/busybox
 
@@ -163,7 +167,7 @@ add_file() {
 add_libs() {
 	local out lib
 	out=$(ldd "$1" 2>&1) || return 0
-	if echo "$out" | grep -q 'not found'; then
+	if grep -q 'not found' <<<"$out"; then
 		echo "$out" >&2
 		die "unresolved libraries for $1"
 	fi
@@ -438,6 +442,15 @@ log "$napplets busybox applets; real tools used instead of applets:$shadowed"
 # Final check: no absolute symlink anywhere in the staging root.
 bad=$(find "$ROOT" -type l -lname '/*' -print)
 [ -z "$bad" ] || die "absolute symlinks in staging: $bad"
+
+# The installer must load in its image: a missing library or a stub missing a
+# symbol shows only at boot otherwise ("installer exited with status 127").
+if [ "$(id -u)" = 0 ]; then
+	chroot "$ROOT" /usr/bin/installer version >/dev/null ||
+		die "the installer does not run in the staging root (chroot $ROOT /usr/bin/installer version)"
+	chroot "$ROOT" /usr/bin/efibootmgr --version >/dev/null ||
+		die "efibootmgr does not run in the staging root"
+fi
 
 # --- 6. archive --------------------------------------------------------------------
 raw=$TMP/initrd.cpio

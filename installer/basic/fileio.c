@@ -110,6 +110,39 @@ int write_file_atomic(const char *path, const char *data, size_t size, mode_t mo
         return 0;
 }
 
+int copy_file_atomic(const char *from, const char *to, mode_t mode) {
+        _cleanup_free_ char *tmp = strprintf("%s.tmp", to);
+        _cleanup_close_ int in = -1, out = -1;
+        char buf[64 * 1024];
+        ssize_t n;
+        int r = 0;
+
+        if (!tmp)
+                return -ENOMEM;
+        in = open(from, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (out < 0)
+                return -errno;
+        while ((n = read(in, buf, sizeof buf)) != 0) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                r = write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0 && (fsync(out) < 0 || rename(tmp, to) < 0))
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
         if (!p)

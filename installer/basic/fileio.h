@@ -28,6 +28,12 @@ int write_all(int fd, const void *data, size_t size);
  * file. */
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);
 
+/* Copy the regular file from to path to, as write_file_atomic() does (to.tmp,
+ * fsync, rename), streaming: the file is never held in memory whole. The
+ * copy is created with mode less the umask and not chmod()ed, so that it
+ * works on FAT (which refuses modes it cannot store). */
+int copy_file_atomic(const char *from, const char *to, mode_t mode);
+
 /* mkdir -p with mode for created directories. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -51,14 +51,19 @@ int boot_find_kernel(const char *root, char **ret_kernel, char **ret_initrd) {
         return 0;
 }
 
+char *boot_kernel_options(const BootConfig *c) {
+        return strprintf("root=UUID=%s ro console=tty0 console=ttyS0,115200n8%s%s", c->root_fs_uuid,
+                         c->extra_args ? " " : "", c->extra_args ? c->extra_args : "");
+}
+
 int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char *initrd) {
         _cleanup_free_ char *dir = path_join_root(c->root, "/boot/extlinux");
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL, *options = boot_kernel_options(c);
         /* extlinux resolves paths on the filesystem it is installed on. */
         const char *prefix = c->separate_boot ? "/" : "/boot/";
         int r;
 
-        if (!dir)
+        if (!dir || !options)
                 return -ENOMEM;
         r = mkdir_p(dir, 0755);
         if (r < 0)
@@ -73,9 +78,8 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
                          "LABEL linux\n"
                          "  LINUX %s%s\n"
                          "  INITRD %s%s\n"
-                         "  APPEND root=UUID=%s ro console=tty0 console=ttyS0,115200n8%s%s\n",
-                         prefix, kernel, prefix, initrd, c->root_fs_uuid, c->extra_args ? " " : "",
-                         c->extra_args ? c->extra_args : "");
+                         "  APPEND %s\n",
+                         prefix, kernel, prefix, initrd, options);
         path = strprintf("%s/extlinux.conf", dir);
         if (!text || !path)
                 return -ENOMEM;
@@ -132,6 +136,8 @@ int boot_install(const BootConfig *c, char **ret_error) {
         _cleanup_free_ char *kernel = NULL, *initrd = NULL;
         int r;
 
+        if (c->esp)
+                return boot_install_sdboot(c, ret_error);
         r = boot_find_kernel(c->root, &kernel, &initrd);
         if (r < 0) {
                 *ret_error = strprintf("no kernel with an initrd in %s/boot: the image is not bootable", c->root);

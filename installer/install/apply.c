@@ -313,9 +313,25 @@ static int step_post_install(Apply *a) {
         return report_phase_end(&ph, 0, NULL);
 }
 
+/* UEFI: the NVRAM entry, after systemd-boot is on the ESP. Failing to write
+ * it is a warning: the firmware boots \EFI\BOOT\BOOTX64.EFI anyway. */
+static void nvram_entry(const BootConfig *c) {
+        _cleanup_free_ char *entry = NULL, *err = NULL;
+        int r;
+
+        r = boot_efi_nvram_entry(c, &entry, &err);
+        if (r < 0)
+                log_warning("WARNING: no NVRAM boot entry: %s; the machine boots from %s through the removable-media "
+                            "path \\EFI\\BOOT\\BOOTX64.EFI", err ? err : strerror(-r), c->disk);
+        else
+                report_info("NVRAM boot entry %s '%s' -> %s partition %u %s, first in BootOrder", entry,
+                            BOOT_EFI_LABEL, c->disk, c->esp_partition, BOOT_EFI_LOADER);
+}
+
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
         const char *root_uuid = NULL;
+        const PlanPartition *esp = NULL;
         bool separate_boot = false;
         char *err = NULL;
         Phase ph;
@@ -327,6 +343,8 @@ static int step_bootloader(Apply *a) {
                         root_uuid = a->uuids[i];
                 if (p->mount && streq(p->mount, "/boot"))
                         separate_boot = true;
+                if (p->role == PART_ROLE_ESP && !esp)
+                        esp = p;
         }
         BootConfig c = {
                 .root = TARGET_ROOT,
@@ -335,11 +353,19 @@ static int step_bootloader(Apply *a) {
                 .root_fs_uuid = root_uuid,
                 .separate_boot = separate_boot,
         };
-        report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s", plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin",
-                           a->disk);
+        if (plan->firmware == FIRMWARE_UEFI && esp) {
+                c.esp = esp->mount;
+                c.esp_partition = esp->number;
+                report_phase_begin(&ph, "bootloader", "systemd-boot on %s partition %u (EFI system partition, %s)",
+                                   a->disk, esp->number, esp->mount);
+        } else
+                report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s",
+                                   plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin", a->disk);
         r = boot_install(&c, &err);
         if (r < 0)
                 return fail(&ph, r, "Bootloader", err);
+        if (c.esp)
+                nvram_entry(&c);
         return report_phase_end(&ph, 0, NULL);
 }
 
