@@ -30,11 +30,20 @@
 #   pxelinux/lpxelinux.0      for sites that chain pxelinux: DHCP boot file
 #   pxelinux/ldlinux.c32      "pxelinux/lpxelinux.0" over TFTP; it loads the
 #   pxelinux/pxelinux.cfg/default   kernel and initrd over HTTP from URL
+#   undionly.kpxe             iPXE for firmware whose PXE does not run iPXE:
+#   ipxe.efi                  legacy BIOS PXE (undionly.kpxe), UEFI PXE
+#   snponly.efi               (ipxe.efi with its own NIC drivers, or snponly.efi
+#                             through the firmware's network stack), from
+#                             Debian's ipxe package; the DHCP server hands them
+#                             to plain PXE clients and boot.ipxe to iPXE
+#                             (matching the iPXE user-class), see docs/boot.md
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 LPXELINUX=/usr/lib/PXELINUX/lpxelinux.0
 LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32
+IPXE_DIR=/usr/lib/ipxe
+IPXE_BINARIES="undionly.kpxe ipxe.efi snponly.efi"
 
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
@@ -110,6 +119,16 @@ if [ -f "$LPXELINUX" ] && [ -f "$LDLINUX" ]; then
 else
 	echo "mkwww: WARNING: no $LPXELINUX or $LDLINUX (packages pxelinux, syslinux-common): no pxelinux/" >&2
 fi
+
+missing=""
+for f in $IPXE_BINARIES; do
+	if [ -f "$IPXE_DIR/$f" ]; then
+		cp --remove-destination "$IPXE_DIR/$f" "$OUT/$f"
+	else
+		missing="$missing $f"
+	fi
+done
+[ -z "$missing" ] || echo "mkwww: WARNING: not in $IPXE_DIR (package ipxe):$missing" >&2
 
 echo "mkwww: $OUT for $URL: vmlinuz $(stat -c %s "$OUT/vmlinuz") B," \
 	"initrd.img $(stat -c %s "$OUT/initrd.img") B, $(find "$OUT/profiles" -type f | wc -l) profiles${APPEND:+, append \"$APPEND\"}"
