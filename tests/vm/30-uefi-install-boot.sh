@@ -51,17 +51,33 @@ tr -d '\r' <"$SERIAL" | grep -E '^\[ *[0-9.]+\] <== [a-z-]+ done in' | sed 's/^/
 log "boot the installed system from its disk (OVMF, same NVRAM)"
 mv "$SERIAL" "$T/install.log"
 SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ROOT/qemu/pxeboot.sh" --boot-disk --firmware uefi --efivars "$EFIVARS" --disk "$T/target.raw" \
-	--disk "$T/other.raw" --mac "$MAC" --mem 1024 --ssh-port "$SSH_PORT" --serial-log "$SERIAL" \
-	--timeout 900 >"$T/boot-qemu.log" 2>&1 &
-QEMU_PID=$!
+QEMU_PID=""
 trap 'kill $QEMU_PID 2>/dev/null || true; wait $QEMU_PID 2>/dev/null || true' EXIT
-deadline=$(($(date +%s) + 600))
-until grep -q "INSTALLED-SYSTEM-FIRSTBOOT-OK $HOST" "$SERIAL" 2>/dev/null; do
-	kill -0 "$QEMU_PID" 2>/dev/null || die "QEMU ended before the first-boot marker"
-	[ "$(date +%s)" -lt "$deadline" ] || die "no first-boot marker within 600 s"
-	sleep 2
+# Under TCG on a loaded host the kernel's early timer check can fail ("IO-APIC
+# + timer doesn't work", a panic before any of our code runs): that one panic
+# gets a second boot, which must then succeed.
+for attempt in 1 2; do
+	"$ROOT/qemu/pxeboot.sh" --boot-disk --firmware uefi --efivars "$EFIVARS" --disk "$T/target.raw" \
+		--disk "$T/other.raw" --mac "$MAC" --mem 1024 --ssh-port "$SSH_PORT" --serial-log "$SERIAL" \
+		--timeout 900 >"$T/boot-qemu.log" 2>&1 &
+	QEMU_PID=$!
+	deadline=$(($(date +%s) + 600))
+	until grep -aq "INSTALLED-SYSTEM-FIRSTBOOT-OK $HOST" "$SERIAL" 2>/dev/null; do
+		if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+			if [ "$attempt" = 1 ] && grep -aq "IO-APIC + timer doesn't work" "$SERIAL"; then
+				log "WARNING: the kernel's timer check failed under TCG (host load $(cut -d' ' -f1 /proc/loadavg)); booting again"
+				mv "$SERIAL" "$T/boot-timer-panic.log"
+				continue 2
+			fi
+			die "QEMU ended before the first-boot marker"
+		fi
+		[ "$(date +%s)" -lt "$deadline" ] || die "no first-boot marker within 600 s"
+		sleep 2
+	done
+	break
 done
+grep -aq "BdsDxe: starting Boot$entry \"Linux Boot Manager\"" "$SERIAL" ||
+	die "OVMF did not start Boot$entry (the installer's NVRAM entry)"
 log "first-boot marker seen; checking inside over SSH"
 
 install -m 0600 "$ROOT/tests/data/keys/demo_ed25519" "$T/key"
