@@ -95,18 +95,20 @@ guest test -d /sys/firmware/efi || die "the installed system did not boot via UE
 log "ok: booted via UEFI, hostname $HOST"
 
 # systemd-boot booted us: it sets LoaderEntrySelected (UTF-16) for the OS.
-# Vendor variables are readable by root only (efivarfs makes them 0600).
-selected=$(guest "sudo tail -c +5 /sys/firmware/efi/efivars/LoaderEntrySelected-$LOADER_VENDOR | tr -d '\\0'") ||
-	die "no LoaderEntrySelected: not booted by systemd-boot"
-case "$selected" in debian-*) ;; *) die "systemd-boot selected '$selected'" ;; esac
+# Vendor variables are readable by root only (efivarfs makes them 0600);
+# read them whole with cat (their first 4 bytes are the attributes).
+efivar() { guest "sudo cat /sys/firmware/efi/efivars/$1" | tail -c +5; }
+efidiag() { guest "findmnt /sys/firmware/efi/efivars; sudo ls /sys/firmware/efi/efivars | grep -E '^(Boot|Loader)'" || true; }
+selected=$(efivar "LoaderEntrySelected-$LOADER_VENDOR" | tr -d '\0')
+selected=${selected%.conf} # systemd-boot's entry ids end in .conf
+case "$selected" in debian-*) ;; *) efidiag; die "systemd-boot selected '$selected' (LoaderEntrySelected)" ;; esac
 log "ok: systemd-boot booted entry $selected"
 
 # The firmware used our NVRAM entry: BootCurrent is the installer's entry,
 # and that entry is "Linux Boot Manager".
-current=$(guest "sudo od -An -tx1 -j4 -N2 /sys/firmware/efi/efivars/BootCurrent-$EFI_GLOBAL" |
-	awk '{printf "%s%s", toupper($2), toupper($1)}')
-[ "$current" = "$entry" ] || die "BootCurrent is $current, not the installer's entry $entry"
-desc=$(guest "sudo tail -c +11 /sys/firmware/efi/efivars/Boot$entry-$EFI_GLOBAL | tr -d '\\0' | head -c 18")
+current=$(efivar "BootCurrent-$EFI_GLOBAL" | od -An -tx1 -N2 | awk '{printf "%s%s", toupper($2), toupper($1)}')
+[ "$current" = "$entry" ] || { efidiag; die "BootCurrent is '$current', not the installer's entry $entry"; }
+desc=$(efivar "Boot$entry-$EFI_GLOBAL" | tail -c +7 | tr -d '\0' | head -c 18)
 [ "$desc" = "Linux Boot Manager" ] || die "Boot$entry is '$desc'"
 if guest command -v efibootmgr >/dev/null; then
 	guest sudo efibootmgr | grep -q "^Boot$entry\* Linux Boot Manager" || die "efibootmgr does not show Boot$entry"
