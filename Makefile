@@ -17,7 +17,7 @@
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
 #   make usb PROFILE=path   the installer medium build/usb/installer.iso (USB
 #                   stick or DVD, BIOS and UEFI) with that profile (default
-#                   usb/default.yaml) and the OS image: installs with no
+#                   profiles/usb.yaml) and the OS image: installs with no
 #                   network. See docs/boot.md.
 #
 # All output goes under build/. `make V=1` shows the commands.
@@ -170,11 +170,11 @@ $(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
 	$(Q)rootfs/mkimage.sh --force --out $(BUILD)/image
 
 # ---------------------------------------------------------------------------
-# The installer medium: a hybrid ISO for a USB stick or a DVD (usb/mkusb.sh).
+# The installer medium: a hybrid ISO for a USB stick or a DVD (rootfs/mkusb.sh).
 #   make usb [PROFILE=path] [USB_IMAGE=file.tar.zst] [USB_LABEL=BMI_INSTALL]
 #            [USB_APPEND="kernel args"] [USB_OUT=file.iso]
 # PROFILE is a profile file (becomes default.yaml on the medium) or a tree;
-# default: the template usb/default.yaml.
+# default: the template profiles/usb.yaml.
 USB_OUT    ?= $(BUILD)/usb/installer.iso
 USB_LABEL  ?= BMI_INSTALL
 USB_APPEND ?=
@@ -183,9 +183,9 @@ USB_IMAGE  ?= $(BUILD)/image/debian12.tar.zst
 usb: deps
 	$(Q)$(MAKE) --no-print-directory usb-build
 
-usb-build: PROFILE ?= usb/default.yaml
+usb-build: PROFILE ?= profiles/usb.yaml
 usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE)
-	$(Q)usb/mkusb.sh --kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img \
+	$(Q)rootfs/mkusb.sh --kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img \
 		--profile "$(PROFILE)" --image "$(USB_IMAGE)" --installer $(INSTALLER) \
 		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usb/mkusb.sh builds the installer medium from a small stand-in OS image:
+# rootfs/mkusb.sh builds the installer medium from a small stand-in OS image:
 # an ISO 9660 with the medium's label, isolinux for BIOS, an ESP image with
 # systemd-boot, the kernel, the initramfs and a loader entry for UEFI, the
 # profile with the image's sha256 filled in, and the image itself; both boot
@@ -14,10 +14,10 @@ head -c 200000 /dev/urandom >"$T/initrd.img"
 mkdir -p "$T/root/etc" && echo stand-in >"$T/root/etc/hostname"
 tar -C "$T/root" -cf - . | zstd -q >"$T/os.tar.zst"
 SHA=$(sha256sum "$T/os.tar.zst" | cut -d' ' -f1)
-sed 's/^hostname: .*/hostname: cli01/' "$ROOT/usb/default.yaml" >"$T/profile.yaml"
+sed 's/^hostname: .*/hostname: cli01/' "$ROOT/profiles/usb.yaml" >"$T/profile.yaml"
 sed -i 's|url: ../images/debian12.tar.zst|url: ../images/os.tar.zst|' "$T/profile.yaml"
 
-mk() { "$ROOT/usb/mkusb.sh" --kernel "$T/vmlinuz" --initrd "$T/initrd.img" --image "$T/os.tar.zst" \
+mk() { "$ROOT/rootfs/mkusb.sh" --kernel "$T/vmlinuz" --initrd "$T/initrd.img" --image "$T/os.tar.zst" \
 	--installer "$INSTALLER" "$@"; }
 
 expect_rc 0 mk --profile "$T/profile.yaml" --out "$T/iso/m.iso" --label SITE_A --append "inst.finish=poweroff"

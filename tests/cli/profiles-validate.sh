@@ -5,8 +5,8 @@
 SHA=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 sed "s/@IMAGE_SHA256@/$SHA/g" "$ROOT/profiles/default.yaml" > "$T/default.yaml"
 expect_rc 0 "$INSTALLER" validate "$T/default.yaml" "$ROOT"/profiles/examples/*.yaml
-# The installer medium's template (usb/mkusb.sh fills it in the same way).
-sed "s/@IMAGE_SHA256@/$SHA/g" "$ROOT/usb/default.yaml" > "$T/usb.yaml"
+# The installer medium's template (rootfs/mkusb.sh fills it in the same way).
+sed "s/@IMAGE_SHA256@/$SHA/g" "$ROOT/profiles/usb.yaml" > "$T/usb.yaml"
 expect_rc 0 "$INSTALLER" validate "$T/usb.yaml"
 # The template itself is refused: a placeholder is not a checksum.
 expect_rc 3 "$INSTALLER" validate "$ROOT/profiles/default.yaml"

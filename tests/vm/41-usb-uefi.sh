@@ -6,9 +6,8 @@
 # label, takes the profile and the OS image from it, never considers the stick
 # as a target, and installs onto the blank virtio disk (a UEFI plan). The
 # stick is byte-identical afterwards.
-# Booting the installed system under OVMF needs systemd-boot on the target's
-# ESP (installer/boot/, UEFI installs); until the installer writes it, this
-# test ends after the install.
+# Then the installed system boots under OVMF (systemd-boot on its ESP, the
+# NVRAM entry the installer wrote) to its first-boot marker.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/usb.lib"
 
@@ -24,4 +23,7 @@ expect_log "<== detect done"
 grep -qE '<== detect done .*: uefi firmware' "$SERIAL" || die "the installer did not see UEFI firmware"
 [ "$(sha256sum <"$T/installer.iso")" = "$before" ] || die "the USB stick changed during the install"
 
-log "ok: installed from the USB stick under UEFI without network; the stick is unchanged"
+log "boot the installed system from its disk (OVMF, same NVRAM)"
+mv "$SERIAL" "$T/install.log"
+usb_boot_installed uefi "$T/target.raw" --efivars "$T/efivars.fd"
+log "ok: installed from the USB stick under UEFI without network, booted; the stick is unchanged"
