@@ -13,6 +13,7 @@
 #include "install/install.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
+#include "report/report.h"
 #include "target/target.h"
 
 #define VERSION "0.1"
@@ -336,10 +337,26 @@ static int cmd_run(int argc, char **argv) {
         }
         if (bp.log_level >= 0)
                 log_set_max_level((LogLevel) bp.log_level);
+
+        /* Events from here on (docs/events.md); the command line's secrets
+         * are scrubbed from everything printed. */
+        (void) report_secret_add_url(bp.profiles_url);
+        (void) report_secret_add_url(bp.profile_url);
+        r = report_begin(o.sysroot, bp.uuid, bp.mac);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start event reporting, going on without: %m");
+        if (bp.report_url) {
+                r = report_set_target(bp.report_url, bp.report_token);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot start the report sender, going on without: %m");
+        }
+        /* The key only: a mistyped secret parameter must not reach the console. */
         for (size_t i = 0; bp.unknown && bp.unknown[i]; i++)
-                log_warning("Ignoring unknown kernel parameter '%s'", bp.unknown[i]);
+                log_warning("Ignoring unknown kernel parameter '%.*s'", (int) strcspn(bp.unknown[i], "="),
+                            bp.unknown[i]);
 
         r = install_run(&bp, &o);
+        r = report_end(r);
         cmdline_done(&bp);
         return r;
 }

@@ -6,6 +6,8 @@
 #   --www DIR            boot tree: TFTP root (boot file) and, unless --port is
 #                        given, served over HTTP by qemu/serve.sh
 #   --port PORT          use an HTTP server already listening on 127.0.0.1:PORT
+#   --record FILE        the server also accepts POSTs (the installer's event
+#                        reports, docs/events.md) and appends each to FILE
 #   --bootfile NAME      DHCP boot file (default boot.ipxe; pxelinux/lpxelinux.0
 #                        for the pxelinux path)
 #   --disk SPEC          FILE[,if=virtio|sata|nvme|scsi|usb][,serial=S][,format=F]
@@ -80,13 +82,14 @@ usage() {
 WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=2
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
 MAC2="" NET2=10.0.3.0/24
-TIMEOUT=600 NO_REBOOT="" NO_NET="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT=""
+TIMEOUT=600 NO_REBOOT="" NO_NET="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT="" RECORD=()
 BOOT_INDEX=0 TAP="" NO_NIC_ROM=""
 DISKS=() FAIL_ON=() EXTRA=() EXTRA_NICS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--www) WWW=$2; shift 2 ;;
 	--port) PORT=$2; shift 2 ;;
+	--record) RECORD=(--record "$(realpath -m "$2")"); shift 2 ;;
 	--bootfile) BOOTFILE=$2; shift 2 ;;
 	--disk) DISKS+=("$2"); shift 2 ;;
 	--mac) MAC=$2; shift 2 ;;
@@ -154,7 +157,7 @@ mkdir -p "$(dirname "$SERIAL_LOG")"
 # --- HTTP server ---------------------------------------------------------------------
 if [ -z "$BOOT_DISK" ] && [ -z "$PORT" ] && [ -z "$TAP" ]; then
 	SERVER_PIDFILE=$TMP/server.pid
-	PORT=$("$HERE/serve.sh" start --dir "$WWW" --pidfile "$SERVER_PIDFILE" --log "$TMP/http.log")
+	PORT=$("$HERE/serve.sh" start --dir "$WWW" --pidfile "$SERVER_PIDFILE" --log "$TMP/http.log" "${RECORD[@]}")
 fi
 
 # --- QEMU command line -----------------------------------------------------------------

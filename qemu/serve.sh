@@ -3,9 +3,11 @@
 #
 # Usage:
 #   qemu/serve.sh start --dir DIR [--port PORT] [--pidfile FILE] [--log FILE]
+#                       [--record FILE]
 #       Starts the server in the background (detached) and prints the port
 #       on stdout. PORT 0 or none: a free port. --pidfile FILE records the
-#       server's pid for `stop`; --log FILE gets the request log.
+#       server's pid for `stop`; --log FILE gets the request log; --record
+#       FILE accepts POSTs (event reports) and appends each to FILE.
 #   qemu/serve.sh stop --pidfile FILE
 #       Stops the server started with that pidfile.
 #   qemu/serve.sh run --dir DIR [--port PORT]
@@ -29,13 +31,14 @@ PYTHON=python3
 cmd=${1:-}
 [ -n "$cmd" ] || usage 1 >&2
 shift
-DIR="" PORT=0 PIDFILE="" LOG=/dev/null
+DIR="" PORT=0 PIDFILE="" LOG=/dev/null RECORD=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dir) DIR=$2; shift 2 ;;
 	--port) PORT=$2; shift 2 ;;
 	--pidfile) PIDFILE=$2; shift 2 ;;
 	--log) LOG=$2; shift 2 ;;
+	--record) RECORD=(--record "$2"); shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "serve: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -46,14 +49,14 @@ case "$cmd" in
 -h | --help) usage 0 ;;
 run)
 	[ -d "$DIR" ] || die "--dir DIR needed"
-	exec "$PYTHON" "$HERE/httpd.py" "$DIR" --port "$PORT"
+	exec "$PYTHON" "$HERE/httpd.py" "$DIR" --port "$PORT" "${RECORD[@]}"
 	;;
 start)
 	[ -d "$DIR" ] || die "--dir DIR needed"
 	portfile=$(mktemp "${TMPDIR:-/tmp}/serve-port.XXXXXX")
 	rm -f "$portfile"
 	# setsid: the server must not get the terminal's signals meant for a caller
-	setsid "$PYTHON" "$HERE/httpd.py" "$DIR" --port "$PORT" --port-file "$portfile" \
+	setsid "$PYTHON" "$HERE/httpd.py" "$DIR" --port "$PORT" --port-file "$portfile" "${RECORD[@]}" \
 		</dev/null >>"$LOG" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do

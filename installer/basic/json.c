@@ -2,6 +2,34 @@
 #include "basic/json.h"
 
 #include <inttypes.h>
+#include <math.h>
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static size_t utf8_valid_len(const unsigned char *p) {
+        unsigned c = p[0];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4, cp = c & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
 
 void json_write_escaped(FILE *f, const char *s) {
         fputc('"', f);
@@ -17,8 +45,17 @@ void json_write_escaped(FILE *f, const char *s) {
                 default:
                         if (*p < 0x20)
                                 fprintf(f, "\\u%04x", *p);
-                        else
+                        else if (*p < 0x80)
                                 fputc(*p, f);
+                        else {
+                                size_t n = utf8_valid_len(p);
+                                if (n == 0)
+                                        fputs("\\ufffd", f);
+                                else {
+                                        fwrite(p, 1, n, f);
+                                        p += n - 1;
+                                }
+                        }
                 }
         }
         fputc('"', f);
@@ -95,6 +132,14 @@ void json_u64(JsonWriter *j, const char *key, uint64_t value) {
 void json_i64(JsonWriter *j, const char *key, int64_t value) {
         json_prefix(j, key);
         fprintf(j->f, "%" PRId64, value);
+}
+
+void json_fixed(JsonWriter *j, const char *key, double value, unsigned decimals) {
+        json_prefix(j, key);
+        if (isfinite(value))
+                fprintf(j->f, "%.*f", (int) decimals, value);
+        else
+                fputs("null", j->f);
 }
 
 void json_bool(JsonWriter *j, const char *key, bool value) {

@@ -34,10 +34,14 @@ void json_array_end(JsonWriter *j);
 void json_string(JsonWriter *j, const char *key, const char *value); /* NULL -> null */
 void json_u64(JsonWriter *j, const char *key, uint64_t value);
 void json_i64(JsonWriter *j, const char *key, int64_t value);
+/* A number with a fixed count of decimals ("12.345678"); NaN and infinities
+ * become null. */
+void json_fixed(JsonWriter *j, const char *key, double value, unsigned decimals);
 void json_bool(JsonWriter *j, const char *key, bool value);
 void json_null(JsonWriter *j, const char *key);
 /* Ends the document with a newline. */
 void json_finish(JsonWriter *j);
 
-/* Write s as a JSON string literal (with quotes) to f. */
+/* Write s as a JSON string literal (with quotes) to f. Bytes that are not
+ * valid UTF-8 become U+FFFD, so the output is always valid JSON text. */
 void json_write_escaped(FILE *f, const char *s);

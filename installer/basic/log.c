@@ -4,6 +4,11 @@
 #include <stdlib.h>
 
 static LogLevel max_level = LOG_INFO;
+static LogHook log_hook;
+
+void log_set_hook(LogHook hook) {
+        log_hook = hook;
+}
 
 void log_set_max_level(LogLevel level) {
         max_level = level;
@@ -45,6 +50,8 @@ int log_internal(LogLevel level, int error, const char *fmt, ...) {
                 const char *prefix = level <= LOG_ERR ? "error: " :
                                      level == LOG_WARNING ? "warning: " :
                                      level == LOG_DEBUG ? "debug: " : "";
+                if (log_hook)
+                        log_hook(level, buf);
                 fprintf(stderr, "%s%s\n", prefix, buf);
                 fflush(stderr);
         }

@@ -18,6 +18,12 @@ typedef enum LogLevel {
 
 void log_set_max_level(LogLevel level);
 LogLevel log_get_max_level(void);
+/* Called with every message that is printed (after the level filter),
+ * without the "error: " prefix, before it is printed. Used by installer/report
+ * to turn log lines into events. NULL removes the hook. */
+typedef void (*LogHook)(LogLevel level, const char *message);
+void log_set_hook(LogHook hook);
+
 /* Parse "debug", "info", ... Returns -EINVAL for unknown names. */
 int log_level_from_string(const char *s);
 

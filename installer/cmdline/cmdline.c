@@ -118,6 +118,17 @@ int cmdline_parse(const char *line, BootParams *ret, char **ret_error) {
                                 r = -EINVAL;
                         } else
                                 r = free_and_strdup(&p.medium, v);
+                } else if (streq(key, "inst.report.token") && v) {
+                        /* It goes into an HTTP header: printable ASCII, no blanks. */
+                        bool ok = *v;
+                        for (const char *c = v; *c; c++)
+                                ok = ok && *c > 0x20 && *c < 0x7f;
+                        if (!ok) {
+                                if (ret_error) /* never the value: it is a secret */
+                                        *ret_error = strprintf("inst.report.token: must be printable ASCII without blanks");
+                                r = -EINVAL;
+                        } else
+                                r = free_and_strdup(&p.report_token, v);
                 } else if (streq(key, "inst.mac") && v) {
                         char norm[18];
                         if (!*v)
@@ -199,6 +210,9 @@ void cmdline_done(BootParams *p) {
         free(p->serial);
         free(p->report_url);
         free(p->medium);
+        if (p->report_token)
+                explicit_bzero(p->report_token, strlen(p->report_token));
+        free(p->report_token);
         free(p->finish);
         strv_free(p->unknown);
         *p = (BootParams) { .log_level = -1 };

@@ -14,7 +14,8 @@ typedef struct BootParams {
         char *mac;            /* inst.mac=          booting NIC, normalised */
         char *uuid;           /* inst.uuid=         SMBIOS UUID, lower case */
         char *serial;         /* inst.serial=       SMBIOS serial (URI-decoded) */
-        char *report_url;     /* inst.report=URL */
+        char *report_url;     /* inst.report=URL    where events go (docs/events.md) */
+        char *report_token;   /* inst.report.token= bearer token; SECRET: never print */
         char *medium;         /* inst.medium=       LABEL=NAME or UUID=UUID of the boot medium */
         char *finish;         /* inst.finish=       reboot|poweroff|shell (for /init) */
         bool dry_run;         /* inst.dryrun        plan only, never write */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "fetch/fetch.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <time.h>
 
@@ -182,4 +183,90 @@ int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint6
         if (r < 0 && ret_error)
                 *ret_error = s.cb_error ? NULL : describe(url, r, http_code, errbuf);
         return r;
+}
+
+static size_t discard_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        return size * nmemb;
+}
+
+int fetch_post(const char *url, const FetchPost *p, char **ret_error) {
+        _cleanup_free_ char *auth = NULL, *ctype = NULL;
+        struct curl_slist *headers = NULL, *h;
+        char errbuf[CURL_ERROR_SIZE] = "";
+        long http_code = 0;
+        CURLcode cc;
+        CURL *c;
+        int r = 0;
+
+        assert(url && p && p->content_type);
+        ctype = strprintf("Content-Type: %s", p->content_type);
+        if (p->bearer_token)
+                auth = strprintf("Authorization: Bearer %s", p->bearer_token);
+        if (!ctype || (p->bearer_token && !auth))
+                return -ENOMEM;
+        if (!(h = curl_slist_append(headers, ctype)))
+                goto oom;
+        headers = h;
+        /* No "Expect: 100-continue" round trip for a large log. */
+        if (!(h = curl_slist_append(headers, "Expect:")))
+                goto oom;
+        headers = h;
+        if (auth) {
+                if (!(h = curl_slist_append(headers, auth)))
+                        goto oom;
+                headers = h;
+        }
+        for (size_t i = 0; p->extra_headers && p->extra_headers[i]; i++) {
+                if (!(h = curl_slist_append(headers, p->extra_headers[i])))
+                        goto oom;
+                headers = h;
+        }
+        c = curl_easy_init();
+        if (!c)
+                goto oom;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body ? p->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) p->size);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_write);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "bare-metal-installer/0.1");
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long) (p->timeout_sec ? p->timeout_sec : 10));
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, (long) (p->timeout_sec ? p->timeout_sec : 10));
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+
+        cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http_code);
+        curl_easy_cleanup(c);
+        curl_slist_free_all(headers);
+        if (auth)
+                explicit_bzero(auth, strlen(auth));
+
+        if (cc != CURLE_OK)
+                r = curl_code_to_errno(cc);
+        else if (http_code == 401 || http_code == 403)
+                r = -EACCES;
+        else if (http_code == 404 || http_code == 410)
+                r = -ENOENT;
+        else if (http_code < 200 || http_code >= 300)
+                r = -EIO;
+        if (r < 0 && ret_error) {
+                if (cc != CURLE_OK && !errbuf[0])
+                        snprintf(errbuf, sizeof errbuf, "%s", curl_easy_strerror(cc));
+                *ret_error = describe(url, r, cc == CURLE_OK ? (http_code >= 400 ? http_code : 0) : 0, errbuf);
+                if (*ret_error && cc == CURLE_OK && http_code < 400) {
+                        free(*ret_error);
+                        _cleanup_free_ char *safe = fetch_url_redact(url);
+                        *ret_error = strprintf("%s: unexpected HTTP %ld", safe ? safe : "?", http_code);
+                }
+        }
+        return r;
+oom:
+        curl_slist_free_all(headers);
+        if (auth)
+                explicit_bzero(auth, strlen(auth));
+        return -ENOMEM;
 }

@@ -30,6 +30,24 @@ typedef int (*fetch_write_cb)(const void *data, size_t size, void *userdata);
 int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint64_t *content_length,
                  uint64_t *ret_total_size, char **ret_error);
 
+/* POST body to url (http/https only; redirects are not followed, so a token
+ * never travels to another host). content_type is required; bearer_token (if
+ * not NULL) goes into "Authorization: Bearer TOKEN"; extra_headers is a
+ * NULL-terminated list of "Name: value" lines (may be NULL). One attempt of at
+ * most timeout_sec seconds (connecting included). Returns 0 for a 2xx answer,
+ * -EACCES (401/403), -ENOENT (404/410), -EIO (other HTTP errors and transport
+ * errors), -ETIMEDOUT, -ECONNREFUSED... *ret_error (if given) says what went
+ * wrong with the redacted URL. Never logs. */
+typedef struct FetchPost {
+        const char *content_type;
+        const char *bearer_token;     /* SECRET */
+        const char *const *extra_headers;
+        const void *body;
+        size_t size;
+        unsigned timeout_sec;         /* 0 = 10 */
+} FetchPost;
+int fetch_post(const char *url, const FetchPost *p, char **ret_error);
+
 /* Copy of url without userinfo, query and fragment: safe to print. */
 char *fetch_url_redact(const char *url);
 

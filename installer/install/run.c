@@ -120,6 +120,32 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
         return 0;
 }
 
+/* The profile's secrets are scrubbed from everything printed from here on,
+ * and its report: (if any) becomes where events go. */
+static void report_profile_known(const BootParams *bp, const Profile *profile) {
+        for (size_t i = 0; i < profile->n_users; i++)
+                (void) report_secret_add(profile->users[i].password_hash);
+        (void) report_secret_add_url(profile->image.url);
+        if (profile->report.url) {
+                _cleanup_free_ char *safe = fetch_url_redact(profile->report.url);
+                if (report_set_target(profile->report.url, profile->report.token) < 0)
+                        log_warning("Cannot start the report sender, going on without");
+                else
+                        report_info("events go to %s (from the profile)%s", safe ? safe : "?",
+                                    profile->report.token ? " with a bearer token" : "");
+        } else if (!bp->report_url)
+                (void) report_set_target(NULL, NULL); /* nowhere: stop queueing */
+}
+
+/* Each profile error as an "error" event too (they were printed as a list). */
+static void report_profile_errors(const ProfileErrors *errors) {
+        for (size_t i = 0; i < errors->n; i++) {
+                const ProfileError *e = &errors->v[i];
+                report_error_event("%s:%u:%u: %s%s%s", e->file ? e->file : "?", e->line, e->column, e->key ? e->key : "",
+                                   e->key ? ": " : "", e->message ? e->message : "");
+        }
+}
+
 int install_run(const BootParams *bp, const InstallOptions *opts) {
         _cleanup_inventory_ Inventory *inv = NULL;
         _cleanup_profile_ Profile *profile = NULL;
@@ -187,6 +213,7 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         if (r < 0) {
                 profile_errors_print(stdout, &errors);
                 fflush(stdout);
+                report_profile_errors(&errors);
                 if (errors.n == 0)
                         report_phase_end(&ph, log_error_errno(r, "Cannot load profile %s: %m", safe),
                                          "nothing was written to any disk");
@@ -213,6 +240,7 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         }
         report_phase_end(&ph, 0, "profile valid: hostname %s%s", profile->hostname,
                          profile->n_fragments > 0 ? ", with fragments" : "");
+        report_profile_known(bp, profile);
 
         /* Is this profile really for this machine? Checked before any write. */
         report_phase_begin(&ph, "match", NULL);
@@ -220,6 +248,7 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         if (r < 0) {
                 profile_errors_print(stdout, &errors);
                 fflush(stdout);
+                report_profile_errors(&errors);
                 report_phase_end(&ph, r, "the profile is not for this machine (%zu disagreement%s with its match: block); "
                                  "nothing was written to any disk", errors.n, errors.n == 1 ? "" : "s");
                 profile_errors_done(&errors);
@@ -234,6 +263,7 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         if (r < 0) {
                 profile_errors_print(stdout, &errors);
                 fflush(stdout);
+                report_profile_errors(&errors);
                 report_phase_end(&ph, r, "no plan; nothing was written to any disk");
                 profile_errors_done(&errors);
                 return EXIT_PLAN_FAILED;

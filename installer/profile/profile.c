@@ -118,6 +118,51 @@ int profile_image_resolve_url(Profile *p, const char *document_url) {
         return 0;
 }
 
+/* ---- report ------------------------------------------------------------------- */
+
+static void parse_report_url(Checker *c, const YNode *v, void *userdata) {
+        ProfileReport *rep = userdata;
+        const char *s = ck_scalar(c, v), *why;
+
+        if (!s)
+                return;
+        why = profile_check_url(s);
+        if (!why && !startswith(s, "http://") && !startswith(s, "https://"))
+                why = "events are sent over http:// or https:// only";
+        if (why) {
+                _cleanup_free_ char *safe = url_redact(s);
+                ck_error(c, v, "invalid report URL '%s': %s", safe ? ck_quote(safe).s : "?", why);
+                return;
+        }
+        ck_strdup(c, s, &rep->url);
+}
+
+static void parse_report_token(Checker *c, const YNode *v, void *userdata) {
+        ProfileReport *rep = userdata;
+        const char *s = ck_scalar(c, v);
+        bool ok;
+
+        if (!s)
+                return;
+        /* It goes into an HTTP header. Never quote it: it is a secret. */
+        ok = *s;
+        for (const char *p = s; *p; p++)
+                ok = ok && *p > 0x20 && *p < 0x7f;
+        if (!ok) {
+                ck_error(c, v, "invalid report token: must be printable ASCII without blanks (not shown: it is a secret)");
+                return;
+        }
+        ck_strdup(c, s, &rep->token);
+}
+
+static void parse_report(Checker *c, const YNode *v, void *userdata) {
+        static const Field report_fields[] = {
+                { "url", parse_report_url, true },
+                { "token", parse_report_token, false },
+        };
+        ck_fields(c, v, report_fields, ELEMENTSOF(report_fields), &((Profile *) userdata)->report);
+}
+
 /* ---- top level ------------------------------------------------------------------- */
 
 static void parse_version(Checker *c, const YNode *v, void *userdata) {
@@ -193,6 +238,7 @@ static const Field profile_fields[] = {
         { "locale", profile_parse_locale, false },
         { "keyboard", profile_parse_keyboard, false },
         { "ntp", profile_parse_ntp, false },
+        { "report", parse_report, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */
@@ -343,6 +389,10 @@ void profile_free(Profile *p) {
         profile_network_done(&p->network);
         profile_match_done(&p->match);
         profile_system_done(p);
+        free(p->report.url);
+        if (p->report.token)
+                explicit_bzero(p->report.token, strlen(p->report.token));
+        free(p->report.token);
         free(p->filename);
         /* The merged tree points to the fragments' file names: free it first. */
         ydoc_free(p->doc);

@@ -329,6 +329,12 @@ typedef struct ProfileMatch {
         YNode *source;        /* the match: node as written (borrowed from doc), or NULL */
 } ProfileMatch;
 
+/* report: where events go (docs/events.md). */
+typedef struct ProfileReport {
+        char *url;            /* http(s); may carry credentials: print redacted */
+        char *token;          /* bearer token or NULL; SECRET: never print */
+} ProfileReport;
+
 typedef struct Profile {
         YDoc *doc;            /* owned: the parsed document (with fragments merged in) */
         YDoc **fragments;     /* owned: the included documents; their nodes were moved
@@ -359,6 +365,7 @@ typedef struct Profile {
         ProfileKeyboard keyboard;
         bool has_keyboard;
         char **ntp;           /* NTP servers (host names or addresses) */
+        ProfileReport report;
 } Profile;
 
 /* Load and validate. On validation failure returns -EINVAL with every problem

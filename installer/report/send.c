@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Delivering events: a queue in memory and one background thread that POSTs
+ * what is queued, as NDJSON batches, to the report URL. Reporting never
+ * blocks or fails the install: each POST has a timeout, failures are retried
+ * with backoff (1, 2, 4 ... 30 s) for as long as the install runs, a dead
+ * server is a warning, and the end of the run waits at most
+ * REPORT_DRAIN_SEC for what is still queued. docs/events.md. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "basic/log.h"
+#include "basic/strutil.h"
+#include "fetch/fetch.h"
+#include "report/report-internal.h"
+
+#define REPORT_QUEUE_MAX 20000       /* undelivered events kept at most */
+#define REPORT_BATCH_MAX 200         /* events per POST */
+#define REPORT_BATCH_BYTES (256 * 1024)
+#define REPORT_POST_TIMEOUT_SEC 10
+#define REPORT_BACKOFF_MAX_SEC 30
+#define REPORT_DRAIN_SEC 20          /* at the end: wait at most this long */
+#define REPORT_LOG_TIMEOUT_SEC 30
+#define REPORT_LOG_ATTEMPTS 3
+
+typedef enum TargetState {
+        TARGET_UNKNOWN, /* not known yet: queue */
+        TARGET_SET,     /* send */
+        TARGET_NONE,    /* there is none: drop */
+} TargetState;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond;
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static struct {
+        TargetState state;
+        char *url, *token, *safe_url;
+        unsigned generation;      /* bumped when the target changes */
+        char **q;                 /* undelivered lines, oldest first */
+        size_t n, alloc;
+        uint64_t sent, dropped;
+        unsigned failures;
+        bool thread_running, stopping;
+        pthread_t thread;
+        struct timespec deadline; /* when stopping */
+} S;
+
+/* The waits use CLOCK_MONOTONIC deadlines: the wall clock may jump (NTP,
+ * a wrong RTC) while the installer runs. */
+static void cond_init(void) {
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&cond, &a);
+        pthread_condattr_destroy(&a);
+}
+
+void report_send_lock(void) {
+        pthread_once(&cond_once, cond_init);
+        pthread_mutex_lock(&lock);
+}
+
+void report_send_unlock(void) {
+        pthread_mutex_unlock(&lock);
+}
+
+/* Called with the lock held. */
+void report_send_queue(char *line, bool important) {
+        if (S.state == TARGET_NONE || (!important && S.n >= REPORT_QUEUE_MAX)) {
+                S.dropped += S.state != TARGET_NONE;
+                free(line);
+                return;
+        }
+        if (S.n == S.alloc) {
+                size_t a = S.alloc ? S.alloc * 2 : 64;
+                char **v = realloc(S.q, a * sizeof(char *));
+                if (!v) {
+                        S.dropped++;
+                        free(line);
+                        return;
+                }
+                S.q = v;
+                S.alloc = a;
+        }
+        S.q[S.n++] = line;
+        pthread_cond_signal(&cond);
+}
+
+static void timespec_after(struct timespec *ts, unsigned secs) {
+        clock_gettime(CLOCK_MONOTONIC, ts);
+        ts->tv_sec += secs;
+}
+
+static bool timespec_passed(const struct timespec *ts) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return now.tv_sec > ts->tv_sec || (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
+static void *sender_main(void *arg) {
+        pthread_mutex_lock(&lock);
+        for (;;) {
+                while (!S.stopping && S.n == 0)
+                        pthread_cond_wait(&cond, &lock);
+                if (S.n == 0 || (S.stopping && timespec_passed(&S.deadline)))
+                        break;
+
+                /* A batch of whole lines, NDJSON. */
+                StrBuf body = {};
+                size_t k = 0;
+                for (; k < S.n && k < REPORT_BATCH_MAX && body.len < REPORT_BATCH_BYTES; k++)
+                        if (strbuf_append(&body, S.q[k]) < 0 || strbuf_append(&body, "\n") < 0)
+                                break;
+                _cleanup_free_ char *url = strdup(S.url), *token = S.token ? strdup(S.token) : NULL,
+                                    *safe = strdup(S.safe_url);
+                unsigned gen = S.generation;
+                bool want_token = S.token;
+                pthread_mutex_unlock(&lock);
+
+                _cleanup_free_ char *err = NULL;
+                int r = -ENOMEM;
+                if (k > 0 && url && safe && (!want_token || token)) {
+                        FetchPost p = { .content_type = "application/x-ndjson", .bearer_token = token,
+                                        .body = body.data, .size = body.len, .timeout_sec = REPORT_POST_TIMEOUT_SEC };
+                        r = fetch_post(url, &p, &err);
+                }
+                strbuf_done(&body);
+                if (token)
+                        explicit_bzero(token, strlen(token));
+
+                pthread_mutex_lock(&lock);
+                if (r >= 0) {
+                        for (size_t i = 0; i < k; i++)
+                                free(S.q[i]);
+                        memmove(S.q, S.q + k, (S.n - k) * sizeof(char *));
+                        S.n -= k;
+                        S.sent += k;
+                        if (S.failures > 0) {
+                                S.failures = 0;
+                                pthread_mutex_unlock(&lock);
+                                log_info("report: delivering events to %s again", safe ? safe : "?");
+                                pthread_mutex_lock(&lock);
+                        }
+                        continue;
+                }
+                unsigned f = ++S.failures;
+                unsigned backoff = f >= 6 ? REPORT_BACKOFF_MAX_SEC : 1u << (f - 1);
+                struct timespec until;
+                timespec_after(&until, backoff);
+                /* Warn on the first failure and then every 10th, never more. */
+                if (f == 1 || f % 10 == 0) {
+                        pthread_mutex_unlock(&lock);
+                        log_warning("report: cannot deliver events (%s); retrying in the background, the install goes on",
+                                    err ? err : strerror(-r));
+                        pthread_mutex_lock(&lock);
+                }
+                /* Wait for the backoff, a new target, or the end (whose deadline bounds the wait). */
+                while (!timespec_passed(&until) && S.generation == gen) {
+                        const struct timespec *t = &until;
+                        if (S.stopping && timespec_passed(&S.deadline))
+                                break;
+                        if (S.stopping && (S.deadline.tv_sec < until.tv_sec ||
+                                           (S.deadline.tv_sec == until.tv_sec && S.deadline.tv_nsec < until.tv_nsec)))
+                                t = &S.deadline;
+                        pthread_cond_timedwait(&cond, &lock, t);
+                }
+        }
+        pthread_mutex_unlock(&lock);
+        return NULL;
+}
+
+int report_send_set_target(const char *url, const char *token) {
+        int r = 0;
+
+        pthread_once(&cond_once, cond_init);
+        pthread_mutex_lock(&lock);
+        if (!url) {
+                if (S.state == TARGET_UNKNOWN) {
+                        S.state = TARGET_NONE;
+                        for (size_t i = 0; i < S.n; i++)
+                                free(S.q[i]);
+                        S.n = 0;
+                }
+                goto out;
+        }
+        char *u = strdup(url), *t = token ? strdup(token) : NULL, *s = fetch_url_redact(url);
+        if (!u || (token && !t) || !s) {
+                free(u);
+                free(t);
+                free(s);
+                r = -ENOMEM;
+                goto out;
+        }
+        free(S.url);
+        if (S.token) {
+                explicit_bzero(S.token, strlen(S.token));
+                free(S.token);
+        }
+        free(S.safe_url);
+        S.url = u;
+        S.token = t;
+        S.safe_url = s;
+        S.state = TARGET_SET;
+        S.generation++;
+        S.failures = 0;
+        if (!S.thread_running) {
+                pthread_attr_t attr;
+                pthread_attr_init(&attr);
+                pthread_attr_setstacksize(&attr, 256 * 1024);
+                r = -pthread_create(&S.thread, &attr, sender_main, NULL);
+                pthread_attr_destroy(&attr);
+                S.thread_running = r == 0;
+        }
+        pthread_cond_broadcast(&cond);
+out:
+        pthread_mutex_unlock(&lock);
+        return r;
+}
+
+static int upload_log(const char *url, const char *token, const char *safe, const char *log, size_t log_size,
+                      const char *machine_id) {
+        _cleanup_free_ char *hdr = strprintf("X-Installer-Machine-Id: %s", machine_id ? machine_id : "unknown");
+        const char *headers[] = { "X-Installer-Upload: log", hdr, NULL };
+        int r = -ENOMEM;
+
+        if (!hdr)
+                return r;
+        for (unsigned i = 0; i < REPORT_LOG_ATTEMPTS; i++) {
+                _cleanup_free_ char *err = NULL;
+                FetchPost p = { .content_type = "text/plain; charset=utf-8", .bearer_token = token,
+                                .extra_headers = headers, .body = log, .size = log_size,
+                                .timeout_sec = REPORT_LOG_TIMEOUT_SEC };
+                r = fetch_post(url, &p, &err);
+                if (r >= 0) {
+                        printf("report: the installer log (%zu bytes) was uploaded to %s\n", log_size, safe);
+                        return 0;
+                }
+                if (i + 1 == REPORT_LOG_ATTEMPTS || r == -EACCES || r == -ENOENT) {
+                        log_warning("report: cannot upload the installer log (%s)", err ? err : strerror(-r));
+                        break;
+                }
+                sleep(1u << i);
+        }
+        return r;
+}
+
+void report_send_stop(void) {
+        uint64_t sent, dropped;
+        size_t left;
+
+        pthread_once(&cond_once, cond_init);
+        pthread_mutex_lock(&lock);
+        S.stopping = true;
+        timespec_after(&S.deadline, REPORT_DRAIN_SEC);
+        pthread_cond_broadcast(&cond);
+        bool running = S.thread_running;
+        pthread_mutex_unlock(&lock);
+        if (running)
+                pthread_join(S.thread, NULL);
+
+        pthread_mutex_lock(&lock);
+        S.thread_running = false;
+        left = S.n;
+        sent = S.sent;
+        dropped = S.dropped;
+        bool set = S.state == TARGET_SET;
+        _cleanup_free_ char *safe = set ? strdup(S.safe_url) : NULL;
+        pthread_mutex_unlock(&lock);
+
+        if (!set)
+                return;
+        if (left > 0 || dropped > 0)
+                log_warning("report: %" PRIu64 " events delivered to %s, %zu not delivered, %" PRIu64 " dropped (queue full)",
+                            sent, safe ? safe : "?", left, dropped);
+        else
+                printf("report: %" PRIu64 " events delivered to %s\n", sent, safe ? safe : "?");
+}
+
+void report_send_upload_log(const char *log, size_t log_size, const char *machine_id) {
+        _cleanup_free_ char *url = NULL, *token = NULL, *safe = NULL;
+
+        pthread_mutex_lock(&lock);
+        if (S.state == TARGET_SET) {
+                url = strdup(S.url);
+                token = S.token ? strdup(S.token) : NULL;
+                safe = strdup(S.safe_url);
+        }
+        pthread_mutex_unlock(&lock);
+        if (url && safe)
+                (void) upload_log(url, token, safe, log, log_size, machine_id);
+        if (token)
+                explicit_bzero(token, strlen(token));
+}
+
+bool report_send_has_target(void) {
+        pthread_mutex_lock(&lock);
+        bool set = S.state == TARGET_SET;
+        pthread_mutex_unlock(&lock);
+        return set;
+}
+
+void report_send_reset(void) {
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < S.n; i++)
+                free(S.q[i]);
+        free(S.q);
+        free(S.url);
+        if (S.token)
+                explicit_bzero(S.token, strlen(S.token));
+        free(S.token);
+        free(S.safe_url);
+        S = (typeof(S)) {};
+        pthread_mutex_unlock(&lock);
+}
