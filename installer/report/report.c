@@ -20,8 +20,10 @@ static struct {
         const char *machine_id_source;
         const char *phase;      /* the phase running now, or NULL */
         uint64_t seq;
-        bool in_hook;
 } E;
+
+/* Per thread: the sender thread logs too. */
+static __thread bool in_hook;
 
 uint64_t report_now_usec(void) {
         struct timespec ts;
@@ -203,16 +205,16 @@ void report_progress_update(Progress *p, uint64_t done, bool final) {
  * level. A log line written while an event is emitted is not turned into
  * another event. */
 static void log_hook(LogLevel level, const char *message) {
-        if (E.in_hook || level >= LOG_DEBUG)
+        if (in_hook || level >= LOG_DEBUG)
                 return;
-        E.in_hook = true;
+        in_hook = true;
         ReportEvent e = REPORT_EVENT_INIT;
         e.type = level <= LOG_ERR ? REPORT_EVENT_ERROR : REPORT_EVENT_INFO;
         e.level = level <= LOG_ERR ? "error" : level == LOG_WARNING ? "warning" : "info";
         e.phase = E.phase;
         e.message = message;
         emit(&e);
-        E.in_hook = false;
+        in_hook = false;
 }
 
 int report_begin(const char *sysroot, const char *boot_uuid, const char *boot_mac) {
