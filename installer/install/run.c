@@ -126,6 +126,9 @@ static void report_profile_known(const BootParams *bp, const Profile *profile) {
         for (size_t i = 0; i < profile->n_users; i++)
                 (void) report_secret_add(profile->users[i].password_hash);
         (void) report_secret_add_url(profile->image.url);
+        for (size_t i = 0; i < profile->n_files; i++)
+                (void) report_secret_add_url(profile->files[i].url);
+        (void) report_secret_add_url(profile->apt_mirror);
         if (profile->report.url) {
                 _cleanup_free_ char *safe = fetch_url_redact(profile->report.url);
                 if (report_set_target(profile->report.url, profile->report.token) < 0)
