@@ -6,12 +6,15 @@
 # bearer token, be numbered without gaps, keep monotonic time, start and
 # finish every phase in the install order detect -> ... -> bootloader, and
 # end with the install's finish event, exit status 0. docs/events.md.
+# no_timer_check: on a heavily loaded host the kernel's IO-APIC timer check
+# under TCG can fail ("IO-APIC + timer doesn't work!" panic); it tests QEMU,
+# not the installer.
 . "$(dirname "$0")/lib.sh"
 
 MAC=52:54:00:12:34:75
 TOKEN=events-test-token-75
 sed "s/@IMAGE_SHA256@/$(image_sha256)/" "$ROOT/profiles/default.yaml" > "$T/profiles/default.yaml"
-make_www "inst.finish=poweroff inst.report=http://10.0.2.100/report inst.report.token=$TOKEN"
+make_www "no_timer_check inst.finish=poweroff inst.report=http://10.0.2.100/report inst.report.token=$TOKEN"
 link_image
 make_disk "$T/target.raw" 6G
 
