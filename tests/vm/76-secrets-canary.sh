@@ -72,14 +72,17 @@ scan "the serial console" "$SERIAL"
 
 log "2. the installed system: world-readable files, /etc/shadow"
 mkdir -p "$MNT"
-LOOP=$(losetup --find --show --partscan --read-only "$T/target.raw")
-udevadm settle 2>/dev/null || sleep 1
-root=""
-for p in "$LOOP"p*; do
-	[ "$(blkid -o value -s LABEL "$p" 2>/dev/null)" = root ] && root=$p
-done
-[ -n "$root" ] || die "no partition labelled root on the installed disk"
-mount -o ro,noload "$root" "$MNT"
+# Partitions by offset (no partition device nodes without udev): the one
+# whose filesystem is labelled root.
+while read -r start size; do
+	LOOP=$(losetup --find --show --read-only --offset $((start * 512)) --sizelimit $((size * 512)) "$T/target.raw")
+	[ "$(blkid -p -o value -s LABEL "$LOOP" 2>/dev/null)" = root ] && break
+	losetup -d "$LOOP"
+	LOOP=""
+done < <(/sbin/sfdisk -J "$T/target.raw" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]: print(p["start"], p["size"])')
+[ -n "$LOOP" ] || die "no partition labelled root on the installed disk"
+mount -o ro,noload "$LOOP" "$MNT"
 n=$(find "$MNT" -xdev -type f -perm -o=r | wc -l)
 [ "$n" -gt 1000 ] || die "only $n world-readable files: is this the installed system?"
 find "$MNT" -xdev -type f -perm -o=r -print0 | xargs -0 -r grep -lF \
