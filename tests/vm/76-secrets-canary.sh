@@ -101,7 +101,7 @@ mkdir -p "$T/tiny/etc"
 echo tiny > "$T/tiny/etc/hostname"
 tar -C "$T/tiny" -cf - . | zstd -q -o "$T/www/images/tiny.tar.zst"
 WRONG=$(image_sha256 | tr '0-9a-f' '1-9a-f0')
-profile tiny.tar.zst "$WRONG" > "$T/profiles/default.yaml"
+profile tiny.tar.zst "$WRONG" > "$T/www/profiles/default.yaml" # the served copy
 mv "$SERIAL" "$T/install-ok.log"
 mv "$T/posts.jsonl" "$T/posts-ok.jsonl"
 make_disk "$T/target2.raw" 6G
