@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The checker: key paths, error recording, type checks and the table-driven
  * mapping walk shared by every section of the profile. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -324,16 +325,24 @@ bool ck_mac(Checker *c, const YNode *v, char mac[static 18]) {
         return true;
 }
 
-void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret) {
+bool ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret) {
         const char *s = ck_scalar(c, v), *why;
 
         if (!s)
-                return;
+                return false;
         why = validate(s);
-        if (why)
+        if (why) {
                 ck_error(c, v, "invalid %s '%s': %s", what, ck_quote(s).s, why);
-        else
-                ck_strdup(c, s, ret);
+                return false;
+        }
+        return ck_strdup(c, s, ret);
+}
+
+void ck_sha256(Checker *c, const YNode *v, char **ret) {
+        if (!ck_validated(c, v, "sha256", profile_check_sha256, ret))
+                return;
+        for (char *p = *ret; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
 }
 
 void ck_strv(Checker *c, const YNode *v, const char *what, bool echo, ValidateFunc validate, char ***ret) {

@@ -168,16 +168,7 @@ static const char *check_label(const char *s) {
 }
 
 static void parse_partition_label(Checker *c, const YNode *v, void *userdata) {
-        PartitionState *ps = userdata;
-        const char *s = ck_scalar(c, v), *why;
-
-        if (!s)
-                return;
-        why = check_label(s);
-        if (why)
-                ck_error(c, v, "invalid label '%s': %s", ck_quote(s).s, why);
-        else
-                ck_strdup(c, s, &ps->part->label);
+        ck_validated(c, v, "label", check_label, &((PartitionState *) userdata)->part->label);
 }
 
 static void parse_partition_name(Checker *c, const YNode *v, void *userdata) {
@@ -225,14 +216,8 @@ static const char *check_fs_uuid(const char *s) {
 
 static void parse_preserve_label(Checker *c, const YNode *v, void *userdata) {
         PartitionPreserve *p = userdata;
-        const char *s = ck_scalar(c, v), *why;
 
-        if (!s)
-                return;
-        why = check_label(s);
-        if (why)
-                ck_error(c, v, "invalid label '%s': %s", ck_quote(s).s, why);
-        else if (ck_strdup(c, s, &p->value))
+        if (ck_validated(c, v, "label", check_label, &p->value))
                 p->by = PRESERVE_LABEL;
 }
 

@@ -82,11 +82,13 @@ const YNode *ck_present_key(const YNode *m, const char *key);
  * (without the value when echo is false). Valid items are appended to *ret. */
 typedef const char *(*ValidateFunc)(const char *s);
 void ck_strv(Checker *c, const YNode *v, const char *what, bool echo, ValidateFunc validate, char ***ret);
-/* A scalar checked by validate (which returns NULL or why it is invalid),
- * copied to *ret when valid; "invalid WHAT 'VALUE': why" otherwise. */
 /* A MAC address scalar normalised into mac; false (with an error) if it is not one. */
 bool ck_mac(Checker *c, const YNode *v, char mac[static 18]);
-void ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret);
+/* A scalar checked by validate (which returns NULL or why it is invalid),
+ * copied to *ret when valid (true); "invalid WHAT 'VALUE': why" otherwise. */
+bool ck_validated(Checker *c, const YNode *v, const char *what, ValidateFunc validate, char **ret);
+/* A sha256 (64 hex digits) copied to *ret in lower case; an error otherwise. */
+void ck_sha256(Checker *c, const YNode *v, char **ret);
 
 /* ---- validators (profile-validate.c): NULL if fine, else why not ---------- */
 

@@ -256,20 +256,7 @@ static void parse_file_url(Checker *c, const YNode *v, void *userdata) {
 }
 
 static void parse_file_sha256(Checker *c, const YNode *v, void *userdata) {
-        ProfileFile *f = userdata;
-        const char *s = ck_scalar(c, v), *why;
-
-        if (!s)
-                return;
-        why = profile_check_sha256(s);
-        if (why) {
-                ck_error(c, v, "invalid sha256 '%s': %s", ck_quote(s).s, why);
-                return;
-        }
-        if (!ck_strdup(c, s, &f->sha256))
-                return;
-        for (char *p = f->sha256; *p; p++)
-                *p = (char) tolower((unsigned char) *p);
+        ck_sha256(c, v, &((ProfileFile *) userdata)->sha256);
 }
 
 static void parse_file_owner(Checker *c, const YNode *v, void *userdata) {

@@ -36,20 +36,7 @@ static void parse_image_url(Checker *c, const YNode *v, void *userdata) {
 }
 
 static void parse_image_sha256(Checker *c, const YNode *v, void *userdata) {
-        ProfileImage *img = userdata;
-        const char *s = ck_scalar(c, v), *why;
-
-        if (!s)
-                return;
-        why = profile_check_sha256(s);
-        if (why) {
-                ck_error(c, v, "invalid sha256 '%s': %s", ck_quote(s).s, why);
-                return;
-        }
-        if (!ck_strdup(c, s, &img->sha256))
-                return;
-        for (char *p = img->sha256; *p; p++)
-                *p = (char) tolower((unsigned char) *p);
+        ck_sha256(c, v, &((ProfileImage *) userdata)->sha256);
 }
 
 static void parse_image_format(Checker *c, const YNode *v, void *userdata) {
