@@ -86,11 +86,17 @@ PIDS+=($!)
 
 # Our proxy-DHCP + TFTP, as generated for a real site.
 "$ROOT/ipxe/mkdnsmasq.sh" --iface br0 --server http://192.0.2.1/ --subnet 192.0.2.0/24 --out "$T/dnsmasq"
-nsx dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq/dnsmasq.conf" \
+# --user=root: dnsmasq drops to "nobody" by default, which cannot reach a
+# TFTP root below a mktemp -d (mode 0700) clone; a real site puts the TFTP
+# root where dnsmasq's user can read it (docs/boot.md).
+nsx dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq/dnsmasq.conf" --user=root \
 	--log-facility="$T/proxy-dhcp.log" --pid-file="$T/proxy.pid" &
 PIDS+=($!)
 sleep 1
 for f in site.pid proxy.pid; do [ -s "$T/$f" ] || die "dnsmasq did not start ($f; see $T/*dhcp.log)"; done
+for p in "${PIDS[@]}"; do
+	kill -0 "$p" 2>/dev/null || die "a server exited at start (see $T/*dhcp.log): $(tail -2 "$T"/*dhcp.log)"
+done
 
 # 1. UEFI, the firmware's own PXE client (no iPXE ROM on the NIC).
 make_disk "$T/disk.raw" 2G
