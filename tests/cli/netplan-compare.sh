@@ -36,6 +36,8 @@ if [ -z "${NETPLAN_CORPUS:-}" ]; then
 	done
 fi
 CORPUS=${NETPLAN_CORPUS:-$ROOT/../shared/corpus/netplan}
+# Canonical, so that $ROOT/../shared is not taken for one of our own files.
+[ ! -d "$CORPUS" ] || CORPUS=$(cd "$CORPUS" && pwd -P)
 NETPLAN=/usr/sbin/netplan
 [ -x "$NETPLAN" ] || die "$NETPLAN is missing: install netplan.io (make deps)"
 # `netplan generate --root-dir DIR` runs this generator with the same
@@ -98,7 +100,7 @@ netplan_generate() {
 supported=() skipped=() failed=0
 for f in "$CORPUS"/*.yaml "$ROOT"/tests/data/netplan/*.yaml; do
 	name=$(basename "$f")
-	case "$f" in "$ROOT"/*) name=ours/$name ;; esac
+	case "$f" in "$ROOT"/tests/data/netplan/*) name=ours/$name ;; esac
 	w=$T/${name%.yaml}
 	mkdir -p "$w"
 	if [ -n "${UNSUPPORTED[$name]:-}" ]; then

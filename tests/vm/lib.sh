@@ -16,6 +16,7 @@ die() {
 	if [ -f "$SERIAL" ]; then
 		echo "--- last serial console lines ($SERIAL):" >&2
 		tail -40 "$SERIAL" >&2
+		echo "FAIL: $*" >&2 # again, last: a log's tail shows why
 	fi
 	exit 1
 }
