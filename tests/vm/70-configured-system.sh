@@ -114,8 +114,12 @@ check() { echo "  ok: $*"; }
 # Everything in two SSH sessions (each login costs seconds under TCG): the
 # facts, section by section, into files; judged here.
 ssh_as admin 'sh -s' > "$T/facts.txt" <<'EOS'
-for _ in $(seq 30); do ip -o -4 addr | grep -q "inet 10\.0\.3\." && break; sleep 2; done
 sec() { echo "=== $1"; }
+# Judge the system once it has finished booting (networkd has configured
+# every link it manages, or given up on it).
+sec boot; timeout 300 systemctl is-system-running --wait
+for _ in $(seq 30); do ip -o -4 addr | grep -q "inet 10\.0\.3\." && break; sleep 2; done
+sec networkctl; networkctl list --no-pager
 sec addr; ip -o -4 addr
 sec link; ip -o link
 sec vlan; ip -d link show lan.100
@@ -135,7 +139,11 @@ EOS
 ssh_as guest 'id; sudo -n true 2>/dev/null && echo GUEST-SUDO-OK || echo guest-sudo-refused' > "$T/guest.txt" || die "no SSH login as guest"
 section() { awk -v s="=== $1" '$0 == s {on=1; next} /^=== / {on=0} on' "$T/facts.txt"; }
 want() { # want SECTION REGEX WHAT
-	section "$1" | grep -qE -- "$2" || { echo "--- $1:"; section "$1"; die "$3"; }
+	section "$1" | grep -qE -- "$2" || {
+		echo "--- $1:"; section "$1"
+		echo "--- boot state and links:"; section boot; section networkctl
+		die "$3"
+	}
 }
 grep -q "^=== end" "$T/facts.txt" || { cat "$T/facts.txt"; die "the facts were not collected"; }
 ifname() { section link | awk -v m="$1" '$0 ~ m {sub(":","",$2); sub("@.*","",$2); print $2; exit}'; }
