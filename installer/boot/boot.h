@@ -17,6 +17,7 @@
 typedef struct BootConfig {
         const char *root;          /* the mounted target, e.g. /mnt/target */
         const char *disk;          /* whole-disk device: MBR code (BIOS), NVRAM entry (UEFI) */
+        const char *mirror_disk;   /* RAID1: the second disk, which gets it too (or NULL) */
         PartitionTable table;
         const char *root_fs_uuid;  /* for root=UUID= */
         bool separate_boot;        /* /boot is its own filesystem */

@@ -86,7 +86,7 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
         return write_file_atomic(path, text, strlen(text), 0644);
 }
 
-static int write_mbr_code(const BootConfig *c, char **ret_error) {
+static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_error) {
         _cleanup_free_ char *src = strprintf("%s/mbr/%s", c->syslinux_dir ? c->syslinux_dir : "/usr/lib/syslinux",
                                              c->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin");
         _cleanup_close_ int in = -1, out = -1;
@@ -108,10 +108,10 @@ static int write_mbr_code(const BootConfig *c, char **ret_error) {
         }
         /* Only the boot code: the disk signature and partition table after
          * byte 440 stay as they are. */
-        out = open(c->disk, O_WRONLY | O_CLOEXEC);
+        out = open(disk, O_WRONLY | O_CLOEXEC);
         if (out < 0 || pwrite(out, code, (size_t) n, 0) != n || fsync(out) < 0) {
                 int r = -errno;
-                *ret_error = strprintf("cannot write the boot code to %s: %s", c->disk, strerror(errno));
+                *ret_error = strprintf("cannot write the boot code to %s: %s", disk, strerror(errno));
                 return r;
         }
         return 0;
@@ -129,7 +129,12 @@ int boot_install_extlinux(const BootConfig *c, char **ret_error) {
                 *ret_error = strprintf("extlinux --install %s failed: %s", dir, out && *out ? out : strerror(-r));
                 return r;
         }
-        return write_mbr_code(c, ret_error);
+        r = write_mbr_code(c, c->disk, ret_error);
+        if (r < 0 || !c->mirror_disk)
+                return r;
+        /* RAID1: /boot is on an array whose members start the same on both
+         * disks, so the same boot code boots either disk alone. */
+        return write_mbr_code(c, c->mirror_disk, ret_error);
 }
 
 int boot_install(const BootConfig *c, char **ret_error) {

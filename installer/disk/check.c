@@ -292,8 +292,10 @@ static int check_preserved(const Plan *plan, int fd, const char *path, char **re
         return r;
 }
 
-int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
-        const HwDisk *d = plan_target_disk(plan);
+/* The checks for one disk the plan writes: D as planned, WIPE whether the
+ * plan may destroy what it holds, PLAN (or NULL) whose preserved partitions
+ * must still be where the plan saw them. */
+static int check_disk(const HwDisk *d, bool wipe, const Plan *preserving, const char *path, char **ret_error) {
         _cleanup_(dev_set_done) DevSet set = {};
         _cleanup_close_ int fd = -1;
         char a[32], b[32];
@@ -360,8 +362,18 @@ int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
 
         /* A reinstall keeps the table: it holds data, and the preserved
          * partitions must still be what the plan saw. */
-        r = check_signatures(fd, path, plan->wipe || plan->keep_table, ret_error);
-        if (r < 0 || !plan->keep_table)
+        r = check_signatures(fd, path, wipe || preserving, ret_error);
+        if (r < 0 || !preserving)
                 return r;
-        return check_preserved(plan, fd, path, ret_error);
+        return check_preserved(preserving, fd, path, ret_error);
+}
+
+int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
+        return check_disk(plan_target_disk(plan), plan->wipe, plan->keep_table ? plan : NULL, path, ret_error);
+}
+
+int disk_check_mirror(const Plan *plan, const char *path, char **ret_error) {
+        if (!plan_mirror_disk(plan))
+                return -EINVAL;
+        return check_disk(plan_mirror_disk(plan), plan->mirror_wipe, NULL, path, ret_error);
 }

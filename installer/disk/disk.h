@@ -32,6 +32,9 @@
  *               signature and plan->wipe is false
  *   other -errno when it cannot be opened or probed. */
 int disk_check_target(const Plan *plan, const char *path, char **ret_error);
+/* The same for the plan's mirror disk (disk.mirror), against its inventory
+ * entry and plan->mirror_wipe. -EINVAL without a mirror. */
+int disk_check_mirror(const Plan *plan, const char *path, char **ret_error);
 
 /* Dirty disks: release what the running system holds on the block device
  * `path` and its partitions, top down: unmount filesystems (never "/"),
@@ -113,3 +116,23 @@ int disk_wait_partition_numbers(const char *disk, const unsigned *numbers, size_
  * libblkid and its UUID returned in *ret_fs_uuid (FAT: "XXXX-XXXX"). FS_NONE
  * does nothing and returns NULL. */
 int disk_mkfs(const PlanPartition *p, const char *devnode, char **ret_fs_uuid, char **ret_error);
+
+/* ---- RAID1 (md.c) ------------------------------------------------------------ */
+
+/* modprobe -a MODULES... (NULL-terminated), e.g. md_mod raid1. */
+int disk_load_modules(char *const modules[], char **ret_error);
+
+/* mdadm --create /dev/NAME --run --metadata=METADATA --level=1
+ * --raid-devices=N --homehost=HOMEHOST --name=NAME MEMBERS...
+ * (--run: no question about what the members held; they were just
+ * partitioned). The array resyncs in the background. */
+int disk_md_create(const char *name, const char *metadata, char *const members[], size_t n_members,
+                   const char *homehost, char **ret_error);
+
+/* The array's line for mdadm.conf ("ARRAY /dev/md0 metadata=1.2 name=...
+ * UUID=..."), from mdadm --detail --brief. */
+int disk_md_conf_line(const char *name, char **ret_line, char **ret_error);
+
+/* mdadm --stop /dev/NAME (after the install: the array is marked clean, so
+ * the first boot does not start over with a resync). */
+int disk_md_stop(const char *name, char **ret_error);

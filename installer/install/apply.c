@@ -30,12 +30,20 @@ typedef struct Apply {
         char *uuids[64];        /* filesystem UUID per plan partition */
         char *mounted[64];      /* mount points, in mount order */
         size_t n_mounted;
+        const char *mirror;     /* RAID1: the second disk, or NULL */
+        char *md_devnodes[16];  /* per plan array: /dev/md0 */
+        char *md_uuids[16];     /* filesystem UUID per plan array */
+        size_t n_md_created;    /* arrays created (stopped at the end) */
 } Apply;
 
 static void apply_done(Apply *a) {
         for (size_t i = 0; i < 64; i++) {
                 free(a->devnodes[i]);
                 free(a->uuids[i]);
+        }
+        for (size_t i = 0; i < 16; i++) {
+                free(a->md_devnodes[i]);
+                free(a->md_uuids[i]);
         }
         for (size_t i = 0; i < a->n_mounted; i++)
                 free(a->mounted[i]);
@@ -45,6 +53,137 @@ static int fail(Phase *ph, int r, const char *what, char *err) {
         log_error("%s: %s", what, err ? err : strerror(-r));
         free(err);
         return report_phase_end(ph, r, NULL);
+}
+
+/* RAID1: the second disk gets the same checks, wipe and partition table. */
+static int step_prepare_mirror(Apply *a) {
+        const Plan *plan = a->plan;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        _cleanup_free_ char *released = NULL;
+        report_phase_begin(&ph, "teardown-mirror", "%s", a->mirror);
+        r = disk_teardown(a->mirror, &released, &err);
+        if (r < 0)
+                return fail(&ph, r, "Cannot release the mirror disk", err);
+        report_phase_end(&ph, 0, "%s", released ? released : "nothing held it");
+
+        report_phase_begin(&ph, "check-mirror", "%s", a->mirror);
+        r = disk_check_mirror(plan, a->mirror, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the mirror disk", err);
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "wipe-mirror", "%s%s", a->mirror,
+                           plan->mirror_wipe ? " (holds data; the profile allows wiping it)" : "");
+        r = disk_wipe(a->mirror, &err);
+        if (r < 0)
+                return fail(&ph, r, "Wiping failed", err);
+        report_phase_end(&ph, 0, NULL);
+
+        report_phase_begin(&ph, "partition-mirror", "%s, %s, %zu partitions (as %s)", a->mirror,
+                           partition_table_to_string(plan->table), plan->n_partitions, a->disk);
+        r = disk_partition(plan, a->mirror, &err);
+        if (r < 0)
+                return fail(&ph, r, "Partitioning failed", err);
+        r = disk_wait_partitions(a->mirror, (unsigned) plan->n_partitions, 10000);
+        if (r < 0)
+                return fail(&ph, r, "Partition device nodes did not appear", NULL);
+        /* An old array's superblock on a member must not reassemble. */
+        for (size_t i = 0; i < plan->n_partitions; i++) {
+                _cleanup_free_ char *node = NULL;
+                r = disk_partition_devnode(a->mirror, plan->partitions[i].number, &node);
+                if (r >= 0)
+                        r = disk_wipe_signatures(node, &err);
+                if (r < 0)
+                        return fail(&ph, r, "Wiping a new partition failed", err);
+        }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* RAID1 arrays over partition N of both disks, and their filesystems. */
+static int step_raid(Apply *a) {
+        const Plan *plan = a->plan;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        if (plan->n_raids == 0)
+                return 0;
+        if (plan->n_raids > 16)
+                return -E2BIG;
+        report_phase_begin(&ph, "raid", "%zu RAID1 array%s over %s and %s", plan->n_raids, plan->n_raids == 1 ? "" : "s",
+                           a->disk, a->mirror);
+        char *modules[] = { (char *) "md_mod", (char *) "raid1", NULL };
+        r = disk_load_modules(modules, &err);
+        if (r < 0)
+                return fail(&ph, r, "Loading the RAID modules", err);
+        for (size_t i = 0; i < plan->n_raids; i++) {
+                const PlanRaid *pr = &plan->raids[i];
+                _cleanup_free_ char *m0 = NULL, *m1 = NULL;
+
+                r = disk_partition_devnode(a->disk, pr->member, &m0);
+                if (r >= 0)
+                        r = disk_partition_devnode(a->mirror, pr->member, &m1);
+                if (r < 0)
+                        return fail(&ph, r, "Partition device", NULL);
+                char *members[] = { m0, m1, NULL };
+                r = disk_md_create(pr->name, pr->metadata, members, 2, plan->profile->hostname, &err);
+                if (r < 0)
+                        return fail(&ph, r, "Creating the RAID1 array", err);
+                a->n_md_created = i + 1;
+                a->md_devnodes[i] = strprintf("/dev/%s", pr->name);
+                if (!a->md_devnodes[i])
+                        return -ENOMEM;
+                if (pr->source->fs == FS_NONE)
+                        continue;
+                /* disk_mkfs() takes a partition: the array's filesystem as one
+                 * (numbered after the partitions, for reproducible UUIDs). */
+                PlanPartition fsp = { .number = 100 + (unsigned) i, .fs = pr->source->fs, .mount = pr->source->mount,
+                                      .label = pr->source->label };
+                r = disk_mkfs(&fsp, a->md_devnodes[i], &a->md_uuids[i], &err);
+                if (r < 0)
+                        return fail(&ph, r, a->md_devnodes[i], err);
+                report_info("%s: RAID1 (metadata %s) of %s + %s, %s%s%s UUID %s", a->md_devnodes[i], pr->metadata, m0, m1,
+                            fs_type_to_string(pr->source->fs), pr->source->mount ? " for " : "",
+                            pr->source->mount ? pr->source->mount : "", a->md_uuids[i] ? a->md_uuids[i] : "?");
+        }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* The installed system must assemble the arrays at boot: mdadm.conf, and
+ * an initramfs built with it. */
+static int step_storage_config(Apply *a) {
+        const Plan *plan = a->plan;
+        char *lines[16] = {};
+        _cleanup_free_ char *out = NULL;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        if (plan->n_raids == 0)
+                return 0;
+        report_phase_begin(&ph, "storage-config", "mdadm.conf (%zu array%s), update-initramfs", plan->n_raids,
+                           plan->n_raids == 1 ? "" : "s");
+        for (size_t i = 0; i < plan->n_raids; i++) {
+                r = disk_md_conf_line(plan->raids[i].name, &lines[i], &err);
+                if (r < 0) {
+                        for (size_t k = 0; k < i; k++)
+                                free(lines[k]);
+                        return fail(&ph, r, "Describing the RAID arrays", err);
+                }
+                report_info("mdadm.conf: %s", lines[i]);
+        }
+        r = target_write_mdadm_conf(TARGET_ROOT, lines, plan->n_raids);
+        for (size_t k = 0; k < plan->n_raids; k++)
+                free(lines[k]);
+        if (r < 0)
+                return fail(&ph, r, "Writing /etc/mdadm/mdadm.conf", NULL);
+        r = target_update_initramfs(TARGET_ROOT, &out);
+        if (r < 0)
+                return fail(&ph, r, "update-initramfs in the installed system", out ? strdup(out) : NULL);
+        return report_phase_end(&ph, 0, NULL);
 }
 
 static int step_prepare_disk(Apply *a) {
@@ -110,6 +249,12 @@ static int step_prepare_disk(Apply *a) {
         }
         report_phase_end(&ph, 0, NULL);
 
+        if (a->mirror) {
+                r = step_prepare_mirror(a);
+                if (r < 0)
+                        return r;
+        }
+
         report_phase_begin(&ph, "mkfs", NULL);
         for (size_t i = 0; i < n; i++) {
                 const PlanPartition *p = &plan->partitions[i];
@@ -146,7 +291,7 @@ static int step_mount(Apply *a) {
 
         report_phase_begin(&ph, "mount", "%s", TARGET_ROOT);
         /* Parents before children: "/" then "/boot" then "/boot/efi". */
-        for (size_t d = 0; d < 16; d++)
+        for (size_t d = 0; d < 16; d++) {
                 for (size_t i = 0; i < plan->n_partitions; i++) {
                         const PlanPartition *p = &plan->partitions[i];
                         if (!p->mount || p->fs == FS_SWAP || p->fs == FS_NONE)
@@ -171,6 +316,26 @@ static int step_mount(Apply *a) {
                         }
                         a->mounted[a->n_mounted++] = TAKE_PTR(where);
                 }
+                for (size_t i = 0; i < plan->n_raids && i < 16; i++) {
+                        const ProfileRaid *pr = plan->raids[i].source;
+                        if (!pr->mount || pr->fs == FS_SWAP || pr->fs == FS_NONE)
+                                continue;
+                        if ((streq(pr->mount, "/") ? 0 : depth(pr->mount)) != d)
+                                continue;
+                        _cleanup_free_ char *where = path_join_root(TARGET_ROOT, pr->mount);
+                        if (!where)
+                                return -ENOMEM;
+                        r = mkdir_p(where, 0755);
+                        if (r < 0)
+                                return fail(&ph, r, where, NULL);
+                        if (mount(a->md_devnodes[i], where, fs_type_to_string(pr->fs), 0, NULL) < 0) {
+                                r = -errno;
+                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->md_devnodes[i],
+                                                                     fs_type_to_string(pr->fs), strerror(errno)));
+                        }
+                        a->mounted[a->n_mounted++] = TAKE_PTR(where);
+                }
+        }
         return report_phase_end(&ph, 0, NULL);
 }
 
@@ -230,6 +395,13 @@ static int step_configure(Apply *a, const BootParams *bp) {
                         continue;
                 mounts[n++] = (TargetMount) { .mount = p->fs == FS_SWAP ? NULL : p->mount, .fs = p->fs,
                                               .fs_uuid = a->uuids[i], .options = p->mount_options };
+        }
+        for (size_t i = 0; i < plan->n_raids && i < 16 && n < 64; i++) {
+                const ProfileRaid *pr = plan->raids[i].source;
+                if (pr->fs == FS_NONE || !a->md_uuids[i])
+                        continue;
+                mounts[n++] = (TargetMount) { .mount = pr->fs == FS_SWAP ? NULL : pr->mount, .fs = pr->fs,
+                                              .fs_uuid = a->md_uuids[i], .options = pr->mount_options };
         }
         iid = strprintf("iid-%s-%" PRIx64, plan->profile->hostname, report_now_usec());
         if (!iid)
@@ -346,9 +518,17 @@ static int step_bootloader(Apply *a) {
                 if (p->role == PART_ROLE_ESP && !esp)
                         esp = p;
         }
+        for (size_t i = 0; i < plan->n_raids && i < 16; i++) {
+                const ProfileRaid *pr = plan->raids[i].source;
+                if (streq_ptr(pr->mount, "/"))
+                        root_uuid = a->md_uuids[i];
+                if (streq_ptr(pr->mount, "/boot"))
+                        separate_boot = true;
+        }
         BootConfig c = {
                 .root = TARGET_ROOT,
                 .disk = a->disk,
+                .mirror_disk = a->mirror,
                 .table = plan->table,
                 .root_fs_uuid = root_uuid,
                 .separate_boot = separate_boot,
@@ -359,8 +539,9 @@ static int step_bootloader(Apply *a) {
                 report_phase_begin(&ph, "bootloader", "systemd-boot on %s partition %u (EFI system partition, %s)",
                                    a->disk, esp->number, esp->mount);
         } else
-                report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s",
-                                   plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin", a->disk);
+                report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s%s%s",
+                                   plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin", a->disk,
+                                   a->mirror ? " and " : "", a->mirror ? a->mirror : "");
         r = boot_install(&c, &err);
         if (r < 0)
                 return fail(&ph, r, "Bootloader", err);
@@ -370,7 +551,8 @@ static int step_bootloader(Apply *a) {
 }
 
 int install_apply(const Plan *plan, const BootParams *bp) {
-        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode };
+        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode,
+                    .mirror = plan_mirror_disk(plan) ? plan_mirror_disk(plan)->devnode : NULL };
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();
 
@@ -378,9 +560,12 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         r = step_prepare_disk(&a);
         if (r < 0)
                 goto out;
+        r = step_raid(&a);
+        if (r < 0)
+                goto out_stop;
         r = mkdir_p(TARGET_ROOT, 0755);
         if (r < 0)
-                goto out;
+                goto out_stop;
         r = step_mount(&a);
         if (r < 0)
                 goto out_unmount;
@@ -403,12 +588,24 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         r = step_post_install(&a);
         if (r < 0)
                 goto out_unmount;
+        r = step_storage_config(&a);
+        if (r < 0)
+                goto out_unmount;
         r = step_bootloader(&a);
         if (r < 0)
                 goto out_unmount;
         ret = EXIT_OK;
 out_unmount:
         unmount_all(&a);
+out_stop:
+        /* Stopped arrays are marked clean: no resync from the start at the
+         * first boot. */
+        for (size_t i = a.n_md_created; i > 0; i--) {
+                char *err = NULL;
+                if (disk_md_stop(plan->raids[i - 1].name, &err) < 0)
+                        log_warning("%s", err ? err : "mdadm --stop failed");
+                free(err);
+        }
 out:
         if (ret == EXIT_OK)
                 report_info("INSTALL COMPLETE: %s installed on %s in %.1fs", plan->profile->hostname, a.disk,

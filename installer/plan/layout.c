@@ -284,10 +284,14 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         int r, ret = 0;
 
         p->table = pd->table;
+        /* RAID1: the same table on both disks, laid out on the smaller. */
+        uint64_t disk_size = disk->size;
+        if (plan_mirror_disk(p))
+                disk_size = MIN(disk_size, plan_mirror_disk(p)->size);
         /* GPT keeps a backup table in the last 33 sectors: leave the last
          * MiB free, as parted and sgdisk do. */
         start = PLAN_ALIGN;
-        end = align_down(disk->size - (gpt ? PLAN_ALIGN : 0));
+        end = align_down(disk_size - (gpt ? PLAN_ALIGN : 0));
         if (end <= start + PLAN_ALIGN)
                 return profile_errors_add(errors, file, pd->select.line, pd->select.column, "disk",
                                           "disk %s is too small (%s)", disk->devnode,
@@ -334,7 +338,7 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                         pl->size = align_up(pp->size.value);
                         break;
                 case SIZE_PERCENT:
-                        pl->size = align_down(disk->size / 100 * pp->size.value + disk->size % 100 * pp->size.value / 100);
+                        pl->size = align_down(disk_size / 100 * pp->size.value + disk_size % 100 * pp->size.value / 100);
                         if (pl->size == 0)
                                 pl->size = PLAN_ALIGN;
                         break;

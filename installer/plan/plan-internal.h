@@ -5,6 +5,14 @@
 
 int plan_select_disk(Plan *p, ProfileErrors *errors);
 int plan_layout(Plan *p, ProfileErrors *errors);
+/* storage.c: the mirror disk (after the target is chosen), and the arrays
+ * (after the layout). */
+int plan_select_mirror(Plan *p, ProfileErrors *errors);
+int plan_storage(Plan *p, ProfileErrors *errors);
 /* The existing partitions the profile preserves (p->preserved), and what
  * becomes of the others (p->keep_table, wipe, summaries). */
 int plan_preserve(Plan *p, ProfileErrors *errors);
+/* select.c: NULL when disk d matches s, else why not (static or in *buf). */
+const char *plan_disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf);
+/* plan.c: what wiping d destroys, for the operator. */
+char *plan_describe_contents(const HwDisk *d);

@@ -25,7 +25,7 @@ const char *part_role_to_string(PartRole r) {
 }
 
 /* What a wipe of the disk destroys, for the plan and the operator. */
-static char *describe_contents(const HwDisk *d) {
+char *plan_describe_contents(const HwDisk *d) {
         StrBuf b = {};
         char sz[32];
 
@@ -77,6 +77,9 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         if (r < 0)
                 return r;
         disk = plan_target_disk(p);
+        r = plan_select_mirror(p, errors);
+        if (r < 0)
+                return r;
 
         /* Reinstall: partitions to keep, and what the others hold. */
         r = plan_preserve(p, errors);
@@ -86,7 +89,7 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         /* Data safety: a disk that holds anything is only wiped when the
          * profile says so (for a reinstall, plan_preserve() decided). */
         if (!p->keep_table && hw_disk_has_data(disk)) {
-                _cleanup_free_ char *what = describe_contents(disk);
+                _cleanup_free_ char *what = plan_describe_contents(disk);
                 if (!what)
                         return -ENOMEM;
                 if (!profile->disk.wipe) {
@@ -103,6 +106,9 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         r = plan_layout(p, errors);
         if (r < 0)
                 return r;
+        r = plan_storage(p, errors);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -114,6 +120,9 @@ void plan_free(Plan *p) {
                 free(p->candidates[i].reason);
         free(p->candidates);
         free(p->partitions);
+        free(p->raids);
+        free(p->mirror_reason);
+        free(p->mirror_wipe_summary);
         free(p->target_reason);
         free(p->wipe_summary);
         free(p->keep_summary);
@@ -274,9 +283,21 @@ void plan_print_text(const Plan *p, FILE *f) {
                 fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", disk->devnode, p->wipe_summary);
         else
                 fprintf(f, "  Wipe:       nothing (%s is blank)\n", disk->devnode);
+        const HwDisk *mirror = plan_mirror_disk(p);
+        if (mirror) {
+                fprintf(f, "  Mirror:     %s  %s  %s%s%s — %s (disk.mirror: RAID1, the same partition table)\n",
+                        mirror->devnode, format_bytes(a, sizeof a, mirror->size),
+                        mirror->transport ? mirror->transport : "unknown", mirror->serial ? "  serial " : "",
+                        mirror->serial ? mirror->serial : "", p->mirror_reason);
+                if (p->mirror_wipe)
+                        fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", mirror->devnode, p->mirror_wipe_summary);
+                else
+                        fprintf(f, "  Wipe:       nothing (%s is blank)\n", mirror->devnode);
+        }
         fprintf(f, "  Other disks: never written\n");
-        fprintf(f, "  Table:      %s%s\n", partition_table_to_string(p->table),
-                p->keep_table ? " (the existing table, edited: preserved partitions stay)" : "");
+        fprintf(f, "  Table:      %s%s%s\n", partition_table_to_string(p->table),
+                p->keep_table ? " (the existing table, edited: preserved partitions stay)" : "",
+                mirror ? " (on both disks)" : "");
         fprintf(f, "    %-3s %-10s %-10s %-9s %-5s %-10s %s\n", "#", "start", "size", "role", "fs", "mount", "label");
         for (size_t i = 0; i < p->n_partitions; i++) {
                 const PlanPartition *pl = &p->partitions[i];
@@ -289,11 +310,25 @@ void plan_print_text(const Plan *p, FILE *f) {
                                 pl->source && pl->source->preserve.by == PRESERVE_NUMBER ? ", by number" : "");
                         continue;
                 }
-                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
-                        format_bytes(b, sizeof b, pl->size), part_role_to_string(pl->role),
+                const PlanRaid *raid = plan_partition_raid(p, pl);
+                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s%s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
+                        format_bytes(b, sizeof b, pl->size), raid ? "raid" : part_role_to_string(pl->role),
                         pl->fs == FS_NONE ? "-" : fs_type_to_string(pl->fs), pl->mount ? pl->mount : "-",
                         pl->label ? pl->label : "-",
-                        !pl->automatic ? "" : pl->role == PART_ROLE_ESP ? "  (added: UEFI boot)" : "  (added: BIOS boot)");
+                        !pl->automatic ? "" : pl->role == PART_ROLE_ESP ? "  (added: UEFI boot)" : "  (added: BIOS boot)",
+                        raid ? "  member of " : "", raid ? raid->name : "");
+        }
+        /* The stack: disk -> partition -> array -> filesystem -> mount. */
+        for (size_t i = 0; i < p->n_raids; i++) {
+                const PlanRaid *r = &p->raids[i];
+                const ProfileRaid *src = r->source;
+                fprintf(f, "  %s /dev/%s RAID1 (mdadm, metadata %s%s) = %s partition %u + %s partition %u (%s each)"
+                           " -> %s%s%s%s%s\n",
+                        i ? "          " : "RAID:     ", r->name, r->metadata,
+                        r->holds_boot ? ": extlinux boots from either member" : "", disk->devnode, r->member,
+                        mirror ? mirror->devnode : "?", r->member, format_bytes(a, sizeof a, r->size),
+                        fs_type_to_string(src->fs), src->mount ? " at " : "", src->mount ? src->mount : "",
+                        src->label ? ", label " : "", src->label ? src->label : "");
         }
         image = fetch_url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
@@ -344,6 +379,38 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_object_end(&j);
         }
         json_array_end(&j);
+        const HwDisk *mirror = plan_mirror_disk(p);
+        if (mirror) {
+                json_object_begin(&j, "mirror");
+                json_string(&j, "devnode", mirror->devnode);
+                json_u64(&j, "size_bytes", mirror->size);
+                json_string(&j, "transport", mirror->transport);
+                json_string(&j, "serial", mirror->serial);
+                json_string(&j, "reason", p->mirror_reason);
+                json_bool(&j, "wipe", p->mirror_wipe);
+                json_string(&j, "wipe_summary", p->mirror_wipe_summary);
+                json_object_end(&j);
+        }
+        json_array_begin(&j, "raid");
+        for (size_t i = 0; i < p->n_raids; i++) {
+                const PlanRaid *r = &p->raids[i];
+                json_object_begin(&j, NULL);
+                json_string(&j, "name", r->name);
+                json_u64(&j, "level", 1);
+                json_string(&j, "metadata", r->metadata);
+                json_u64(&j, "member_partition", r->member);
+                json_u64(&j, "member_size_bytes", r->size);
+                json_array_begin(&j, "disks");
+                json_string(&j, NULL, plan_target_disk(p)->devnode);
+                json_string(&j, NULL, mirror ? mirror->devnode : NULL);
+                json_array_end(&j);
+                json_bool(&j, "holds_boot", r->holds_boot);
+                json_string(&j, "fs", r->source->fs == FS_NONE ? NULL : fs_type_to_string(r->source->fs));
+                json_string(&j, "mount", r->source->mount);
+                json_string(&j, "label", r->source->label);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
         json_string(&j, "table", partition_table_to_string(p->table));
         json_array_begin(&j, "partitions");
         for (size_t i = 0; i < p->n_partitions; i++) {
@@ -360,6 +427,8 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_string(&j, "mount_options", pl->mount_options);
                 json_bool(&j, "auto", pl->automatic);
                 json_bool(&j, "preserve", pl->preserve);
+                if (plan_partition_raid(p, pl))
+                        json_string(&j, "raid", plan_partition_raid(p, pl)->name);
                 if (pl->preserve) {
                         json_string(&j, "existing", pl->existing);
                         json_string(&j, "existing_fstype", pl->fstype);

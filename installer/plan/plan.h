@@ -43,6 +43,17 @@ typedef struct PlanPartition {
         const ProfilePartition *source; /* the profile's entry; NULL for an automatic one */
 } PlanPartition;
 
+/* RAID1 (disk.mirror + raid:): one array over the partition with the same
+ * number on both disks. */
+typedef struct PlanRaid {
+        const ProfileRaid *source;
+        const char *name;            /* md0: /dev/md0 */
+        unsigned member;             /* the partition number, on both disks */
+        const char *metadata;        /* "1.0" when it holds /boot for extlinux, else "1.2" */
+        uint64_t size;               /* of each member partition, bytes */
+        bool holds_boot;             /* the filesystem with /boot (or / without a /boot) */
+} PlanRaid;
+
 typedef struct PlanCandidate {
         size_t disk;                 /* index into inventory */
         bool matches;
@@ -70,7 +81,21 @@ typedef struct Plan {
         PlanPartition *partitions;
         size_t n_partitions;
         uint64_t usable_start, usable_end; /* bytes */
+        /* disk.mirror: the second disk of the RAID1 arrays, with the same
+         * partition table as the target (laid out on the smaller of the two). */
+        bool has_mirror;
+        size_t mirror;               /* index in inventory, when has_mirror */
+        char *mirror_reason;
+        bool mirror_wipe;            /* the mirror disk holds data and will be wiped */
+        char *mirror_wipe_summary;
+        PlanRaid *raids;
+        size_t n_raids;
 } Plan;
+
+/* Largest difference between the two disks of a mirror, in percent of the
+ * larger one; beyond it the plan refuses (the space would be wasted, or the
+ * wrong disk was picked). */
+#define PLAN_MIRROR_TOLERANCE_PERCENT 1
 
 /* Build the plan. On failure returns -EINVAL with the reasons appended to
  * errors (positioned in the profile where possible). */
@@ -83,4 +108,8 @@ void plan_print_text(const Plan *p, FILE *f);
 void plan_print_json(const Plan *p, FILE *f);
 
 const HwDisk *plan_target_disk(const Plan *p);
+/* The mirror disk, or NULL without disk.mirror. */
+const HwDisk *plan_mirror_disk(const Plan *p);
+/* The array a partition is a member of, or NULL. */
+const PlanRaid *plan_partition_raid(const Plan *p, const PlanPartition *pl);
 const char *part_role_to_string(PartRole r);

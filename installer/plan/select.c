@@ -12,7 +12,7 @@
 
 /* Returns NULL when the disk matches, else a reason (static or allocated in
  * *buf). Every hint given must match. */
-static const char *disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf) {
+const char *plan_disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf) {
         char a[32], b[32];
 
         if (d->boot_medium)
@@ -69,7 +69,7 @@ int plan_select_disk(Plan *p, ProfileErrors *errors) {
 
         for (size_t i = 0; i < inv->n_disks; i++) {
                 char *buf = NULL;
-                const char *m = disk_mismatch(&inv->disks[i], s, &buf);
+                const char *m = plan_disk_mismatch(&inv->disks[i], s, &buf);
                 p->candidates[i].disk = i;
                 p->candidates[i].matches = !m;
                 p->candidates[i].reason = strdup(m ? m : "matches");

@@ -37,7 +37,7 @@ const char *partition_table_to_string(PartitionTable t) {
 }
 
 /* Longest label each filesystem takes; 0 for "no label at all". */
-static size_t fs_label_max(FsType t) {
+size_t profile_fs_label_max(FsType t) {
         switch (t) {
         case FS_EXT4: return 16;
         case FS_XFS:  return 12;
@@ -48,7 +48,7 @@ static size_t fs_label_max(FsType t) {
         return 0;
 }
 
-static bool fs_is_mounted(FsType t) {
+bool profile_fs_is_mounted(FsType t) {
         return t == FS_EXT4 || t == FS_XFS || t == FS_VFAT;
 }
 
@@ -73,7 +73,7 @@ typedef struct DiskState {
 /* ---- sizes -------------------------------------------------------------------- */
 
 /* A byte size: a plain integer (bytes) or a string such as "512MiB". */
-static bool check_byte_size(Checker *c, const YNode *v, uint64_t *ret) {
+bool profile_parse_byte_size(Checker *c, const YNode *v, uint64_t *ret) {
         const char *s = ck_scalar(c, v);
         int r;
 
@@ -97,37 +97,39 @@ static bool parse_percent(const char *s, uint64_t *ret) {
         return true;
 }
 
-static void parse_partition_size(Checker *c, const YNode *v, void *userdata) {
-        PartitionState *ps = userdata;
-        PartitionSize *size = &ps->part->size;
+bool profile_parse_size(Checker *c, const YNode *v, PartitionSize *size) {
         const char *s = ck_scalar(c, v);
         uint64_t u;
 
         if (!s)
-                return;
+                return false;
         if (streq(s, "rest")) {
                 *size = (PartitionSize) { .unit = SIZE_REST };
-                ps->size_valid = true;
-                return;
+                return true;
         }
         if (endswith(s, "%")) {
                 if (!parse_percent(s, &u) || u < 1 || u > 100) {
                         ck_error(c, v, "invalid percentage '%s' (expected a whole number from 1%% to 100%%)",
                                  ck_quote(s).s);
-                        return;
+                        return false;
                 }
                 *size = (PartitionSize) { .unit = SIZE_PERCENT, .value = u };
-                ps->size_valid = true;
-                return;
+                return true;
         }
-        if (!check_byte_size(c, v, &u))
-                return;
+        if (!profile_parse_byte_size(c, v, &u))
+                return false;
         if (u < MiB) {
                 ck_error(c, v, "size '%s' is smaller than the minimum of 1 MiB", ck_quote(s).s);
-                return;
+                return false;
         }
         *size = (PartitionSize) { .unit = SIZE_BYTES, .value = u };
-        ps->size_valid = true;
+        return true;
+}
+
+static void parse_partition_size(Checker *c, const YNode *v, void *userdata) {
+        PartitionState *ps = userdata;
+
+        ps->size_valid = profile_parse_size(c, v, &ps->part->size);
 }
 
 /* ---- one partition ------------------------------------------------------------------ */
@@ -158,7 +160,7 @@ static void parse_partition_mount(Checker *c, const YNode *v, void *userdata) {
                 ps->mount_bad = false;
 }
 
-static const char *check_label(const char *s) {
+const char *profile_check_label(const char *s) {
         if (!s[0])
                 return "must not be empty";
         for (; *s; s++)
@@ -168,7 +170,7 @@ static const char *check_label(const char *s) {
 }
 
 static void parse_partition_label(Checker *c, const YNode *v, void *userdata) {
-        ck_validated(c, v, "label", check_label, &((PartitionState *) userdata)->part->label);
+        ck_validated(c, v, "label", profile_check_label, &((PartitionState *) userdata)->part->label);
 }
 
 static void parse_partition_name(Checker *c, const YNode *v, void *userdata) {
@@ -217,7 +219,7 @@ static const char *check_fs_uuid(const char *s) {
 static void parse_preserve_label(Checker *c, const YNode *v, void *userdata) {
         PartitionPreserve *p = userdata;
 
-        if (ck_validated(c, v, "label", check_label, &p->value))
+        if (ck_validated(c, v, "label", profile_check_label, &p->value))
                 p->by = PRESERVE_LABEL;
 }
 
@@ -283,8 +285,20 @@ static void parse_preserved_size(Checker *c, const YNode *v, void *userdata) {
                                "against the existing partition) or leave size out");
                 return;
         }
-        if (check_byte_size(c, v, &u))
+        if (profile_parse_byte_size(c, v, &u))
                 ps->part->size = (PartitionSize) { .unit = SIZE_BYTES, .value = u };
+}
+
+static void parse_partition_raid(Checker *c, const YNode *v, void *userdata) {
+        ck_validated(c, v, "RAID array name", profile_check_md_name, &((PartitionState *) userdata)->part->raid);
+}
+
+static void parse_partition_lvm(Checker *c, const YNode *v, void *userdata) {
+        ck_validated(c, v, "volume group name", profile_check_lvm_name, &((PartitionState *) userdata)->part->lvm);
+}
+
+static void parse_partition_luks(Checker *c, const YNode *v, void *userdata) {
+        profile_parse_luks(c, v, &((PartitionState *) userdata)->part->luks);
 }
 
 static const Field partition_fields[] = {
@@ -295,6 +309,9 @@ static const Field partition_fields[] = {
         { "name", parse_partition_name, false },
         { "mount_options", parse_partition_mount_options, false },
         { "preserve", parse_partition_preserve, false },
+        { "raid", parse_partition_raid, false },
+        { "lvm", parse_partition_lvm, false },
+        { "luks", parse_partition_luks, false },
 };
 
 /* The same keys for an entry with preserve: (the unknown-key suggestions
@@ -323,16 +340,38 @@ static void check_preserved_partition(Checker *c, PartitionState *ps) {
         }
 }
 
+/* A RAID member or an LVM physical volume holds no filesystem of its own:
+ * fs, mount, label, mount_options and luks belong to the array or the
+ * logical volume. */
+static void check_partition_stacked(Checker *c, PartitionState *ps) {
+        static const char *const own[] = { "fs", "mount", "label", "mount_options", "luks" };
+        ProfilePartition *p = ps->part;
+        const char *what = p->raid ? "raid" : "lvm";
+        const YNode *k;
+
+        if (p->raid && p->lvm) {
+                ck_error_key(c, ck_present_key(ps->node, "lvm"), "lvm",
+                             "a partition is either a RAID member ('raid') or an LVM physical volume ('lvm'); "
+                             "to put LVM on RAID, set 'lvm' on the raid: entry");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(own); i++)
+                if ((k = ck_present_key(ps->node, own[i])))
+                        ck_error_key(c, k, own[i], "a partition with '%s' holds no filesystem of its own; put '%s' on the %s",
+                                     what, own[i], p->raid ? "raid: entry" : "logical volume (lvm: volumes)");
+        p->fs = FS_NONE;
+}
+
 /* Checks between the keys of one partition, once all of them are read (fs
  * may come after mount or label). Skipped when fs itself was bad. */
 static void check_partition_mount(Checker *c, PartitionState *ps) {
         ProfilePartition *p = ps->part;
         const YNode *k;
 
-        if (fs_is_mounted(p->fs) && !ck_present_key(ps->node, "mount"))
+        if (profile_fs_is_mounted(p->fs) && !ck_present_key(ps->node, "mount"))
                 ck_error_key(c, ps->node, "mount", "missing required key 'mount': %s filesystems need a mount point",
                              fs_type_to_string(p->fs));
-        if (!fs_is_mounted(p->fs) && (k = ck_present_key(ps->node, "mount"))) {
+        if (!profile_fs_is_mounted(p->fs) && (k = ck_present_key(ps->node, "mount"))) {
                 ck_error_key(c, k, "mount", "%s is not mounted; remove 'mount'",
                              p->fs == FS_SWAP ? "a swap partition" : "a partition without a filesystem");
                 free(p->mount); /* reported; keep it out of the checks across partitions */
@@ -350,10 +389,10 @@ static void check_partition_label(Checker *c, PartitionState *ps) {
 
         if (p->fs == FS_NONE && (k = ck_present_key(ps->node, "label")))
                 ck_error_key(c, k, "label", "a partition without a filesystem has no label (use 'name' for a GPT partition name)");
-        else if (p->label && strlen(p->label) > fs_label_max(p->fs))
+        else if (p->label && strlen(p->label) > profile_fs_label_max(p->fs))
                 ck_error_key(c, ck_value(ps->node, "label"), "label",
                              "the label '%s' is longer than %zu characters, the limit for %s",
-                             ck_quote(p->label).s, fs_label_max(p->fs), fs_type_to_string(p->fs));
+                             ck_quote(p->label).s, profile_fs_label_max(p->fs), fs_type_to_string(p->fs));
 }
 
 static void parse_partition(Checker *c, const YNode *v, PartitionState *ps) {
@@ -373,7 +412,9 @@ static void parse_partition(Checker *c, const YNode *v, PartitionState *ps) {
                 ps->fs_bad = ps->mount_bad = true;
                 return;
         }
-        if (!ps->fs_bad) {
+        if (ps->part->raid || ps->part->lvm)
+                check_partition_stacked(c, ps);
+        else if (!ps->fs_bad) {
                 check_partition_mount(c, ps);
                 check_partition_label(c, ps);
         }
@@ -437,11 +478,10 @@ static void check_mounts(Checker *c, DiskState *ds) {
                                 break;
                         }
         }
-        if (!have_root && !any_bad) {
-                size_t mark = ck_push_key(c, "partitions");
-                ck_error(c, ds->partitions, "no partition is mounted at '/'");
-                ck_pop(c, mark);
-        }
+        /* The root filesystem may also be on a RAID array or a logical
+         * volume: profile_check_storage() looks for it. */
+        ds->disk->have_root = have_root;
+        ds->disk->mounts_bad = any_bad;
 }
 
 static void check_labels(Checker *c, DiskState *ds) {
@@ -640,11 +680,11 @@ static void parse_select_transport(Checker *c, const YNode *v, void *userdata) {
 }
 
 static void parse_select_min_size(Checker *c, const YNode *v, void *userdata) {
-        check_byte_size(c, v, &((DiskSelect *) userdata)->min_size);
+        profile_parse_byte_size(c, v, &((DiskSelect *) userdata)->min_size);
 }
 
 static void parse_select_max_size(Checker *c, const YNode *v, void *userdata) {
-        check_byte_size(c, v, &((DiskSelect *) userdata)->max_size);
+        profile_parse_byte_size(c, v, &((DiskSelect *) userdata)->max_size);
 }
 
 static void parse_select_rotational(Checker *c, const YNode *v, void *userdata) {
@@ -720,12 +760,32 @@ static void parse_disk_firmware(Checker *c, const YNode *v, void *userdata) {
         d->firmware_column = v->column;
 }
 
+static void parse_mirror_select(Checker *c, const YNode *v, void *userdata) {
+        DiskSelect *s = userdata;
+
+        s->line = v->line;
+        s->column = v->column;
+        ck_fields(c, v, select_fields, ELEMENTSOF(select_fields), s);
+}
+
+static void parse_disk_mirror(Checker *c, const YNode *v, void *userdata) {
+        ProfileDisk *d = ((DiskState *) userdata)->disk;
+        const Field mirror_fields[] = {
+                { "select", parse_mirror_select, true },
+        };
+
+        d->mirror = (DiskSelect) { .rotational = -1, .line = v->line, .column = v->column };
+        if (ck_fields(c, v, mirror_fields, ELEMENTSOF(mirror_fields), &d->mirror))
+                d->has_mirror = true;
+}
+
 static const Field disk_fields[] = {
         { "select", parse_disk_select, false },
         { "wipe", parse_disk_wipe, false },
         { "table", parse_disk_table, false },
         { "firmware", parse_disk_firmware, false },
         { "partitions", parse_disk_partitions, true },
+        { "mirror", parse_disk_mirror, false },
 };
 
 void profile_check_disk_section(Checker *c, const YNode *v, ProfileDisk *disk) {
@@ -744,9 +804,7 @@ void profile_check_disk_section(Checker *c, const YNode *v, ProfileDisk *disk) {
         free(ds.parts);
 }
 
-void profile_disk_done(ProfileDisk *d) {
-        DiskSelect *s = &d->select;
-
+static void disk_select_done(DiskSelect *s) {
         free(s->path);
         free(s->serial);
         free(s->wwn);
@@ -754,6 +812,11 @@ void profile_disk_done(ProfileDisk *d) {
         free(s->vendor);
         free(s->transport);
         free(s->prefer);
+}
+
+void profile_disk_done(ProfileDisk *d) {
+        disk_select_done(&d->select);
+        disk_select_done(&d->mirror);
         for (size_t i = 0; i < d->n_partitions; i++) {
                 ProfilePartition *p = &d->partitions[i];
                 free(p->mount);
@@ -761,6 +824,9 @@ void profile_disk_done(ProfileDisk *d) {
                 free(p->name);
                 free(p->mount_options);
                 free(p->preserve.value);
+                free(p->raid);
+                free(p->lvm);
+                profile_luks_free(p->luks);
         }
         free(d->partitions);
         *d = (ProfileDisk) {};

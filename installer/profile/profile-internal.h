@@ -134,6 +134,25 @@ void profile_parse_ntp(Checker *c, const YNode *v, void *userdata);
 void profile_check_system(Checker *c, const YNode *root, Profile *p);
 void profile_system_done(Profile *p);
 
+/* profile-disk.c, shared with profile-storage.c */
+size_t profile_fs_label_max(FsType t);
+bool profile_fs_is_mounted(FsType t);
+const char *profile_check_label(const char *s);
+bool profile_parse_byte_size(Checker *c, const YNode *v, uint64_t *ret);
+bool profile_parse_size(Checker *c, const YNode *v, PartitionSize *ret);
+
+/* profile-storage.c: raid:, lvm:, luks: and the checks across disk, raid and lvm. */
+const char *profile_check_md_name(const char *s);
+const char *profile_check_lvm_name(const char *s);
+void profile_parse_luks(Checker *c, const YNode *v, ProfileLuks **ret);
+void profile_luks_free(ProfileLuks *l);
+void profile_check_raid_section(Checker *c, const YNode *v, Profile *p);
+void profile_check_lvm_section(Checker *c, const YNode *v, Profile *p);
+/* After every section is read: references (raid:/lvm: names), mount points
+ * across partitions, arrays and volumes, the root filesystem. */
+void profile_check_storage(Checker *c, const YNode *root, Profile *p);
+void profile_storage_done(Profile *p);
+
 void profile_disk_done(ProfileDisk *d);
 void profile_users_done(ProfileUser *users, size_t n);
 void profile_network_done(ProfileNetwork *n);

@@ -183,6 +183,14 @@ static void parse_disk(Checker *c, const YNode *v, void *userdata) {
         profile_check_disk_section(c, v, &((Profile *) userdata)->disk);
 }
 
+static void parse_raid(Checker *c, const YNode *v, void *userdata) {
+        profile_check_raid_section(c, v, userdata);
+}
+
+static void parse_lvm(Checker *c, const YNode *v, void *userdata) {
+        profile_check_lvm_section(c, v, userdata);
+}
+
 static void parse_users(Checker *c, const YNode *v, void *userdata) {
         profile_check_users_section(c, v, userdata);
 }
@@ -226,6 +234,8 @@ static const Field profile_fields[] = {
         { "keyboard", profile_parse_keyboard, false },
         { "ntp", profile_parse_ntp, false },
         { "report", parse_report, false },
+        { "raid", parse_raid, false },
+        { "lvm", parse_lvm, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */
@@ -265,8 +275,10 @@ static int profile_check(Profile *p, ProfileErrors *errors) {
 
         if (!p->doc->root)
                 ck_error(&c, &start, "the profile is empty; it needs at least version, hostname, disk and image");
-        else if (ck_fields(&c, p->doc->root, profile_fields, ELEMENTSOF(profile_fields), p))
+        else if (ck_fields(&c, p->doc->root, profile_fields, ELEMENTSOF(profile_fields), p)) {
                 profile_check_system(&c, p->doc->root, p);
+                profile_check_storage(&c, p->doc->root, p);
+        }
 
         sort_errors(p, errors, from);
         r = c.r < 0 ? c.r : c.n_errors > 0 ? -EINVAL : 0;
@@ -368,6 +380,7 @@ void profile_free(Profile *p) {
                 return;
         free(p->hostname);
         profile_disk_done(&p->disk);
+        profile_storage_done(p);
         free(p->image.url);
         free(p->image.url_document);
         free(p->image.sha256);

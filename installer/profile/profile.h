@@ -82,6 +82,16 @@ typedef struct PartitionPreserve {
         unsigned line, column; /* the preserve: value */
 } PartitionPreserve;
 
+/* luks: on a partition, a RAID array or a logical volume: the device is
+ * formatted as LUKS2 and opened as /dev/mapper/NAME, which then holds the
+ * filesystem. The key is a key file fetched from key_url. */
+typedef struct ProfileLuks {
+        char *name;           /* mapping name */
+        char *key_url;        /* http(s):// or file://; may hold credentials: print redacted */
+        char *key_sha256;     /* 64 lower-case hex digits, or NULL */
+        unsigned line, column;
+} ProfileLuks;
+
 typedef struct ProfilePartition {
         PartitionSize size;   /* with preserve: unit SIZE_BYTES and value 0 when not given */
         PartitionPreserve preserve;
@@ -90,8 +100,39 @@ typedef struct ProfilePartition {
         char *label;          /* filesystem label, optional */
         char *name;           /* GPT partition name, optional */
         char *mount_options;  /* optional, default "defaults" */
+        char *raid;           /* member of this RAID array (profile->raids), or NULL */
+        char *lvm;            /* physical volume of this volume group (profile->vgs), or NULL */
+        ProfileLuks *luks;    /* or NULL */
         unsigned line, column;
 } ProfilePartition;
+
+/* raid: a software RAID array (mdadm) over one partition of each disk. */
+typedef struct ProfileRaid {
+        char *name;           /* md0 .. md127: the device is /dev/NAME */
+        unsigned level;       /* 1 */
+        FsType fs;            /* FS_NONE when it is an LVM physical volume */
+        char *mount, *label, *mount_options;
+        char *lvm;            /* physical volume of this volume group, or NULL */
+        ProfileLuks *luks;
+        unsigned line, column;
+} ProfileRaid;
+
+/* lvm: volume groups and their logical volumes. */
+typedef struct ProfileVolume {
+        char *name;
+        PartitionSize size;   /* bytes, percent of the group, or rest */
+        FsType fs;
+        char *mount, *label, *mount_options;
+        ProfileLuks *luks;
+        unsigned line, column;
+} ProfileVolume;
+
+typedef struct ProfileVg {
+        char *name;
+        ProfileVolume *volumes;
+        size_t n_volumes;
+        unsigned line, column;
+} ProfileVg;
 
 typedef struct DiskSelect {
         char *path;           /* /dev/NAME, /dev/disk/by-id/ID or /dev/disk/by-path/PATH */
@@ -109,6 +150,8 @@ typedef struct DiskSelect {
 
 typedef struct ProfileDisk {
         DiskSelect select;
+        bool has_mirror;      /* disk.mirror: a second disk with the same partitions (RAID1) */
+        DiskSelect mirror;    /* disk.mirror.select */
         bool wipe;            /* may a disk holding data be wiped? */
         PartitionTable table;
         DiskFirmware firmware;
@@ -116,6 +159,7 @@ typedef struct ProfileDisk {
         unsigned table_line, table_column;       /* of disk.table, 0 when absent */
         ProfilePartition *partitions;
         size_t n_partitions;
+        bool have_root, mounts_bad; /* internal to the checks */
 } ProfileDisk;
 
 typedef struct ProfileImage {
@@ -344,6 +388,10 @@ typedef struct Profile {
         unsigned version;
         char *hostname;
         ProfileDisk disk;
+        ProfileRaid *raids;
+        size_t n_raids;
+        ProfileVg *vgs;
+        size_t n_vgs;
         ProfileImage image;
         ProfileUser *users;
         size_t n_users;

@@ -126,3 +126,13 @@ int target_run_post_install(const char *root, const Profile *p, size_t *ret_fail
  * first-boot unit), in this order. The hostname is skipped when the profile
  * has none. */
 int target_configure(const char *root, const TargetConfig *cfg);
+
+/* ---- storage (target-storage.c) ---------------------------------------------- */
+
+/* /etc/mdadm/mdadm.conf with the given ARRAY lines (mdadm --detail --brief). */
+int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n);
+
+/* update-initramfs -u -k all in the target (target_chroot_run()), so that
+ * the installed system's initramfs assembles RAID (and activates LVM,
+ * unlocks LUKS) with the configuration just written. */
+int target_update_initramfs(const char *root, char **ret_output);

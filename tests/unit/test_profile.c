@@ -620,7 +620,7 @@ static void test_unknown_keys_suggest(void **state) {
                 "    ssh_authorized_key: [\"" ED25519 "\"]\n", /* 13 */
                 { 2, 1, "Hostname", "unknown key 'Hostname'; did you mean 'hostname'?" },
                 { 4, 3, "disk.partition", "unknown key 'partition'; did you mean 'partitions'?" },
-                { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, firmware, partitions" },
+                { 6, 3, "disk.colour", "unknown key 'colour'; allowed here: select, wipe, table, firmware, partitions, mirror" },
                 { 11, 5, "users[0]", "user 'bob' could never log in" },
                 { 12, 5, "users[0].passwordhash", "unknown key 'passwordhash'; did you mean 'password_hash'?" },
                 { 13, 5, "users[0].ssh_authorized_key", "did you mean 'ssh_authorized_keys'?" });
@@ -2290,7 +2290,7 @@ static void test_errors_sorted_by_file(void **state) {
                             "p.yaml:3:28: error: disk.partitions[0].size: size '0' is smaller than the minimum of 1 MiB\n"
                             "p.yaml:7:1: error: colour: unknown key 'colour'; allowed here: version, hostname, disk, "
                             "image, users, network, firstboot, match, include, groups, ssh, files, packages, apt, "
-                            "post_install, timezone, locale, keyboard, ntp, report\n"
+                            "post_install, timezone, locale, keyboard, ntp, report, raid, lvm\n"
                             "f1.yaml:3:11: error: hostname: invalid hostname '-bad': has a label that starts or ends with '-'\n"
                             "f2.yaml:1:14: error: disk.wipe: expected true or false, got 'maybe'\n");
         strbuf_done(&fs.calls);
