@@ -133,6 +133,16 @@ int disk_md_create(const char *name, const char *metadata, char *const members[]
  * UUID=..."), from mdadm --detail --brief. */
 int disk_md_conf_line(const char *name, char **ret_line, char **ret_error);
 
-/* mdadm --stop /dev/NAME (after the install: the array is marked clean, so
- * the first boot does not start over with a resync). */
+/* mdadm --stop /dev/NAME. A resync still running is interrupted; md keeps
+ * its checkpoint in the superblock and carries on from there when the
+ * installed system assembles the array. */
 int disk_md_stop(const char *name, char **ret_error);
+
+/* /sys/block/NAME/md/sync_speed_max: VALUE in KiB/s ("1000"), or "system"
+ * for the system-wide /proc/sys/dev/raid/speed_limit_max again. The
+ * setting belongs to the running array and is gone once it is stopped. */
+int disk_md_set_sync_speed_max(const char *name, const char *value);
+
+/* One line on the array's background sync, for the log: "md1: resync 12.5%
+ * (400 of 3200 MiB), 20000 KiB/s" or "md1: idle". */
+int disk_md_sync_status(const char *name, char **ret);

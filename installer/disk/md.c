@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Software RAID1 with mdadm: create the arrays of the plan, and describe
  * them for the installed system's /etc/mdadm/mdadm.conf. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/process.h"
 #include "basic/strutil.h"
 #include "disk/disk-internal.h"
@@ -88,4 +90,45 @@ int disk_md_stop(const char *name, char **ret_error) {
         if (r < 0)
                 return disk_error(ret_error, r, "mdadm --stop %s failed: %s", dev, out && *out ? out : strerror(-r));
         return 0;
+}
+
+int disk_md_set_sync_speed_max(const char *name, const char *value) {
+        _cleanup_free_ char *path = strprintf("/sys/block/%s/md/sync_speed_max", name);
+        _cleanup_close_ int fd = -1;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, value, strlen(value));
+}
+
+int disk_md_sync_status(const char *name, char **ret) {
+        _cleanup_free_ char *action = NULL, *completed = NULL, *speed = NULL, *base = strprintf("/sys/block/%s/md", name),
+                            *p_action = NULL, *p_completed = NULL, *p_speed = NULL;
+        unsigned long long done, total;
+        int r;
+
+        if (!base)
+                return -ENOMEM;
+        p_action = strprintf("%s/sync_action", base);
+        p_completed = strprintf("%s/sync_completed", base);
+        p_speed = strprintf("%s/sync_speed", base);
+        if (!p_action || !p_completed || !p_speed)
+                return -ENOMEM;
+        r = read_one_line_file(p_action, &action);
+        if (r < 0)
+                return r;
+        /* "none" when idle, else "DONE / TOTAL" in sectors. */
+        if (read_one_line_file(p_completed, &completed) >= 0 && sscanf(completed, "%llu / %llu", &done, &total) == 2 &&
+            total > 0) {
+                (void) read_one_line_file(p_speed, &speed);
+                *ret = strprintf("%s: %s %.1f%% (%llu of %llu MiB), %s KiB/s", name, action, 100.0 * (double) done / (double) total,
+                                 done / 2048, total / 2048, speed ? speed : "?");
+        } else if (completed && !streq(completed, "none"))
+                *ret = strprintf("%s: %s %s", name, action, completed); /* "delayed": another array on the disks first */
+        else
+                *ret = strprintf("%s: %s", name, action);
+        return *ret ? 0 : -ENOMEM;
 }

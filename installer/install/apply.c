@@ -55,8 +55,9 @@ static int fail(Phase *ph, int r, const char *what, char *err) {
         return report_phase_end(ph, r, NULL);
 }
 
-/* RAID1: the second disk gets the same checks, wipe and partition table. */
-static int step_prepare_mirror(Apply *a) {
+/* RAID1: the second disk gets the same teardown and checks as the target,
+ * before anything is written to either disk. */
+static int step_check_mirror(Apply *a) {
         const Plan *plan = a->plan;
         char *err = NULL;
         Phase ph;
@@ -73,7 +74,15 @@ static int step_prepare_mirror(Apply *a) {
         r = disk_check_mirror(plan, a->mirror, &err);
         if (r < 0)
                 return fail(&ph, r, "Refusing the mirror disk", err);
-        report_phase_end(&ph, 0, NULL);
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* RAID1: the second disk gets the same wipe and partition table. */
+static int step_prepare_mirror(Apply *a) {
+        const Plan *plan = a->plan;
+        char *err = NULL;
+        Phase ph;
+        int r;
 
         report_phase_begin(&ph, "wipe-mirror", "%s%s", a->mirror,
                            plan->mirror_wipe ? " (holds data; the profile allows wiping it)" : "");
@@ -100,6 +109,19 @@ static int step_prepare_mirror(Apply *a) {
                         return fail(&ph, r, "Wiping a new partition failed", err);
         }
         return report_phase_end(&ph, 0, NULL);
+}
+
+/* KiB/s for the arrays' initial resync during the install: the kernel's
+ * default speed_limit_min. */
+#define MD_INSTALL_SYNC_SPEED_KIB "1000"
+
+/* Where the arrays' initial resync stands, for the log. */
+static void log_md_sync(const Apply *a) {
+        for (size_t i = 0; i < a->n_md_created; i++) {
+                _cleanup_free_ char *line = NULL;
+                if (disk_md_sync_status(a->plan->raids[i].name, &line) >= 0)
+                        report_info("%s", line);
+        }
 }
 
 /* RAID1 arrays over partition N of both disks, and their filesystems. */
@@ -133,6 +155,13 @@ static int step_raid(Apply *a) {
                 if (r < 0)
                         return fail(&ph, r, "Creating the RAID1 array", err);
                 a->n_md_created = i + 1;
+                /* The initial resync copies the whole partition while the
+                 * image is written to it: held to the minimum speed, it does
+                 * not slow the install down; the installed system carries on
+                 * from where it got to (at full speed when idle). */
+                r = disk_md_set_sync_speed_max(pr->name, MD_INSTALL_SYNC_SPEED_KIB);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot limit the resync speed of %s: %m", pr->name);
                 a->md_devnodes[i] = strprintf("/dev/%s", pr->name);
                 if (!a->md_devnodes[i])
                         return -ENOMEM;
@@ -149,6 +178,7 @@ static int step_raid(Apply *a) {
                             fs_type_to_string(pr->source->fs), pr->source->mount ? " for " : "",
                             pr->source->mount ? pr->source->mount : "", a->md_uuids[i] ? a->md_uuids[i] : "?");
         }
+        log_md_sync(a);
         return report_phase_end(&ph, 0, NULL);
 }
 
@@ -180,9 +210,19 @@ static int step_storage_config(Apply *a) {
                 free(lines[k]);
         if (r < 0)
                 return fail(&ph, r, "Writing /etc/mdadm/mdadm.conf", NULL);
-        r = target_update_initramfs(TARGET_ROOT, &out);
+
+        _cleanup_free_ char *kernel = NULL, *initrd = NULL;
+        r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
+        if (r < 0)
+                return fail(&ph, r, "No kernel with an initrd in the installed system's /boot", NULL);
+        const char *version = kernel + strlen("vmlinuz-");
+        log_md_sync(a);
+        uint64_t t = report_now_usec();
+        r = target_update_initramfs(TARGET_ROOT, version, &out);
         if (r < 0)
                 return fail(&ph, r, "update-initramfs in the installed system", out ? strdup(out) : NULL);
+        report_info("update-initramfs -u -k %s: %.1fs", version, (double) (report_now_usec() - t) / 1e6);
+        log_md_sync(a);
         return report_phase_end(&ph, 0, NULL);
 }
 
@@ -207,6 +247,12 @@ static int step_prepare_disk(Apply *a) {
         if (r < 0)
                 return fail(&ph, r, "Refusing the target disk", err);
         report_phase_end(&ph, 0, NULL);
+
+        if (a->mirror) {
+                r = step_check_mirror(a);
+                if (r < 0)
+                        return r;
+        }
 
         if (plan->keep_table) {
                 /* Reinstall: only the partitions that go are wiped. */
@@ -598,10 +644,11 @@ int install_apply(const Plan *plan, const BootParams *bp) {
 out_unmount:
         unmount_all(&a);
 out_stop:
-        /* Stopped arrays are marked clean: no resync from the start at the
-         * first boot. */
+        /* Stopping records where the initial resync got to (the superblock's
+         * resync offset): the installed system carries on from there. */
         for (size_t i = a.n_md_created; i > 0; i--) {
                 char *err = NULL;
+                (void) disk_md_set_sync_speed_max(plan->raids[i - 1].name, "system");
                 if (disk_md_stop(plan->raids[i - 1].name, &err) < 0)
                         log_warning("%s", err ? err : "mdadm --stop failed");
                 free(err);

@@ -2,6 +2,7 @@
 /* What the installed system needs to find its storage at boot:
  * /etc/mdadm/mdadm.conf, and an initramfs rebuilt with it. */
 #include "basic/fileio.h"
+#include "basic/log.h"
 #include "basic/strutil.h"
 #include "target/target-internal.h"
 
@@ -29,8 +30,14 @@ int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n) {
         return r;
 }
 
-int target_update_initramfs(const char *root, char **ret_output) {
-        char *argv[] = { (char *) "/usr/sbin/update-initramfs", (char *) "-u", (char *) "-k", (char *) "all", NULL };
+static void log_line(const char *line, void *userdata) {
+        log_info("%s%s", startswith(line, "update-initramfs:") ? "" : "update-initramfs: ", line);
+}
 
-        return target_chroot_run(root, argv, ret_output);
+int target_update_initramfs(const char *root, const char *kernel_version, char **ret_output) {
+        char *argv[] = { (char *) "/usr/sbin/update-initramfs", (char *) "-u", (char *) "-k", (char *) kernel_version, NULL };
+
+        if (!kernel_version || !*kernel_version)
+                return -EINVAL;
+        return target_chroot_run_full(root, argv, log_line, NULL, ret_output);
 }

@@ -132,7 +132,8 @@ int target_configure(const char *root, const TargetConfig *cfg);
 /* /etc/mdadm/mdadm.conf with the given ARRAY lines (mdadm --detail --brief). */
 int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n);
 
-/* update-initramfs -u -k all in the target (target_chroot_run()), so that
- * the installed system's initramfs assembles RAID (and activates LVM,
- * unlocks LUKS) with the configuration just written. */
-int target_update_initramfs(const char *root, char **ret_output);
+/* update-initramfs -u -k KERNEL_VERSION in the target (target_chroot_run(),
+ * every output line logged), so that the installed system's initramfs
+ * assembles RAID (and activates LVM, unlocks LUKS) with the configuration
+ * just written. One kernel: the one the bootloader is set up for. */
+int target_update_initramfs(const char *root, const char *kernel_version, char **ret_output);
