@@ -31,15 +31,15 @@ firstboot:
 EOF
 make_www "inst.finish=reboot"
 link_image
-make_disk "$T/a.raw" 4G
-make_disk "$T/b.raw" 4G
+make_disk "$T/a.raw" 3G
+make_disk "$T/b.raw" 3G
 make_disk "$T/other.raw" 256M
 /sbin/mke2fs -q -F -t ext4 -L other "$T/other.raw"
 before=$(sha256sum < "$T/other.raw")
 
 log "install onto two disks (RAID1), TCG"
 pxeboot --disk "$T/a.raw,serial=RAID-A" --disk "$T/b.raw,serial=RAID-B" --disk "$T/other.raw,serial=OTHER" \
-	--mac "$MAC" --mem 1024 --no-reboot --timeout 1500 --fail-on "INSTALL FAILED" || die "the install did not finish"
+	--mac "$MAC" --mem 1024 --no-reboot --timeout 3000 --fail-on "INSTALL FAILED" || die "the install did not finish"
 expect_log "/dev/md0: RAID1 (metadata 1.0)"
 expect_log "/dev/md1: RAID1 (metadata 1.2)"
 expect_log "mdadm.conf: ARRAY /dev/md0"
