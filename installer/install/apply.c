@@ -221,7 +221,7 @@ static int step_storage_config(Apply *a) {
         r = target_update_initramfs(TARGET_ROOT, version, &out);
         if (r < 0)
                 return fail(&ph, r, "update-initramfs in the installed system", out ? strdup(out) : NULL);
-        report_info("update-initramfs -u -k %s: %.1fs", version, (double) (report_now_usec() - t) / 1e6);
+        report_info("initramfs for %s rebuilt in %.1fs", version, (double) (report_now_usec() - t) / 1e6);
         log_md_sync(a);
         return report_phase_end(&ph, 0, NULL);
 }

@@ -132,8 +132,10 @@ int target_configure(const char *root, const TargetConfig *cfg);
 /* /etc/mdadm/mdadm.conf with the given ARRAY lines (mdadm --detail --brief). */
 int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n);
 
-/* update-initramfs -u -k KERNEL_VERSION in the target (target_chroot_run(),
- * every output line logged), so that the installed system's initramfs
- * assembles RAID (and activates LVM, unlocks LUKS) with the configuration
- * just written. One kernel: the one the bootloader is set up for. */
+/* The installed system's initramfs for KERNEL_VERSION rebuilt in the target
+ * (target_chroot_run(), every output line logged), so that it assembles RAID
+ * (and activates LVM, unlocks LUKS) with the configuration just written. One
+ * kernel: the one the bootloader is set up for. Built for this machine
+ * (mkinitramfs with MODULES=dep for this one build; the target's
+ * configuration is unchanged), falling back to update-initramfs -u. */
 int target_update_initramfs(const char *root, const char *kernel_version, char **ret_output);

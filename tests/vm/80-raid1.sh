@@ -39,11 +39,13 @@ before=$(sha256sum < "$T/other.raw")
 
 log "install onto two disks (RAID1), TCG"
 pxeboot --disk "$T/a.raw,serial=RAID-A" --disk "$T/b.raw,serial=RAID-B" --disk "$T/other.raw,serial=OTHER" \
-	--mac "$MAC" --mem 1024 --no-reboot --timeout 3000 --fail-on "INSTALL FAILED" || die "the install did not finish"
+	--mac "$MAC" --mem 1024 --no-reboot --timeout 1800 --fail-on "INSTALL FAILED" || die "the install did not finish"
 expect_log "/dev/md0: RAID1 (metadata 1.0)"
 expect_log "/dev/md1: RAID1 (metadata 1.2)"
 expect_log "mdadm.conf: ARRAY /dev/md0"
+expect_log "for this machine (MODULES=dep)"
 expect_log "<== storage-config done"
+grep -a -E "initramfs for .* rebuilt in" "$SERIAL" | sed 's/^/  /' || true
 expect_log "INSTALL COMPLETE"
 grep -E '^\[ *[0-9.]+\] <== [a-z-]+ done in' "$SERIAL" | sed 's/^/  phase: /'
 [ "$(sha256sum < "$T/other.raw")" = "$before" ] || die "the third disk changed during the install"
