@@ -146,3 +146,23 @@ int disk_md_set_sync_speed_max(const char *name, const char *value);
 /* One line on the array's background sync, for the log: "md1: resync 12.5%
  * (400 of 3200 MiB), 20000 KiB/s" or "md1: idle". */
 int disk_md_sync_status(const char *name, char **ret);
+
+/* ---- LUKS2 (luks.c) ----------------------------------------------------------- */
+
+/* The key for cryptsetup: /run/installer-keys/NAME.key, mode 0400 in a
+ * 0700 directory (RAM). *ret_path goes to disk_luks_key_remove(), which
+ * overwrites the file with zeros and removes it (NULL: nothing). */
+int disk_luks_key_write(const char *name, const void *key, size_t size, char **ret_path);
+void disk_luks_key_remove(const char *path);
+
+/* cryptsetup luksFormat --type luks2 --batch-mode --pbkdf argon2id
+ * --pbkdf-memory 131072 --label NAME --key-file KEY_FILE DEVNODE, then the
+ * LUKS UUID as libblkid reads it from the new header. */
+int disk_luks_format(const char *devnode, const char *name, const char *key_file, char **ret_uuid, char **ret_error);
+
+/* cryptsetup open --type luks2 --key-file KEY_FILE DEVNODE NAME; waits for
+ * /dev/mapper/NAME (returned in *ret_mapper). */
+int disk_luks_open(const char *devnode, const char *name, const char *key_file, char **ret_mapper, char **ret_error);
+
+/* cryptsetup close NAME. */
+int disk_luks_close(const char *name, char **ret_error);

@@ -34,6 +34,10 @@ typedef struct Apply {
         char *md_devnodes[16];  /* per plan array: /dev/md0 */
         char *md_uuids[16];     /* filesystem UUID per plan array */
         size_t n_md_created;    /* arrays created (stopped at the end) */
+        const InstallKeys *keys; /* per plan->luks[] */
+        char *luks_mappers[16]; /* per plan->luks[]: /dev/mapper/NAME while open */
+        char *luks_uuids[16];   /* per plan->luks[]: of the LUKS2 header */
+        const char *fs_devs[64]; /* per plan partition: where its filesystem is, when not on it (LUKS) */
 } Apply;
 
 static void apply_done(Apply *a) {
@@ -44,6 +48,8 @@ static void apply_done(Apply *a) {
         for (size_t i = 0; i < 16; i++) {
                 free(a->md_devnodes[i]);
                 free(a->md_uuids[i]);
+                free(a->luks_mappers[i]);
+                free(a->luks_uuids[i]);
         }
         for (size_t i = 0; i < a->n_mounted; i++)
                 free(a->mounted[i]);
@@ -226,6 +232,90 @@ static int step_storage_config(Apply *a) {
         return report_phase_end(&ph, 0, NULL);
 }
 
+/* LUKS2: each volume formatted with its key file, opened as
+ * /dev/mapper/NAME, and its filesystem made there. The key is on the
+ * installer's /run only while cryptsetup runs. */
+static int step_luks(Apply *a) {
+        const Plan *plan = a->plan;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        if (plan->n_luks == 0)
+                return 0;
+        if (plan->n_luks > 16 || !a->keys || a->keys->n != plan->n_luks)
+                return -EINVAL;
+        report_phase_begin(&ph, "luks", "%zu LUKS2 volume%s", plan->n_luks, plan->n_luks == 1 ? "" : "s");
+        char *modules[] = { (char *) "dm_crypt", NULL };
+        r = disk_load_modules(modules, &err);
+        if (r < 0)
+                return fail(&ph, r, "Loading dm_crypt", err);
+        for (size_t k = 0; k < plan->n_luks; k++) {
+                const PlanLuks *pk = &plan->luks[k];
+                size_t i = SIZE_MAX;
+                for (size_t n = 0; n < plan->n_partitions && n < 64; n++)
+                        if (plan->partitions[n].number == pk->partition)
+                                i = n;
+                if (i == SIZE_MAX)
+                        return fail(&ph, -EINVAL, pk->name, strdup("no such partition in the plan"));
+                const PlanPartition *p = &plan->partitions[i];
+                _cleanup_free_ char *key_file = NULL;
+
+                r = disk_luks_key_write(pk->name, a->keys->v[k].data, a->keys->v[k].size, &key_file);
+                if (r < 0)
+                        return fail(&ph, r, "Writing the key for cryptsetup", NULL);
+                r = disk_luks_format(a->devnodes[i], pk->name, key_file, &a->luks_uuids[k], &err);
+                if (r >= 0)
+                        r = disk_luks_open(a->devnodes[i], pk->name, key_file, &a->luks_mappers[k], &err);
+                disk_luks_key_remove(key_file);
+                if (r < 0)
+                        return fail(&ph, r, a->devnodes[i], err);
+                a->fs_devs[i] = a->luks_mappers[k];
+                r = disk_mkfs(p, a->luks_mappers[k], &a->uuids[i], &err);
+                if (r < 0)
+                        return fail(&ph, r, a->luks_mappers[k], err);
+                report_info("%s: LUKS2 UUID %s -> %s: %s%s%s UUID %s", a->devnodes[i], a->luks_uuids[k],
+                            a->luks_mappers[k], fs_type_to_string(p->fs), p->mount ? " for " : "",
+                            p->mount ? p->mount : "", a->uuids[i] ? a->uuids[i] : "?");
+        }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* The installed system unlocks the volumes at boot: the key files and
+ * /etc/crypttab (systemd-cryptsetup, before the filesystems in fstab). */
+static int step_luks_config(Apply *a) {
+        const Plan *plan = a->plan;
+        TargetCrypt v[16];
+        Phase ph;
+        int r;
+
+        if (plan->n_luks == 0)
+                return 0;
+        for (size_t k = 0; k < plan->n_luks && k < 16; k++)
+                v[k] = (TargetCrypt) { .name = plan->luks[k].name, .luks_uuid = a->luks_uuids[k],
+                                       .key = a->keys->v[k].data, .key_size = a->keys->v[k].size };
+        report_phase_begin(&ph, "luks-config", "/etc/crypttab, %zu key file%s in /etc/cryptsetup-keys.d", plan->n_luks,
+                           plan->n_luks == 1 ? "" : "s");
+        r = target_write_crypttab(TARGET_ROOT, v, MIN(plan->n_luks, (size_t) 16));
+        if (r < 0)
+                return fail(&ph, r, "Writing /etc/crypttab and the key files", NULL);
+        for (size_t k = 0; k < plan->n_luks && k < 16; k++)
+                report_info("crypttab: %s UUID=%s /etc/cryptsetup-keys.d/%s.key luks", plan->luks[k].name,
+                            a->luks_uuids[k], plan->luks[k].name);
+        return report_phase_end(&ph, 0, NULL);
+}
+
+static void luks_close_all(Apply *a) {
+        for (size_t k = MIN(a->plan->n_luks, (size_t) 16); k > 0; k--) {
+                char *err = NULL;
+                if (!a->luks_mappers[k - 1])
+                        continue;
+                if (disk_luks_close(a->plan->luks[k - 1].name, &err) < 0)
+                        log_warning("%s", err ? err : "cryptsetup close failed");
+                free(err);
+        }
+}
+
 static int step_prepare_disk(Apply *a) {
         const Plan *plan = a->plan;
         char *err = NULL;
@@ -312,8 +402,8 @@ static int step_prepare_disk(Apply *a) {
                                     p->mount ? ", mounted on " : "", p->mount ? p->mount : "", p->fs_uuid ? p->fs_uuid : "none");
                         continue;
                 }
-                if (p->fs == FS_NONE)
-                        continue;
+                if (p->fs == FS_NONE || plan_partition_luks(plan, p))
+                        continue; /* LUKS: step_luks() makes it on the mapping */
                 r = disk_mkfs(p, a->devnodes[i], &a->uuids[i], &err);
                 if (r < 0)
                         return fail(&ph, r, a->devnodes[i], err);
@@ -355,9 +445,10 @@ static int step_mount(Apply *a) {
                          * mount point is made, and fstab names it. */
                         if (p->preserve)
                                 continue;
-                        if (mount(a->devnodes[i], where, fs_type_to_string(p->fs), 0, NULL) < 0) {
+                        const char *dev = a->fs_devs[i] ? a->fs_devs[i] : a->devnodes[i];
+                        if (mount(dev, where, fs_type_to_string(p->fs), 0, NULL) < 0) {
                                 r = -errno;
-                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->devnodes[i],
+                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", dev,
                                                                      fs_type_to_string(p->fs), strerror(errno)));
                         }
                         a->mounted[a->n_mounted++] = TAKE_PTR(where);
@@ -596,8 +687,8 @@ static int step_bootloader(Apply *a) {
         return report_phase_end(&ph, 0, NULL);
 }
 
-int install_apply(const Plan *plan, const BootParams *bp) {
-        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode,
+int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys) {
+        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode, .keys = keys,
                     .mirror = plan_mirror_disk(plan) ? plan_mirror_disk(plan)->devnode : NULL };
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();
@@ -607,6 +698,9 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         if (r < 0)
                 goto out;
         r = step_raid(&a);
+        if (r < 0)
+                goto out_stop;
+        r = step_luks(&a);
         if (r < 0)
                 goto out_stop;
         r = mkdir_p(TARGET_ROOT, 0755);
@@ -637,6 +731,9 @@ int install_apply(const Plan *plan, const BootParams *bp) {
         r = step_storage_config(&a);
         if (r < 0)
                 goto out_unmount;
+        r = step_luks_config(&a);
+        if (r < 0)
+                goto out_unmount;
         r = step_bootloader(&a);
         if (r < 0)
                 goto out_unmount;
@@ -644,6 +741,7 @@ int install_apply(const Plan *plan, const BootParams *bp) {
 out_unmount:
         unmount_all(&a);
 out_stop:
+        luks_close_all(&a);
         /* Stopping records where the initial resync got to (the superblock's
          * resync offset): the installed system carries on from there. */
         for (size_t i = a.n_md_created; i > 0; i--) {

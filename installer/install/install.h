@@ -33,6 +33,27 @@ int install_profile_candidates(const BootParams *bp, const Inventory *inv, char 
 int install_run(const BootParams *bp, const InstallOptions *opts);
 
 typedef struct Plan Plan;
+
+/* The key files of the plan's LUKS2 volumes (keys.c), one per plan->luks[]. */
+typedef struct InstallKey {
+        char *data;                /* SECRET */
+        size_t size;
+} InstallKey;
+typedef struct InstallKeys {
+        InstallKey *v;
+        size_t n;
+} InstallKeys;
+/* Fetch (fetch_to_buffer(), at most 1 MiB) and check (key_sha256) every
+ * key file, before anything is written. Returns EXIT_OK, or
+ * EXIT_FETCH_FAILED (cannot fetch, empty) / EXIT_CHECKSUM (key_sha256
+ * differs) with the reason appended to errors at the luks: entry. The URLs'
+ * credentials and the keys' text lines become secrets (report_secret_add). */
+typedef struct ProfileErrors ProfileErrors;
+int install_fetch_keys(const Plan *plan, InstallKeys *keys, ProfileErrors *errors);
+/* Overwrite and free the keys. */
+void install_keys_done(InstallKeys *k);
+
 /* Carry out a validated plan: partition, make filesystems, stream the image,
- * configure the target, install the bootloader. Returns an InstallerExit. */
-int install_apply(const Plan *plan, const BootParams *bp);
+ * configure the target, install the bootloader. keys: from
+ * install_fetch_keys(). Returns an InstallerExit. */
+int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys);

@@ -120,6 +120,21 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
         return 0;
 }
 
+/* LUKS key URLs (on partitions, arrays and logical volumes) may carry
+ * credentials. */
+static void report_luks_secrets(const Profile *profile) {
+        for (size_t i = 0; i < profile->disk.n_partitions; i++)
+                if (profile->disk.partitions[i].luks)
+                        (void) report_secret_add_url(profile->disk.partitions[i].luks->key_url);
+        for (size_t i = 0; i < profile->n_raids; i++)
+                if (profile->raids[i].luks)
+                        (void) report_secret_add_url(profile->raids[i].luks->key_url);
+        for (size_t i = 0; i < profile->n_vgs; i++)
+                for (size_t k = 0; k < profile->vgs[i].n_volumes; k++)
+                        if (profile->vgs[i].volumes[k].luks)
+                                (void) report_secret_add_url(profile->vgs[i].volumes[k].luks->key_url);
+}
+
 /* The profile's secrets are scrubbed from everything printed from here on,
  * and its report: (if any) becomes where events go. */
 static void report_profile_known(const BootParams *bp, const Profile *profile) {
@@ -129,6 +144,7 @@ static void report_profile_known(const BootParams *bp, const Profile *profile) {
         for (size_t i = 0; i < profile->n_files; i++)
                 (void) report_secret_add_url(profile->files[i].url);
         (void) report_secret_add_url(profile->apt_mirror);
+        report_luks_secrets(profile);
         if (profile->report.url) {
                 _cleanup_free_ char *safe = fetch_url_redact(profile->report.url);
                 if (report_set_target(profile->report.url, profile->report.token) < 0)
@@ -274,10 +290,26 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         plan_print_text(plan, stdout);
         report_phase_end(&ph, 0, "target %s%s", plan_target_disk(plan)->devnode, plan->wipe ? " (will be wiped)" : "");
 
+        /* 4. The LUKS key files: fetched and checked before any write. */
+        _cleanup_(install_keys_done) InstallKeys keys = {};
+        if (plan->n_luks > 0) {
+                report_phase_begin(&ph, "fetch-keys", "%zu LUKS key file%s", plan->n_luks, plan->n_luks == 1 ? "" : "s");
+                r = install_fetch_keys(plan, &keys, &errors);
+                if (r != EXIT_OK) {
+                        profile_errors_print(stdout, &errors);
+                        fflush(stdout);
+                        report_profile_errors(&errors);
+                        report_phase_end(&ph, -EIO, "no key; nothing was written to any disk");
+                        profile_errors_done(&errors);
+                        return r;
+                }
+                report_phase_end(&ph, 0, NULL);
+        }
+
         if (opts->dry_run || bp->dry_run) {
                 report_info("dry run: stopping after the plan; nothing was written to any disk");
                 return EXIT_OK;
         }
 
-        return install_apply(plan, bp);
+        return install_apply(plan, bp, &keys);
 }

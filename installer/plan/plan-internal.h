@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "basic/json.h"
 #include "plan/plan.h"
 
 int plan_select_disk(Plan *p, ProfileErrors *errors);
@@ -16,3 +17,9 @@ int plan_preserve(Plan *p, ProfileErrors *errors);
 const char *plan_disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf);
 /* plan.c: what wiping d destroys, for the operator. */
 char *plan_describe_contents(const HwDisk *d);
+/* luks.c: the LUKS2 volumes (after plan_storage()), and their lines in the
+ * printed plan. */
+int plan_luks(Plan *p, ProfileErrors *errors);
+void plan_luks_free(Plan *p);
+void plan_print_luks_text(const Plan *p, FILE *f);
+void plan_print_luks_json(const Plan *p, JsonWriter *j);

@@ -109,6 +109,9 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         r = plan_storage(p, errors);
         if (r < 0)
                 return r;
+        r = plan_luks(p, errors);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -121,6 +124,7 @@ void plan_free(Plan *p) {
         free(p->candidates);
         free(p->partitions);
         free(p->raids);
+        plan_luks_free(p);
         free(p->mirror_reason);
         free(p->mirror_wipe_summary);
         free(p->target_reason);
@@ -330,6 +334,7 @@ void plan_print_text(const Plan *p, FILE *f) {
                         fs_type_to_string(src->fs), src->mount ? " at " : "", src->mount ? src->mount : "",
                         src->label ? ", label " : "", src->label ? src->label : "");
         }
+        plan_print_luks_text(p, f);
         image = fetch_url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
         if (pr->image.sha256)
@@ -411,6 +416,7 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_object_end(&j);
         }
         json_array_end(&j);
+        plan_print_luks_json(p, &j);
         json_string(&j, "table", partition_table_to_string(p->table));
         json_array_begin(&j, "partitions");
         for (size_t i = 0; i < p->n_partitions; i++) {

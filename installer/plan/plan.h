@@ -54,6 +54,17 @@ typedef struct PlanRaid {
         bool holds_boot;             /* the filesystem with /boot (or / without a /boot) */
 } PlanRaid;
 
+/* luks: (on a partition): the partition is formatted as LUKS2 and opened as
+ * /dev/mapper/NAME, which holds the partition's filesystem. The key file
+ * comes from source->key_url, fetched before anything is written (the plan
+ * itself does no I/O). */
+typedef struct PlanLuks {
+        const ProfileLuks *source;
+        const char *name;            /* the mapping: /dev/mapper/NAME */
+        unsigned partition;          /* the number of the partition it is on */
+        char where[48];              /* "disk.partitions[N].luks", for messages */
+} PlanLuks;
+
 typedef struct PlanCandidate {
         size_t disk;                 /* index into inventory */
         bool matches;
@@ -90,6 +101,8 @@ typedef struct Plan {
         char *mirror_wipe_summary;
         PlanRaid *raids;
         size_t n_raids;
+        PlanLuks *luks;              /* luks.c */
+        size_t n_luks;
 } Plan;
 
 /* Largest difference between the two disks of a mirror, in percent of the
@@ -113,3 +126,5 @@ const HwDisk *plan_mirror_disk(const Plan *p);
 /* The array a partition is a member of, or NULL. */
 const PlanRaid *plan_partition_raid(const Plan *p, const PlanPartition *pl);
 const char *part_role_to_string(PartRole r);
+/* The LUKS2 volume on a partition, or NULL. */
+const PlanLuks *plan_partition_luks(const Plan *p, const PlanPartition *pl);

@@ -163,9 +163,9 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
                 char key[64];
 
                 snprintf(key, sizeof key, "disk.partitions[%zu]", i);
-                if (pp->lvm || pp->luks)
+                if (pp->lvm)
                         return storage_error(p, errors, pp->line, pp->column, key,
-                                             "%s is not supported by this installer yet", pp->lvm ? "lvm" : "luks");
+                                             "%s is not supported by this installer yet", "lvm");
         }
         for (size_t i = 0; i < pr->n_raids; i++)
                 if (pr->raids[i].lvm || pr->raids[i].luks)

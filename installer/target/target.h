@@ -139,3 +139,17 @@ int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n);
  * (mkinitramfs with MODULES=dep for this one build; the target's
  * configuration is unchanged), falling back to update-initramfs -u. */
 int target_update_initramfs(const char *root, const char *kernel_version, char **ret_output);
+
+/* ---- LUKS2 (target-crypt.c) ---------------------------------------------------- */
+
+typedef struct TargetCrypt {
+        const char *name;       /* /dev/mapper/NAME */
+        const char *luks_uuid;  /* of the LUKS2 header */
+        const char *key;        /* SECRET: the key file's bytes */
+        size_t key_size;
+} TargetCrypt;
+
+/* /etc/cryptsetup-keys.d/NAME.key (0400 root, the directory 0700) and
+ * /etc/crypttab: "NAME UUID=<luks uuid> /etc/cryptsetup-keys.d/NAME.key luks"
+ * per volume, unlocked at boot by systemd-cryptsetup without a prompt. */
+int target_write_crypttab(const char *root, const TargetCrypt *v, size_t n);
