@@ -66,6 +66,9 @@ TOOLS="
 # ldlinux.sys/ldlinux.c32 from its own copy; the .c32 modules here are what an
 # extlinux.conf may load: a menu (menu.c32 + libutil, libcom32), chain.c32.
 # systemd-bootx64.efi (systemd-boot-efi) goes onto UEFI installs' ESP.
+# libgcc_s.so.1 is dlopen()ed by glibc when a thread exits (pthread_exit's
+# unwinding): cryptsetup luksFormat (argon2 threads) aborts without it, and
+# ldd does not list it.
 SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
 DATA="
 /usr/lib/syslinux/mbr/mbr.bin
@@ -74,6 +77,7 @@ $SYSLINUX_BIOS/ldlinux.c32 $SYSLINUX_BIOS/libcom32.c32 $SYSLINUX_BIOS/libutil.c3
 $SYSLINUX_BIOS/menu.c32 $SYSLINUX_BIOS/chain.c32
 /etc/ssl/certs/ca-certificates.crt
 /usr/lib/systemd/boot/efi/systemd-bootx64.efi
+/usr/lib/x86_64-linux-gnu/libgcc_s.so.1
 "
 BUSYBOX=/bin/busybox
 
@@ -319,7 +323,8 @@ dropped=0
 for lib in $(find "$ROOT/usr/lib/x86_64-linux-gnu" -maxdepth 1 -type f -name '*.so*'); do
 	guest=${lib#"$ROOT"}
 	if ! grep -qx "$guest" "$TMP/needed" && ! grep -qx "$(realpath "/lib/x86_64-linux-gnu/${guest##*/}" 2>/dev/null)" "$TMP/needed"; then
-		case "$guest" in */ld-linux*) continue ;; esac
+		# libgcc_s is dlopen()ed (see DATA above), never NEEDED.
+		case "$guest" in */ld-linux* | */libgcc_s.so*) continue ;; esac
 		rm -f "$lib"
 		dropped=$((dropped + 1))
 	fi
