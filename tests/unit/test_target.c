@@ -634,6 +634,49 @@ static void test_fstab_errors(void **state) {
         assert_non_null(strstr(s, " /srv/my\\040data "));
 }
 
+/* LUKS2: key files 0400 root in a 0700 directory, one crypttab line each;
+ * nothing that could break a crypttab line is accepted. */
+static void test_crypttab(void **state) {
+        if (geteuid() != 0)
+                skip(); /* files owned by root */
+        _cleanup_free_ char *root = make_tmpdir();
+        static const char key[] = "secret\0binary\n";
+        TargetCrypt v[] = {
+                { "secure", "38c3dc11-f40d-46ea-a1f8-985823c1af23", key, sizeof key - 1 },
+                { "swap_crypt", "00000000-0000-4000-8000-000000000002", "k2", 2 },
+        };
+        struct stat st;
+
+        assert_int_equal(target_write_crypttab(root, v, 2), 0);
+        _cleanup_free_ char *tab = strprintf("%s/etc/crypttab", root), *dir = strprintf("%s/etc/cryptsetup-keys.d", root),
+                            *k1 = strprintf("%s/etc/cryptsetup-keys.d/secure.key", root);
+        _cleanup_free_ char *s = read_string(tab);
+        assert_non_null(strstr(s, "\nsecure\tUUID=38c3dc11-f40d-46ea-a1f8-985823c1af23\t/etc/cryptsetup-keys.d/secure.key\tluks\n"));
+        assert_non_null(strstr(s, "\nswap_crypt\tUUID=00000000-0000-4000-8000-000000000002\t/etc/cryptsetup-keys.d/swap_crypt.key\tluks\n"));
+        assert_null(strstr(s, "secret"));
+        assert_int_equal(stat(dir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(stat(k1, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0400);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_size, (off_t) (sizeof key - 1));
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        assert_int_equal(read_full_file(k1, &data, &size), 0);
+        assert_int_equal(size, sizeof key - 1);
+        assert_memory_equal(data, key, size);
+
+        TargetCrypt bad_name[] = { { "a b", "00000000-0000-4000-8000-000000000001", "k", 1 } };
+        TargetCrypt slash[] = { { "../x", "00000000-0000-4000-8000-000000000001", "k", 1 } };
+        TargetCrypt no_uuid[] = { { "x", NULL, "k", 1 } };
+        TargetCrypt no_key[] = { { "x", "00000000-0000-4000-8000-000000000001", "", 0 } };
+        assert_int_equal(target_write_crypttab(root, bad_name, 1), -EINVAL);
+        assert_int_equal(target_write_crypttab(root, slash, 1), -EINVAL);
+        assert_int_equal(target_write_crypttab(root, no_uuid, 1), -EINVAL);
+        assert_int_equal(target_write_crypttab(root, no_key, 1), -EINVAL);
+}
+
 static void test_seed_errors(void **state) {
         if (geteuid() != 0)
                 skip(); /* files owned by root */
@@ -841,7 +884,7 @@ static void test_emit_exact(void **state) {
 }
 
 int main(void) {
-        struct CMUnitTest tests[ELEMENTSOF(cases) + 10];
+        struct CMUnitTest tests[ELEMENTSOF(cases) + 11];
         size_t n = 0;
 
         setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH, 1);
@@ -855,6 +898,7 @@ int main(void) {
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_unknown_group);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_system_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_fstab_errors);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_crypttab);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_seed_errors);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_netplan_files);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_netplan_file_errors);
