@@ -49,7 +49,7 @@ typedef struct InstallKeys {
  * differs) with the reason appended to errors at the luks: entry. The URLs'
  * credentials and the keys' text lines become secrets (report_secret_add). */
 typedef struct ProfileErrors ProfileErrors;
-int install_fetch_keys(const Plan *plan, InstallKeys *keys, ProfileErrors *errors);
+int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *errors);
 /* Overwrite and free the keys. */
 void install_keys_done(InstallKeys *k);
 

@@ -56,8 +56,9 @@ static void key_secrets(const char *data, size_t size) {
         }
 }
 
-int install_fetch_keys(const Plan *plan, InstallKeys *keys, ProfileErrors *errors) {
+int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *errors) {
         const char *file = plan->profile->filename;
+        InstallKeys *keys = ret_keys;
         int r;
 
         *keys = (InstallKeys) {};
