@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/log.h"
@@ -259,8 +260,16 @@ static int step_luks(Apply *a) {
                 if (i == SIZE_MAX)
                         return fail(&ph, -EINVAL, pk->name, strdup("no such partition in the plan"));
                 const PlanPartition *p = &plan->partitions[i];
-                _cleanup_free_ char *key_file = NULL;
+                _cleanup_free_ char *key_file = NULL, *mapper = strprintf("/dev/mapper/%s", pk->name);
 
+                /* The teardown closed what the target held: a mapping of
+                 * that name now belongs to another disk. */
+                if (!mapper)
+                        return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                if (access(mapper, F_OK) == 0)
+                        return fail(&ph, -EEXIST, pk->name,
+                                    strprintf("%s already exists (a mapping on another disk): choose another luks.name",
+                                              mapper));
                 r = disk_luks_key_write(pk->name, a->keys->v[k].data, a->keys->v[k].size, &key_file);
                 if (r < 0)
                         return fail(&ph, r, "Writing the key for cryptsetup", NULL);
