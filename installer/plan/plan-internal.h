@@ -10,6 +10,11 @@ int plan_layout(Plan *p, ProfileErrors *errors);
  * (after the layout). */
 int plan_select_mirror(Plan *p, ProfileErrors *errors);
 int plan_storage(Plan *p, ProfileErrors *errors);
+/* lvm.c: the volume groups and their logical volumes (after the arrays). */
+int plan_lvm(Plan *p, ProfileErrors *errors);
+void plan_lvm_free(Plan *p);
+void plan_lvm_print_text(const Plan *p, FILE *f);
+void plan_lvm_print_json(const Plan *p, JsonWriter *j);
 /* The existing partitions the profile preserves (p->preserved), and what
  * becomes of the others (p->keep_table, wipe, summaries). */
 int plan_preserve(Plan *p, ProfileErrors *errors);

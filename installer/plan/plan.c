@@ -112,6 +112,9 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         r = plan_luks(p, errors);
         if (r < 0)
                 return r;
+        r = plan_lvm(p, errors);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -125,6 +128,7 @@ void plan_free(Plan *p) {
         free(p->partitions);
         free(p->raids);
         plan_luks_free(p);
+        plan_lvm_free(p);
         free(p->mirror_reason);
         free(p->mirror_wipe_summary);
         free(p->target_reason);
@@ -315,12 +319,14 @@ void plan_print_text(const Plan *p, FILE *f) {
                         continue;
                 }
                 const PlanRaid *raid = plan_partition_raid(p, pl);
-                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s%s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
-                        format_bytes(b, sizeof b, pl->size), raid ? "raid" : part_role_to_string(pl->role),
+                const PlanVg *vg = plan_partition_vg(p, pl);
+                fprintf(f, "    %-3u %-10s %-10s %-9s %-5s %-10s %s%s%s%s%s%s\n", pl->number, format_bytes(a, sizeof a, pl->start),
+                        format_bytes(b, sizeof b, pl->size), raid ? "raid" : vg ? "lvm-pv" : part_role_to_string(pl->role),
                         pl->fs == FS_NONE ? "-" : fs_type_to_string(pl->fs), pl->mount ? pl->mount : "-",
                         pl->label ? pl->label : "-",
                         !pl->automatic ? "" : pl->role == PART_ROLE_ESP ? "  (added: UEFI boot)" : "  (added: BIOS boot)",
-                        raid ? "  member of " : "", raid ? raid->name : "");
+                        raid ? "  member of " : "", raid ? raid->name : "",
+                        vg ? "  physical volume of " : "", vg ? vg->name : "");
         }
         /* The stack: disk -> partition -> array -> filesystem -> mount. */
         for (size_t i = 0; i < p->n_raids; i++) {
@@ -335,6 +341,7 @@ void plan_print_text(const Plan *p, FILE *f) {
                         src->label ? ", label " : "", src->label ? src->label : "");
         }
         plan_print_luks_text(p, f);
+        plan_lvm_print_text(p, f);
         image = fetch_url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
         if (pr->image.sha256)
@@ -417,6 +424,7 @@ void plan_print_json(const Plan *p, FILE *f) {
         }
         json_array_end(&j);
         plan_print_luks_json(p, &j);
+        plan_lvm_print_json(p, &j);
         json_string(&j, "table", partition_table_to_string(p->table));
         json_array_begin(&j, "partitions");
         for (size_t i = 0; i < p->n_partitions; i++) {
@@ -435,6 +443,8 @@ void plan_print_json(const Plan *p, FILE *f) {
                 json_bool(&j, "preserve", pl->preserve);
                 if (plan_partition_raid(p, pl))
                         json_string(&j, "raid", plan_partition_raid(p, pl)->name);
+                if (plan_partition_vg(p, pl))
+                        json_string(&j, "lvm", plan_partition_vg(p, pl)->name);
                 if (pl->preserve) {
                         json_string(&j, "existing", pl->existing);
                         json_string(&j, "existing_fstype", pl->fstype);

@@ -64,6 +64,36 @@ typedef struct PlanLuks {
         unsigned partition;          /* the number of the partition it is on */
         char where[48];              /* "disk.partitions[N].luks", for messages */
 } PlanLuks;
+/* LVM (lvm.c): a volume group over partitions of the target and/or RAID
+ * arrays, and its logical volumes, sized in whole extents. */
+#define PLAN_LVM_EXTENT (4 * 1024 * 1024ULL)   /* vgcreate -s 4m (the default) */
+#define PLAN_LVM_PE_START (1024 * 1024ULL)  /* pvcreate: label + metadata area before the first extent */
+/* An array as a physical volume: the md superblock and mdadm's data offset
+ * (at most 128 MiB of headroom) plus the bitmap: reserved, conservatively. */
+#define PLAN_LVM_MD_RESERVE (136 * 1024 * 1024ULL)
+#define PLAN_LVM_PV_MAX 8
+
+typedef struct PlanLv {
+        const ProfileVolume *source;
+        const char *name;
+        uint64_t extents;            /* lvcreate -l EXTENTS; rest: the free extents (lvcreate -l 100%FREE) */
+        uint64_t size;               /* extents * PLAN_LVM_EXTENT */
+        bool rest;
+} PlanLv;
+
+typedef struct PlanVg {
+        const ProfileVg *source;
+        const char *name;
+        unsigned pv_partitions[PLAN_LVM_PV_MAX]; /* partition numbers on the target */
+        size_t n_pv_partitions;
+        const char *pv_raids[PLAN_LVM_PV_MAX];   /* arrays: md0 */
+        size_t n_pv_raids;
+        uint64_t pv_bytes;           /* the physical volumes' sizes, added */
+        uint64_t extents;            /* usable extents (exact on partitions; conservative on arrays) */
+        bool estimated;              /* an array is a physical volume: extents is a lower bound */
+        PlanLv *lvs;
+        size_t n_lvs;
+} PlanVg;
 
 typedef struct PlanCandidate {
         size_t disk;                 /* index into inventory */
@@ -103,6 +133,8 @@ typedef struct Plan {
         size_t n_raids;
         PlanLuks *luks;              /* luks.c */
         size_t n_luks;
+        PlanVg *vgs;                 /* lvm: */
+        size_t n_vgs;
 } Plan;
 
 /* Largest difference between the two disks of a mirror, in percent of the
@@ -128,3 +160,10 @@ const PlanRaid *plan_partition_raid(const Plan *p, const PlanPartition *pl);
 const char *part_role_to_string(PartRole r);
 /* The LUKS2 volume on a partition, or NULL. */
 const PlanLuks *plan_partition_luks(const Plan *p, const PlanPartition *pl);
+/* The volume group a partition is a physical volume of, or NULL. */
+const PlanVg *plan_partition_vg(const Plan *p, const PlanPartition *pl);
+/* Does a logical volume hold / or /boot (the installed system's initramfs
+ * must activate the volume group)? */
+bool plan_lvm_holds_system(const Plan *p);
+/* /dev/mapper/VG-LV (a '-' in a name doubled), allocated. */
+char *plan_lv_devnode(const PlanVg *vg, const PlanLv *lv);

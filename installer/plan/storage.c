@@ -158,23 +158,16 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
 
         /* What this installer does not carry out yet is refused here, before
          * anything is written, rather than half done. */
-        for (size_t i = 0; i < pd->n_partitions; i++) {
-                const ProfilePartition *pp = &pd->partitions[i];
-                char key[64];
-
-                snprintf(key, sizeof key, "disk.partitions[%zu]", i);
-                if (pp->lvm)
-                        return storage_error(p, errors, pp->line, pp->column, key,
-                                             "%s is not supported by this installer yet", "lvm");
-        }
         for (size_t i = 0; i < pr->n_raids; i++)
-                if (pr->raids[i].lvm || pr->raids[i].luks)
+                if (pr->raids[i].luks)
                         return storage_error(p, errors, pr->raids[i].line, pr->raids[i].column, "raid",
-                                             "%s on a RAID array is not supported by this installer yet",
-                                             pr->raids[i].lvm ? "lvm" : "luks");
-        if (pr->n_vgs > 0)
-                return storage_error(p, errors, pr->vgs[0].line, pr->vgs[0].column, "lvm",
-                                     "lvm is not supported by this installer yet");
+                                             "%s on a RAID array is not supported by this installer yet", "luks");
+        /* lvm: plan_lvm() (lvm.c). */
+        for (size_t i = 0; i < pr->n_vgs; i++)
+                for (size_t k = 0; k < pr->vgs[i].n_volumes; k++)
+                        if (pr->vgs[i].volumes[k].luks)
+                                return storage_error(p, errors, pr->vgs[i].volumes[k].line, pr->vgs[i].volumes[k].column,
+                                                     "lvm", "luks on a logical volume is not supported by this installer yet");
 
         if (!p->has_mirror)
                 return 0;
