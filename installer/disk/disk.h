@@ -166,3 +166,18 @@ int disk_luks_open(const char *devnode, const char *name, const char *key_file, 
 
 /* cryptsetup close NAME. */
 int disk_luks_close(const char *name, char **ret_error);
+
+/* ---- LVM (lvm.c) -------------------------------------------------------------- */
+
+#define DISK_LVM_PV_MAX 8
+
+/* lvm pvcreate --yes --dataalignment 1m PVS..., then lvm vgcreate --yes
+ * --physicalextentsize 4m VG PVS... */
+int disk_lvm_create_vg(const char *vg, char *const pvs[], size_t n_pvs, char **ret_error);
+/* The group's extent count (lvm vgs -o vg_extent_count). */
+int disk_lvm_vg_extents(const char *vg, uint64_t *ret_extents, char **ret_error);
+/* lvm lvcreate --yes --wipesignatures y --extents EXTENTS --name LV VG;
+ * extents 0: --extents 100%FREE (the rest of the group). */
+int disk_lvm_create_lv(const char *vg, const char *lv, uint64_t extents, char **ret_error);
+/* lvm vgchange --activate n VG (before the reboot: nothing left open). */
+int disk_lvm_deactivate(const char *vg, char **ret_error);

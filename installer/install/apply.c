@@ -23,6 +23,7 @@
 #include "target/target.h"
 
 #define TARGET_ROOT "/mnt/target"
+#define APPLY_LV_MAX 32
 
 typedef struct Apply {
         const Plan *plan;
@@ -39,6 +40,9 @@ typedef struct Apply {
         char *luks_mappers[16]; /* per plan->luks[]: /dev/mapper/NAME while open */
         char *luks_uuids[16];   /* per plan->luks[]: of the LUKS2 header */
         const char *fs_devs[64]; /* per plan partition: where its filesystem is, when not on it (LUKS) */
+        char *lv_devnodes[APPLY_LV_MAX]; /* per logical volume, volume groups in plan order */
+        char *lv_uuids[APPLY_LV_MAX];    /* filesystem UUID per logical volume */
+        size_t n_vg_created;    /* volume groups created (deactivated at the end) */
 } Apply;
 
 static void apply_done(Apply *a) {
@@ -54,6 +58,10 @@ static void apply_done(Apply *a) {
         }
         for (size_t i = 0; i < a->n_mounted; i++)
                 free(a->mounted[i]);
+        for (size_t i = 0; i < APPLY_LV_MAX; i++) {
+                free(a->lv_devnodes[i]);
+                free(a->lv_uuids[i]);
+        }
 }
 
 static int fail(Phase *ph, int r, const char *what, char *err) {
@@ -189,6 +197,174 @@ static int step_raid(Apply *a) {
         return report_phase_end(&ph, 0, NULL);
 }
 
+/* ---- LVM ---------------------------------------------------------------------- */
+
+static size_t depth(const char *path);
+
+/* Call fn for every logical volume of the plan with its flat index (the
+ * index into lv_devnodes/lv_uuids); stops at the first negative return. */
+#define FOREACH_LV(plan, vg, lv, idx)                                                                       \
+        for (size_t _i = 0, idx = 0; _i < (plan)->n_vgs; _i++)                                                \
+                for (const PlanVg *vg = &(plan)->vgs[_i]; vg; vg = NULL)                                      \
+                        for (size_t _k = 0; _k < vg->n_lvs && idx < APPLY_LV_MAX; _k++, idx++)                \
+                                for (const PlanLv *lv = &vg->lvs[_k]; lv; lv = NULL)
+
+/* Volume groups over partitions of the target or arrays, their logical
+ * volumes (in the plan's extents), and the filesystems on them. */
+static int step_lvm(Apply *a) {
+        const Plan *plan = a->plan;
+        size_t n_lvs = 0;
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        if (plan->n_vgs == 0)
+                return 0;
+        for (size_t i = 0; i < plan->n_vgs; i++)
+                n_lvs += plan->vgs[i].n_lvs;
+        if (n_lvs > APPLY_LV_MAX)
+                return -E2BIG;
+        report_phase_begin(&ph, "lvm", "%zu volume group%s, %zu logical volume%s", plan->n_vgs, plan->n_vgs == 1 ? "" : "s",
+                           n_lvs, n_lvs == 1 ? "" : "s");
+        char *modules[] = { (char *) "dm_mod", NULL };
+        r = disk_load_modules(modules, &err);
+        if (r < 0)
+                return fail(&ph, r, "Loading the device-mapper module", err);
+        for (size_t i = 0; i < plan->n_vgs; i++) {
+                const PlanVg *vg = &plan->vgs[i];
+                char *pvs[DISK_LVM_PV_MAX + 1] = {};
+                size_t n = 0;
+                uint64_t extents = 0;
+
+                for (size_t k = 0; k < vg->n_pv_partitions && n < DISK_LVM_PV_MAX; k++)
+                        r = disk_partition_devnode(a->disk, vg->pv_partitions[k], &pvs[n++]);
+                for (size_t k = 0; k < vg->n_pv_raids && n < DISK_LVM_PV_MAX; k++)
+                        if (!(pvs[n++] = strprintf("/dev/%s", vg->pv_raids[k])))
+                                r = -ENOMEM;
+                if (r >= 0)
+                        r = disk_lvm_create_vg(vg->name, pvs, n, &err);
+                if (r >= 0)
+                        report_info("volume group %s on %s%s (%zu physical volume%s)", vg->name, pvs[0], n > 1 ? " ..." : "",
+                                    n, n == 1 ? "" : "s");
+                for (size_t k = 0; k < n; k++)
+                        free(pvs[k]);
+                if (r < 0)
+                        return fail(&ph, r, "Creating the volume group", err);
+                a->n_vg_created = i + 1;
+                /* The plan's sizes hold only if the group is as large as
+                 * planned: check before any volume is made. */
+                r = disk_lvm_vg_extents(vg->name, &extents, &err);
+                if (r < 0)
+                        return fail(&ph, r, "Reading the volume group's size", err);
+                if (extents < vg->extents)
+                        return fail(&ph, -ENOSPC, "Volume group",
+                                    strprintf("volume group %s has %" PRIu64 " extents of 4 MiB, the plan expected %" PRIu64,
+                                              vg->name, extents, vg->extents));
+        }
+        FOREACH_LV(plan, vg, lv, idx) {
+                const ProfileVolume *v = lv->source;
+
+                r = disk_lvm_create_lv(vg->name, lv->name, lv->rest ? 0 : lv->extents, &err);
+                if (r < 0)
+                        return fail(&ph, r, "Creating a logical volume", err);
+                a->lv_devnodes[idx] = plan_lv_devnode(vg, lv);
+                if (!a->lv_devnodes[idx])
+                        return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                if (v->fs == FS_NONE) {
+                        report_info("%s: %s, no filesystem", a->lv_devnodes[idx], format_bytes((char[32]) {}, 32, lv->size));
+                        continue;
+                }
+                /* disk_mkfs() takes a partition: the volume's filesystem as
+                 * one (numbered after partitions and arrays, for
+                 * reproducible UUIDs). */
+                PlanPartition fsp = { .number = 200 + (unsigned) idx, .fs = v->fs, .mount = v->mount, .label = v->label };
+                r = disk_mkfs(&fsp, a->lv_devnodes[idx], &a->lv_uuids[idx], &err);
+                if (r < 0)
+                        return fail(&ph, r, a->lv_devnodes[idx], err);
+                report_info("%s: %s%s, %s%s%s UUID %s", a->lv_devnodes[idx], lv->rest ? "rest: " : "",
+                            format_bytes((char[32]) {}, 32, lv->size), fs_type_to_string(v->fs), v->mount ? " for " : "",
+                            v->mount ? v->mount : "", a->lv_uuids[idx] ? a->lv_uuids[idx] : "?");
+        }
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* Before the reboot: the groups deactivated, nothing left open (and the
+ * arrays under them can stop). */
+static void lvm_deactivate(Apply *a) {
+        for (size_t i = a->n_vg_created; i > 0; i--) {
+                char *err = NULL;
+                if (disk_lvm_deactivate(a->plan->vgs[i - 1].name, &err) < 0)
+                        log_warning("%s", err ? err : "lvm vgchange --activate n failed");
+                else
+                        report_info("volume group %s deactivated", a->plan->vgs[i - 1].name);
+                free(err);
+        }
+}
+
+/* The logical volumes mounted at depth d (see step_mount()). */
+static int mount_lvs(Apply *a, Phase *ph, size_t d) {
+        FOREACH_LV(a->plan, vg, lv, idx) {
+                const ProfileVolume *v = lv->source;
+                int r;
+
+                if (!v->mount || v->fs == FS_SWAP || v->fs == FS_NONE || !a->lv_devnodes[idx])
+                        continue;
+                if ((streq(v->mount, "/") ? 0 : depth(v->mount)) != d)
+                        continue;
+                _cleanup_free_ char *where = path_join_root(TARGET_ROOT, v->mount);
+                if (!where)
+                        return -ENOMEM;
+                r = mkdir_p(where, 0755);
+                if (r < 0)
+                        return fail(ph, r, where, NULL);
+                if (mount(a->lv_devnodes[idx], where, fs_type_to_string(v->fs), 0, NULL) < 0) {
+                        r = -errno;
+                        return fail(ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->lv_devnodes[idx],
+                                                            fs_type_to_string(v->fs), strerror(errno)));
+                }
+                a->mounted[a->n_mounted++] = TAKE_PTR(where);
+        }
+        return 0;
+}
+
+/* fstab entries for the logical volumes (by filesystem UUID). */
+static void lv_mounts(Apply *a, TargetMount *mounts, size_t *n, size_t max) {
+        FOREACH_LV(a->plan, vg, lv, idx) {
+                const ProfileVolume *v = lv->source;
+                if (v->fs == FS_NONE || !a->lv_uuids[idx] || *n >= max)
+                        continue;
+                mounts[(*n)++] = (TargetMount) { .mount = v->fs == FS_SWAP ? NULL : v->mount, .fs = v->fs,
+                                                 .fs_uuid = a->lv_uuids[idx], .options = v->mount_options };
+        }
+}
+
+/* The UUID of the filesystem a logical volume mounts at `mount`, or NULL. */
+static const char *lv_uuid_at(Apply *a, const char *mount) {
+        FOREACH_LV(a->plan, vg, lv, idx)
+                if (streq_ptr(lv->source->mount, mount))
+                        return a->lv_uuids[idx];
+        return NULL;
+}
+
+/* / or /boot on a logical volume: the installed system's initramfs must
+ * activate the group (lvm2's hook and udev rules, built in a chroot). */
+static int step_lvm_config(Apply *a) {
+        _cleanup_free_ char *out = NULL, *kernel = NULL, *initrd = NULL;
+        Phase ph;
+        int r;
+
+        if (!plan_lvm_holds_system(a->plan))
+                return 0;
+        report_phase_begin(&ph, "storage-config", "update-initramfs (/ or /boot on LVM)");
+        r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
+        if (r < 0)
+                return fail(&ph, r, "No kernel with an initrd in the installed system's /boot", NULL);
+        r = target_update_initramfs(TARGET_ROOT, kernel + strlen("vmlinuz-"), &out);
+        if (r < 0)
+                return fail(&ph, r, "update-initramfs in the installed system", out ? strdup(out) : NULL);
+        return report_phase_end(&ph, 0, NULL);
+}
+
 /* The installed system must assemble the arrays at boot: mdadm.conf, and
  * an initramfs built with it. */
 static int step_storage_config(Apply *a) {
@@ -200,7 +376,7 @@ static int step_storage_config(Apply *a) {
         int r;
 
         if (plan->n_raids == 0)
-                return 0;
+                return step_lvm_config(a);
         report_phase_begin(&ph, "storage-config", "mdadm.conf (%zu array%s), update-initramfs", plan->n_raids,
                            plan->n_raids == 1 ? "" : "s");
         for (size_t i = 0; i < plan->n_raids; i++) {
@@ -481,6 +657,9 @@ static int step_mount(Apply *a) {
                         }
                         a->mounted[a->n_mounted++] = TAKE_PTR(where);
                 }
+                r = mount_lvs(a, &ph, d);
+                if (r < 0)
+                        return r;
         }
         return report_phase_end(&ph, 0, NULL);
 }
@@ -549,6 +728,7 @@ static int step_configure(Apply *a, const BootParams *bp) {
                 mounts[n++] = (TargetMount) { .mount = pr->fs == FS_SWAP ? NULL : pr->mount, .fs = pr->fs,
                                               .fs_uuid = a->md_uuids[i], .options = pr->mount_options };
         }
+        lv_mounts(a, mounts, &n, ELEMENTSOF(mounts));
         iid = strprintf("iid-%s-%" PRIx64, plan->profile->hostname, report_now_usec());
         if (!iid)
                 return -ENOMEM;
@@ -671,6 +851,9 @@ static int step_bootloader(Apply *a) {
                 if (streq_ptr(pr->mount, "/boot"))
                         separate_boot = true;
         }
+        if (lv_uuid_at(a, "/"))
+                root_uuid = lv_uuid_at(a, "/");
+        separate_boot = separate_boot || lv_uuid_at(a, "/boot");
         BootConfig c = {
                 .root = TARGET_ROOT,
                 .disk = a->disk,
@@ -712,6 +895,9 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
         r = step_luks(&a);
         if (r < 0)
                 goto out_stop;
+        r = step_lvm(&a);
+        if (r < 0)
+                goto out_stop;
         r = mkdir_p(TARGET_ROOT, 0755);
         if (r < 0)
                 goto out_stop;
@@ -750,6 +936,7 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
 out_unmount:
         unmount_all(&a);
 out_stop:
+        lvm_deactivate(&a);
         luks_close_all(&a);
         /* Stopping records where the initial resync got to (the superblock's
          * resync offset): the installed system carries on from there. */

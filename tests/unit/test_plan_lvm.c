@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* LVM in the plan (installer/plan/lvm.c): volume groups over partitions and
+ * arrays, logical volumes in 4 MiB extents, refusals with their position.
+ * Inventories are saved machines (tests/data/inventory/). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "basic/strutil.h"
+#include "hw/hw.h"
+#include "plan/plan.h"
+#include "profile/profile.h"
+
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEAD "version: 1\nhostname: t1\nimage: {url: http://h/i.tar.zst, sha256: " SHA "}\n"
+#define EXT (4 * MiB)
+
+typedef struct Fixture {
+        Inventory *inv;
+        Profile *profile;
+        Plan *plan;
+        ProfileErrors errors;
+} Fixture;
+
+static int fixture_teardown(void **state) {
+        Fixture *f = *state;
+        if (f) {
+                plan_free(f->plan);
+                profile_free(f->profile);
+                hw_inventory_free(f->inv);
+                profile_errors_done(&f->errors);
+                free(f);
+        }
+        return 0;
+}
+
+static int fixture_setup(void **state) {
+        *state = new0(Fixture, 1);
+        return *state ? 0 : -1;
+}
+
+static int build(Fixture *f, const char *inventory, const char *yaml) {
+        _cleanup_free_ char *path = strprintf("tests/data/inventory/%s", inventory), *err = NULL;
+        assert_int_equal(hw_inventory_load_json(path, &f->inv, &err), 0);
+        if (profile_load_string("test.yaml", yaml, strlen(yaml), &f->profile, &f->errors) < 0) {
+                profile_errors_print(stderr, &f->errors);
+                fail_msg("profile does not load");
+        }
+        return plan_build(f->inv, f->profile, &f->plan, &f->errors);
+}
+
+/* one-blank-disk.json: /dev/vda, 8 GiB, BIOS. */
+#define LAYOUT                                       \
+        "disk:\n"                                    \
+        "  partitions:\n"                            \
+        "    - {size: 512MiB, mount: /boot}\n"       \
+        "    - {size: rest, lvm: vg0}\n"
+
+static void test_vg_on_partition(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n"
+                                           "      - {name: root, size: 3000MiB, mount: /}\n"
+                                           "      - {name: swap, size: 10%, fs: swap}\n"
+                                           "      - {name: srv, size: rest, mount: /srv}\n"),
+                         0);
+        const Plan *p = f->plan;
+        assert_int_equal(p->n_vgs, 1);
+        const PlanVg *vg = &p->vgs[0];
+        /* bios-boot 1 MiB at 1 MiB, /boot 512 MiB, the PV from 514 MiB to
+         * 8 GiB - 1 MiB; 1 MiB of LVM metadata, then 4 MiB extents. */
+        const PlanPartition *pv = &p->partitions[2];
+        assert_ptr_equal(plan_partition_vg(p, pv), vg);
+        assert_null(plan_partition_vg(p, &p->partitions[1]));
+        assert_int_equal(vg->n_pv_partitions, 1);
+        assert_int_equal(vg->pv_partitions[0], 3);
+        assert_int_equal(vg->pv_bytes, pv->size);
+        assert_int_equal(pv->size, 8 * GiB - 515 * MiB);
+        assert_int_equal(vg->extents, (pv->size - MiB) / EXT);
+        assert_int_equal(vg->extents, 1919);
+        assert_false(vg->estimated);
+        assert_int_equal(vg->n_lvs, 3);
+        /* bytes: rounded up to whole extents (3000 MiB = 750 extents) */
+        assert_string_equal(vg->lvs[0].name, "root");
+        assert_int_equal(vg->lvs[0].extents, 750);
+        assert_int_equal(vg->lvs[0].size, 750 * EXT);
+        /* percent: of the group's extents, rounded down */
+        assert_int_equal(vg->lvs[1].extents, 191);
+        /* rest: what is left */
+        assert_true(vg->lvs[2].rest);
+        assert_int_equal(vg->lvs[2].extents, 1919 - 750 - 191);
+        assert_int_equal(vg->lvs[2].size, (uint64_t) (1919 - 750 - 191) * EXT);
+        assert_true(plan_lvm_holds_system(p));
+        /* the legacy BIOS loader stays on the /boot partition */
+        assert_true(p->partitions[1].legacy_boot);
+}
+
+static void test_size_rounds_up_to_extent(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n"
+                                           "      - {name: root, size: 1GiB, mount: /}\n"
+                                           "      - {name: odd, size: 5MiB, mount: /odd}\n"),
+                         0);
+        const PlanVg *vg = &f->plan->vgs[0];
+        assert_int_equal(vg->lvs[0].extents, 256);
+        assert_int_equal(vg->lvs[1].extents, 2);
+        assert_int_equal(vg->lvs[1].size, 8 * MiB);
+        assert_true(plan_lvm_holds_system(f->plan));
+}
+
+static void test_does_not_fit(void **state) {
+        Fixture *f = *state;
+        /* 1919 extents: 7 GiB (1792) + 600 MiB (150) is 23 too many. */
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n"
+                                           "      - {name: root, size: 7GiB, mount: /}\n"
+                                           "      - {name: srv, size: 600MiB, mount: /srv}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, 12); /* the srv volume */
+        assert_string_equal(f->errors.v[0].key, "lvm[0].volumes[1]");
+        assert_non_null(strstr(f->errors.v[0].message, "do not fit"));
+        assert_non_null(strstr(f->errors.v[0].message, "1942 extents"));
+        assert_non_null(strstr(f->errors.v[0].message, "has 1919"));
+}
+
+static void test_rest_needs_an_extent(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n"
+                                           "      - {name: srv, size: rest, mount: /srv}\n"
+                                           "      - {name: root, size: 100%, mount: /}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, 11); /* the rest volume */
+        assert_non_null(strstr(f->errors.v[0].message, "nothing is left for srv"));
+}
+
+static void test_bios_root_on_lv_needs_boot_partition(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "one-blank-disk.json",
+                               HEAD "disk:\n  partitions:\n    - {size: rest, lvm: vg0}\n"
+                                    "lvm:\n  - name: vg0\n    volumes:\n      - {name: root, size: rest, mount: /}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, 8);
+        assert_non_null(strstr(f->errors.v[0].message, "cannot read /boot from a logical volume"));
+}
+
+static void test_uefi_root_on_lv(void **state) {
+        Fixture *f = *state;
+        /* UEFI: the kernel is on the ESP, / may be a logical volume. */
+        assert_int_equal(build(f, "one-blank-disk-uefi.json",
+                               HEAD "disk:\n  partitions:\n    - {size: rest, lvm: vg0}\n"
+                                    "lvm:\n  - name: vg0\n    volumes:\n      - {name: root, size: rest, mount: /}\n"),
+                         0);
+        assert_int_equal(f->plan->partitions[0].role, PART_ROLE_ESP);
+        assert_int_equal(f->plan->vgs[0].pv_partitions[0], 2);
+}
+
+static void test_vg_on_raid(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "two-identical.json",
+                               HEAD "disk:\n  select: {serial: A}\n  mirror: {select: {serial: B}}\n  firmware: bios\n"
+                                    "  partitions:\n    - {size: 512MiB, raid: md0}\n    - {size: rest, raid: md1}\n"
+                                    "raid:\n  - {name: md0, fs: ext4, mount: /boot}\n  - {name: md1, lvm: vg0}\n"
+                                    "lvm:\n  - name: vg0\n    volumes:\n      - {name: root, size: 2GiB, mount: /}\n"
+                                    "      - {name: data, size: rest, mount: /data}\n"),
+                         0);
+        const PlanVg *vg = &f->plan->vgs[0];
+        const PlanRaid *md1 = &f->plan->raids[1];
+        assert_int_equal(vg->n_pv_partitions, 0);
+        assert_int_equal(vg->n_pv_raids, 1);
+        assert_string_equal(vg->pv_raids[0], "md1");
+        /* conservative: the array's metadata reserved */
+        assert_true(vg->estimated);
+        assert_int_equal(vg->extents, (md1->size - PLAN_LVM_MD_RESERVE - MiB) / EXT);
+        assert_int_equal(vg->lvs[1].extents, vg->extents - 512);
+}
+
+static void test_mirror_partition_pv_refused(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "two-identical.json",
+                               HEAD "disk:\n  select: {serial: A}\n  mirror: {select: {serial: B}}\n  firmware: bios\n"
+                                    "  partitions:\n    - {size: 512MiB, raid: md0}\n    - {size: rest, lvm: vg0}\n"
+                                    "raid:\n  - {name: md0, fs: ext4, mount: /}\n"
+                                    "lvm:\n  - name: vg0\n    volumes:\n      - {name: data, size: rest, mount: /data}\n"),
+                         -EINVAL);
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, 10);
+        assert_non_null(strstr(f->errors.v[0].message, "goes on a RAID1 array"));
+}
+
+static void test_devnode_doubles_dashes(void **state) {
+        PlanVg vg = { .name = "vg-sys" };
+        PlanLv lv = { .name = "my-root" };
+        _cleanup_free_ char *d = plan_lv_devnode(&vg, &lv);
+        (void) state;
+        assert_string_equal(d, "/dev/mapper/vg--sys-my--root");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+                T(test_vg_on_partition),
+                T(test_size_rounds_up_to_extent),
+                T(test_does_not_fit),
+                T(test_rest_needs_an_extent),
+                T(test_bios_root_on_lv_needs_boot_partition),
+                T(test_uefi_root_on_lv),
+                T(test_vg_on_raid),
+                T(test_mirror_partition_pv_refused),
+                cmocka_unit_test(test_devnode_doubles_dashes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
