@@ -153,6 +153,9 @@ static int add_partition(PedDisk *disk, const PlanPartition *p, unsigned sector_
                 /* FAT32 with LBA addressing: 0x0c rather than 0x0b. */
                 r = !gpt && p->fs == FS_VFAT ? set_flag(part, PED_PARTITION_LBA, false, path, ret_error) : 0;
         }
+        /* An LVM physical volume: type Linux LVM (GPT) / 0x8e (msdos). */
+        if (r >= 0 && p->source && p->source->lvm && !p->preserve)
+                r = set_flag(part, PED_PARTITION_LVM, false, path, ret_error);
         if (r >= 0 && p->legacy_boot)
                 r = set_flag(part, PED_PARTITION_LEGACY_BOOT, true, path, ret_error);
         if (r >= 0 && p->boot_flag)

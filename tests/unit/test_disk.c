@@ -402,6 +402,31 @@ static void test_partition_msdos_fat(void **state) {
         unlink(image);
 }
 
+/* An LVM physical volume gets the LVM partition type: GPT E6D6D379-...,
+ * msdos 0x8e. */
+static void test_partition_lvm_type(void **state) {
+        _cleanup_free_ char *image = tmp_path("lvm-type.img");
+        ProfilePartition parts[] = {
+                PART(SIZE_BYTES, 64 * MiB, FS_EXT4, "/boot", NULL, NULL),
+                PART(SIZE_REST, 0, FS_NONE, NULL, NULL, NULL),
+        };
+        char *err = NULL;
+        Layout l;
+
+        parts[1].lvm = (char *) "vg0";
+        for (int gpt = 0; gpt <= 1; gpt++) {
+                layout_build(&l, FIRMWARE_BIOS, gpt ? PARTITION_TABLE_GPT : PARTITION_TABLE_MSDOS, 512 * MiB, parts,
+                             ELEMENTSOF(parts));
+                make_image(image, 512 * MiB);
+                assert_int_equal(disk_partition(l.plan, image, &err), 0);
+                assert_null(err);
+                _cleanup_free_ char *dump = sfdisk_dump_normalized(image);
+                assert_contains(dump, gpt ? "type=E6D6D379-F507-44C2-A23C-238F2A3DF928" : "type=8e");
+                layout_done(&l);
+                unlink(image);
+        }
+}
+
 static void test_partition_errors(void **state) {
         _cleanup_free_ char *image = tmp_path("errors.img");
         char *err = NULL;
@@ -977,6 +1002,7 @@ int main(void) {
                 cmocka_unit_test(test_partition_msdos),
                 cmocka_unit_test(test_partition_gpt_uefi),
                 cmocka_unit_test(test_partition_msdos_fat),
+                cmocka_unit_test(test_partition_lvm_type),
                 cmocka_unit_test(test_partition_errors),
                 cmocka_unit_test(test_wipe_whole_disk_filesystem),
                 cmocka_unit_test(test_wipe_partitions),
