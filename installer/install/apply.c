@@ -347,18 +347,40 @@ static const char *lv_uuid_at(Apply *a, const char *mount) {
 }
 
 /* / or /boot on a logical volume: the installed system's initramfs must
- * activate the group (lvm2's hook and udev rules, built in a chroot). */
+ * activate the group at boot. lvm2's initramfs hook (the lvm binary, its
+ * udev rules, dm_mod) does that for any group and holds nothing about this
+ * machine's volumes, so an initramfs built after lvm2 was installed is
+ * rebuilt for nothing (update-initramfs takes many minutes under emulation).
+ * It is rebuilt in a chroot when lvm2 was installed after it (dpkg's file
+ * list of lvm2 is newer than the initrd); without lvm2 the installed system
+ * could not mount its root: refused. */
 static int step_lvm_config(Apply *a) {
-        _cleanup_free_ char *out = NULL, *kernel = NULL, *initrd = NULL;
+        _cleanup_free_ char *out = NULL, *kernel = NULL, *initrd = NULL, *initrd_path = NULL, *list = NULL;
+        struct stat st_initrd, st_list;
         Phase ph;
         int r;
 
         if (!plan_lvm_holds_system(a->plan))
                 return 0;
-        report_phase_begin(&ph, "storage-config", "update-initramfs (/ or /boot on LVM)");
+        report_phase_begin(&ph, "storage-config", "the initramfs activates LVM (/ or /boot on a logical volume)");
+        list = path_join_root(TARGET_ROOT, "/var/lib/dpkg/info/lvm2.list");
+        if (!list)
+                return fail(&ph, -ENOMEM, "Out of memory", NULL);
+        if (stat(list, &st_list) < 0)
+                return fail(&ph, -ENOENT, "LVM in the installed system",
+                            strdup("the installed system has no lvm2 package: its initramfs could not activate the volume "
+                                   "group holding / or /boot (add lvm2 to the image, or to packages: with an apt mirror)"));
         r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
         if (r < 0)
-                return fail(&ph, r, "No kernel with an initrd in the installed system's /boot", NULL);
+                return fail(&ph, r, "No kernel in the installed system's /boot", NULL);
+        initrd_path = strprintf("%s/boot/%s", TARGET_ROOT, initrd);
+        if (!initrd_path)
+                return fail(&ph, -ENOMEM, "Out of memory", NULL);
+        if (stat(initrd_path, &st_initrd) >= 0 && st_initrd.st_mtime > st_list.st_mtime) {
+                report_info("%s was built after lvm2 was installed: it activates volume groups already, not rebuilt", initrd);
+                return report_phase_end(&ph, 0, NULL);
+        }
+        report_info("update-initramfs: the initrd is missing or older than lvm2's installation");
         r = target_update_initramfs(TARGET_ROOT, kernel + strlen("vmlinuz-"), &out);
         if (r < 0)
                 return fail(&ph, r, "update-initramfs in the installed system", out ? strdup(out) : NULL);
