@@ -76,7 +76,7 @@ mv "$SERIAL" "$T/install.log"
 log "boot the installed system"
 pxeboot --boot-disk --disk "$T/target.raw" --disk "$T/other.raw" --mac "$MAC" --mem 1024 \
 	--timeout 900 --expect "LVMCHECK-END" || die "the installed system did not report"
-line=$(grep -a 'LVMCHECK root=' "$SERIAL" | grep -v 'echo' | tail -1)
+line=$(grep -a 'LVMCHECK root=' "$SERIAL" | grep -v 'echo' | tail -1 | tr -d '\r')
 log "$line"
 want="LVMCHECK root=/dev/mapper/vg0-root srv=/dev/mapper/vg0-srv lvs=root=$ROOT_BYTES,srv=$SRV_BYTES, LVMCHECK-END"
 [ "$line" = "$want" ] || die "expected: $want"
