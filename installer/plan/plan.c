@@ -333,11 +333,12 @@ void plan_print_text(const Plan *p, FILE *f) {
                 const PlanRaid *r = &p->raids[i];
                 const ProfileRaid *src = r->source;
                 fprintf(f, "  %s /dev/%s RAID1 (mdadm, metadata %s%s) = %s partition %u + %s partition %u (%s each)"
-                           " -> %s%s%s%s%s\n",
+                           " -> %s%s%s%s%s%s\n",
                         i ? "          " : "RAID:     ", r->name, r->metadata,
                         r->holds_boot ? ": extlinux boots from either member" : "", disk->devnode, r->member,
                         mirror ? mirror->devnode : "?", r->member, format_bytes(a, sizeof a, r->size),
-                        fs_type_to_string(src->fs), src->mount ? " at " : "", src->mount ? src->mount : "",
+                        src->lvm ? "physical volume of " : fs_type_to_string(src->fs), src->lvm ? src->lvm : "",
+                        src->mount ? " at " : "", src->mount ? src->mount : "",
                         src->label ? ", label " : "", src->label ? src->label : "");
         }
         plan_print_luks_text(p, f);

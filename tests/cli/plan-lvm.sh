@@ -80,4 +80,29 @@ expect_in "$T/err" "$T/noboot.yaml:7:5: error: lvm: legacy BIOS boot (extlinux) 
 # ... which UEFI can (the kernel is on the ESP).
 expect_rc 0 "$INSTALLER" plan --profile "$T/noboot.yaml" --inventory "$INV/one-blank-disk-uefi.json"
 expect_in "$T/out" "LVM:       volume group vg0 = /dev/vda partition 2"
+
+# A volume group on a RAID1 array: its size is a lower bound (mdadm's
+# metadata reserved), the stack shows disk -> array -> group -> volume.
+cat > "$T/raid.yaml" <<YAML
+version: 1
+hostname: lvm01
+disk:
+  select: { serial: A }
+  mirror: { select: { serial: B } }
+  firmware: bios
+  partitions:
+    - { size: 512MiB, raid: md0 }
+    - { size: rest, raid: md1 }
+raid:
+  - { name: md0, fs: ext4, mount: /boot }
+  - { name: md1, lvm: vg0 }
+lvm:
+  - name: vg0
+    volumes:
+      - { name: root, size: 2GiB, fs: ext4, mount: / }
+image: { url: http://h/i.tar.zst, sha256: $SHA }
+YAML
+expect_rc 0 "$INSTALLER" plan --profile "$T/raid.yaml" --inventory "$INV/two-identical.json"
+expect_in "$T/out" "/dev/md1 RAID1 (mdadm, metadata 1.2) = /dev/vda partition 3 + /dev/vdb partition 3 (7.5 GiB each) -> physical volume of vg0"
+expect_in "$T/out" "LVM:       volume group vg0 = /dev/md1 (7.4 GiB): 1885 extents of 4 MiB = 7.4 GiB at least (RAID metadata reserved)"
 echo "ok"
