@@ -17,22 +17,6 @@ const PlanLuks *plan_partition_luks(const Plan *p, const PlanPartition *pl) {
         return NULL;
 }
 
-static int luks_error(Plan *p, ProfileErrors *errors, const ProfileLuks *l, const char *key, const char *fmt, ...)
-        _printf_(5, 6);
-static int luks_error(Plan *p, ProfileErrors *errors, const ProfileLuks *l, const char *key, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = profile_errors_add(errors, p->profile->filename, l->line, l->column, key, "%s", msg);
-        return r < 0 ? r : -EINVAL;
-}
-
 int plan_luks(Plan *p, ProfileErrors *errors) {
         const ProfileDisk *pd = &p->profile->disk;
         size_t n = 0;
@@ -54,11 +38,11 @@ int plan_luks(Plan *p, ProfileErrors *errors) {
                         continue;
                 snprintf(key, sizeof key, "disk.partitions[%zu].luks", (size_t) (pl->source - pd->partitions));
                 if (pl->mount && (streq(pl->mount, "/boot") || startswith(pl->mount, "/boot/")))
-                        return luks_error(p, errors, l, key,
+                        return plan_error(p, errors, l->line, l->column, key,
                                           "%s cannot be encrypted: the bootloader reads it before anything is unlocked",
                                           pl->mount);
                 if (streq_ptr(pl->mount, "/"))
-                        return luks_error(p, errors, l, key,
+                        return plan_error(p, errors, l->line, l->column, key,
                                           "LUKS on / is not supported by this installer yet (only data volumes: "
                                           "partitions mounted elsewhere, or swap)");
                 *pk = (PlanLuks) { .source = l, .name = l->name, .partition = pl->number };

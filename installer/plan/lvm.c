@@ -59,23 +59,6 @@ void plan_lvm_free(Plan *p) {
         p->n_vgs = 0;
 }
 
-static int lvm_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key, const char *fmt,
-                     ...) _printf_(6, 7);
-static int lvm_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key, const char *fmt,
-                     ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = profile_errors_add(errors, p->profile->filename, line, column, key, "%s", msg);
-        return r < 0 ? r : -EINVAL;
-}
-
 /* Usable extents of a physical volume of `size` bytes. */
 static uint64_t pv_extents(uint64_t size) {
         return size > PLAN_LVM_PE_START ? (size - PLAN_LVM_PE_START) / PLAN_LVM_EXTENT : 0;
@@ -95,23 +78,23 @@ static int plan_vg_pvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
                         continue;
                 snprintf(key, sizeof key, "disk.partitions[%zu]", (size_t) (pp - p->profile->disk.partitions));
                 if (pl->preserve)
-                        return lvm_error(p, errors, pp->line, pp->column, key,
-                                         "a preserved partition cannot become a physical volume of volume group %s "
-                                         "(pvcreate would overwrite its start)",
-                                         vg->name);
+                        return plan_error(p, errors, pp->line, pp->column, key,
+                                          "a preserved partition cannot become a physical volume of volume group %s "
+                                          "(pvcreate would overwrite its start)",
+                                          vg->name);
                 if (p->has_mirror)
-                        return lvm_error(p, errors, pp->line, pp->column, key,
-                                         "with disk.mirror a volume group goes on a RAID1 array (set 'lvm: %s' on the "
-                                         "raid: entry), not on a partition of one disk",
-                                         vg->name);
+                        return plan_error(p, errors, pp->line, pp->column, key,
+                                          "with disk.mirror a volume group goes on a RAID1 array (set 'lvm: %s' on the "
+                                          "raid: entry), not on a partition of one disk",
+                                          vg->name);
                 if (vg->n_pv_partitions + vg->n_pv_raids >= PLAN_LVM_PV_MAX)
-                        return lvm_error(p, errors, pp->line, pp->column, key,
-                                         "volume group %s has more than %d physical volumes", vg->name, PLAN_LVM_PV_MAX);
+                        return plan_error(p, errors, pp->line, pp->column, key,
+                                          "volume group %s has more than %d physical volumes", vg->name, PLAN_LVM_PV_MAX);
                 if (pv_extents(pl->size) == 0)
-                        return lvm_error(p, errors, pp->line, pp->column, key,
-                                         "partition %u is %s: too small for a physical volume of volume group %s "
-                                         "(1 MiB of LVM metadata and at least one 4 MiB extent)",
-                                         pl->number, format_bytes(a, sizeof a, pl->size), vg->name);
+                        return plan_error(p, errors, pp->line, pp->column, key,
+                                          "partition %u is %s: too small for a physical volume of volume group %s "
+                                          "(1 MiB of LVM metadata and at least one 4 MiB extent)",
+                                          pl->number, format_bytes(a, sizeof a, pl->size), vg->name);
                 vg->pv_partitions[vg->n_pv_partitions++] = pl->number;
                 vg->pv_bytes += pl->size;
                 vg->extents += pv_extents(pl->size);
@@ -122,20 +105,20 @@ static int plan_vg_pvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
                 if (!streq_ptr(r->source->lvm, vg->name))
                         continue;
                 if (vg->n_pv_partitions + vg->n_pv_raids >= PLAN_LVM_PV_MAX)
-                        return lvm_error(p, errors, r->source->line, r->source->column, "raid",
-                                         "volume group %s has more than %d physical volumes", vg->name, PLAN_LVM_PV_MAX);
+                        return plan_error(p, errors, r->source->line, r->source->column, "raid",
+                                          "volume group %s has more than %d physical volumes", vg->name, PLAN_LVM_PV_MAX);
                 if (r->size <= PLAN_LVM_MD_RESERVE || pv_extents(r->size - PLAN_LVM_MD_RESERVE) == 0)
-                        return lvm_error(p, errors, r->source->line, r->source->column, "raid",
-                                         "array %s (%s members) is too small for a physical volume of volume group %s",
-                                         r->name, format_bytes(a, sizeof a, r->size), vg->name);
+                        return plan_error(p, errors, r->source->line, r->source->column, "raid",
+                                          "array %s (%s members) is too small for a physical volume of volume group %s",
+                                          r->name, format_bytes(a, sizeof a, r->size), vg->name);
                 vg->pv_raids[vg->n_pv_raids++] = r->name;
                 vg->pv_bytes += r->size - PLAN_LVM_MD_RESERVE;
                 vg->extents += pv_extents(r->size - PLAN_LVM_MD_RESERVE);
                 vg->estimated = true;
         }
         if (vg->n_pv_partitions + vg->n_pv_raids == 0) /* the profile checks say so first */
-                return lvm_error(p, errors, src->line, src->column, key, "volume group %s has no physical volume",
-                                 vg->name);
+                return plan_error(p, errors, src->line, src->column, key, "volume group %s has no physical volume",
+                                  vg->name);
         return 0;
 }
 
@@ -172,14 +155,14 @@ static int plan_vg_lvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
                 lv->size = lv->extents * PLAN_LVM_EXTENT;
                 used += lv->extents;
                 if (used > vg->extents)
-                        return lvm_error(p, errors, v->line, v->column, key,
-                                         "the logical volumes of volume group %s do not fit: up to %s they need %" PRIu64
-                                         " extents of 4 MiB (%s) but the group has %" PRIu64 " (%s on %s of physical "
-                                         "volumes, less 1 MiB of LVM metadata on each%s)",
-                                         vg->name, v->name, used, format_bytes(a, sizeof a, used * PLAN_LVM_EXTENT),
-                                         vg->extents, format_bytes(b, sizeof b, vg->extents * PLAN_LVM_EXTENT),
-                                         format_bytes(c, sizeof c, vg->pv_bytes),
-                                         vg->estimated ? "; an array's own metadata reserved" : "");
+                        return plan_error(p, errors, v->line, v->column, key,
+                                          "the logical volumes of volume group %s do not fit: up to %s they need %" PRIu64
+                                          " extents of 4 MiB (%s) but the group has %" PRIu64 " (%s on %s of physical "
+                                          "volumes, less 1 MiB of LVM metadata on each%s)",
+                                          vg->name, v->name, used, format_bytes(a, sizeof a, used * PLAN_LVM_EXTENT),
+                                          vg->extents, format_bytes(b, sizeof b, vg->extents * PLAN_LVM_EXTENT),
+                                          format_bytes(c, sizeof c, vg->pv_bytes),
+                                          vg->estimated ? "; an array's own metadata reserved" : "");
         }
         if (rest != SIZE_MAX) {
                 PlanLv *lv = &vg->lvs[rest];
@@ -187,10 +170,10 @@ static int plan_vg_lvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
 
                 snprintf(key, sizeof key, "lvm[%zu].volumes[%zu]", index, rest);
                 if (used >= vg->extents)
-                        return lvm_error(p, errors, v->line, v->column, key,
-                                         "nothing is left for %s (size: rest) in volume group %s: the other volumes "
-                                         "take all of its %" PRIu64 " extents of 4 MiB (%s); it needs at least one",
-                                         v->name, vg->name, vg->extents, format_bytes(a, sizeof a, vg->extents * PLAN_LVM_EXTENT));
+                        return plan_error(p, errors, v->line, v->column, key,
+                                          "nothing is left for %s (size: rest) in volume group %s: the other volumes "
+                                          "take all of its %" PRIu64 " extents of 4 MiB (%s); it needs at least one",
+                                          v->name, vg->name, vg->extents, format_bytes(a, sizeof a, vg->extents * PLAN_LVM_EXTENT));
                 lv->extents = vg->extents - used;
                 lv->size = lv->extents * PLAN_LVM_EXTENT;
         }
@@ -232,10 +215,10 @@ int plan_lvm(Plan *p, ProfileErrors *errors) {
                 boot_partition = boot_partition || streq_ptr(p->raids[i].source->mount, "/boot");
         if (p->firmware == FIRMWARE_BIOS && (boot_lv || (root_lv && !boot_partition))) {
                 const ProfileVg *v = &pr->vgs[0];
-                return lvm_error(p, errors, v->line, v->column, "lvm",
-                                 "legacy BIOS boot (extlinux) cannot read /boot from a logical volume: %s; add a /boot "
-                                 "partition, e.g. { size: 512MiB, fs: ext4, mount: /boot }",
-                                 boot_lv ? "/boot is on one" : "/ is on one and there is no separate /boot");
+                return plan_error(p, errors, v->line, v->column, "lvm",
+                                  "legacy BIOS boot (extlinux) cannot read /boot from a logical volume: %s; add a /boot "
+                                  "partition, e.g. { size: 512MiB, fs: ext4, mount: /boot }",
+                                  boot_lv ? "/boot is on one" : "/ is on one and there is no separate /boot");
         }
         return 0;
 }

@@ -4,6 +4,11 @@
 #include "basic/json.h"
 #include "plan/plan.h"
 
+/* A plan-time error at the profile position LINE:COLUMN (of the profile's
+ * main file) under KEY: added to errors; returns -EINVAL (or -ENOMEM). */
+int plan_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key, const char *fmt, ...)
+        _printf_(6, 7);
+
 int plan_select_disk(Plan *p, ProfileErrors *errors);
 int plan_layout(Plan *p, ProfileErrors *errors);
 /* storage.c: the mirror disk (after the target is chosen), and the arrays

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
 #include "plan/plan.h"
 
 #include <inttypes.h>
@@ -45,6 +46,16 @@ char *plan_describe_contents(const HwDisk *d) {
                 }
         }
         return strbuf_steal(&b);
+}
+
+int plan_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = profile_errors_addv(errors, p->profile->filename, line, column, key, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINVAL;
 }
 
 int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, ProfileErrors *errors) {

@@ -23,22 +23,6 @@ const PlanRaid *plan_partition_raid(const Plan *p, const PlanPartition *pl) {
         return NULL;
 }
 
-static int mirror_error(Plan *p, ProfileErrors *errors, const char *key, const char *fmt, ...) _printf_(4, 5);
-static int mirror_error(Plan *p, ProfileErrors *errors, const char *key, const char *fmt, ...) {
-        const DiskSelect *s = &p->profile->disk.mirror;
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = profile_errors_add(errors, p->profile->filename, s->line, s->column, key, "%s", msg);
-        return r < 0 ? r : -EINVAL;
-}
-
 int plan_select_mirror(Plan *p, ProfileErrors *errors) {
         const ProfileDisk *pd = &p->profile->disk;
         const Inventory *inv = p->inventory;
@@ -70,12 +54,13 @@ int plan_select_mirror(Plan *p, ProfileErrors *errors) {
         }
         if (n_match == 0 || (n_match > 1 && !s->prefer)) {
                 int r = n_match == 0 ?
-                        mirror_error(p, errors, "disk.mirror.select", "no disk matches for the mirror (%zu disk%s:%s)",
-                                     inv->n_disks, inv->n_disks == 1 ? "" : "s", why.data ? why.data : " none") :
-                        mirror_error(p, errors, "disk.mirror.select",
-                                     "%zu disks match for the mirror; add a hint (serial, wwn, path, ...) or prefer: "
-                                     "first|smallest|largest (%zu disks:%s)",
-                                     n_match, inv->n_disks, why.data ? why.data : "");
+                        plan_error(p, errors, s->line, s->column, "disk.mirror.select",
+                                   "no disk matches for the mirror (%zu disk%s:%s)", inv->n_disks,
+                                   inv->n_disks == 1 ? "" : "s", why.data ? why.data : " none") :
+                        plan_error(p, errors, s->line, s->column, "disk.mirror.select",
+                                   "%zu disks match for the mirror; add a hint (serial, wwn, path, ...) or prefer: "
+                                   "first|smallest|largest (%zu disks:%s)",
+                                   n_match, inv->n_disks, why.data ? why.data : "");
                 strbuf_done(&why);
                 return r;
         }
@@ -93,15 +78,15 @@ int plan_select_mirror(Plan *p, ProfileErrors *errors) {
          * large one means the wrong disk or wasted space. */
         uint64_t big = MAX(target->size, m->size), small = MIN(target->size, m->size);
         if ((big - small) * 100 > big * PLAN_MIRROR_TOLERANCE_PERCENT)
-                return mirror_error(p, errors, "disk.mirror",
-                                    "the RAID1 disks differ in size beyond the %d%% tolerance: %s has %s (%" PRIu64
-                                    " bytes), %s has %s (%" PRIu64 " bytes); name two disks of the same size",
-                                    PLAN_MIRROR_TOLERANCE_PERCENT, target->devnode, format_bytes(a, sizeof a, target->size),
-                                    target->size, m->devnode, format_bytes(b, sizeof b, m->size), m->size);
+                return plan_error(p, errors, s->line, s->column, "disk.mirror",
+                                  "the RAID1 disks differ in size beyond the %d%% tolerance: %s has %s (%" PRIu64
+                                  " bytes), %s has %s (%" PRIu64 " bytes); name two disks of the same size",
+                                  PLAN_MIRROR_TOLERANCE_PERCENT, target->devnode, format_bytes(a, sizeof a, target->size),
+                                  target->size, m->devnode, format_bytes(b, sizeof b, m->size), m->size);
         if (target->logical_sector_size != m->logical_sector_size)
-                return mirror_error(p, errors, "disk.mirror",
-                                    "the RAID1 disks have different logical sector sizes: %s %u bytes, %s %u bytes",
-                                    target->devnode, target->logical_sector_size, m->devnode, m->logical_sector_size);
+                return plan_error(p, errors, s->line, s->column, "disk.mirror",
+                                  "the RAID1 disks have different logical sector sizes: %s %u bytes, %s %u bytes",
+                                  target->devnode, target->logical_sector_size, m->devnode, m->logical_sector_size);
 
         /* Data safety, as for the target. */
         if (hw_disk_has_data(m)) {
@@ -109,10 +94,10 @@ int plan_select_mirror(Plan *p, ProfileErrors *errors) {
                 if (!what)
                         return -ENOMEM;
                 if (!pd->wipe)
-                        return mirror_error(p, errors, "disk.wipe",
-                                            "refusing to use %s as the mirror: it holds data (%s); set disk.wipe: true to "
-                                            "allow wiping it",
-                                            m->devnode, what);
+                        return plan_error(p, errors, s->line, s->column, "disk.wipe",
+                                          "refusing to use %s as the mirror: it holds data (%s); set disk.wipe: true to "
+                                          "allow wiping it",
+                                          m->devnode, what);
                 p->mirror_wipe = true;
                 p->mirror_wipe_summary = TAKE_PTR(what);
         }
@@ -134,23 +119,6 @@ static bool raid_holds_boot(const Profile *pr, const ProfileRaid *r) {
         return streq_ptr(r->mount, separate_boot ? "/boot" : "/");
 }
 
-static int storage_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key,
-                         const char *fmt, ...) _printf_(6, 7);
-static int storage_error(Plan *p, ProfileErrors *errors, unsigned line, unsigned column, const char *key,
-                         const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = profile_errors_add(errors, p->profile->filename, line, column, key, "%s", msg);
-        return r < 0 ? r : -EINVAL;
-}
-
 int plan_storage(Plan *p, ProfileErrors *errors) {
         const Profile *pr = p->profile;
         const ProfileDisk *pd = &pr->disk;
@@ -160,24 +128,24 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
          * anything is written, rather than half done. */
         for (size_t i = 0; i < pr->n_raids; i++)
                 if (pr->raids[i].luks)
-                        return storage_error(p, errors, pr->raids[i].line, pr->raids[i].column, "raid",
-                                             "%s on a RAID array is not supported by this installer yet", "luks");
+                        return plan_error(p, errors, pr->raids[i].line, pr->raids[i].column, "raid",
+                                          "%s on a RAID array is not supported by this installer yet", "luks");
         /* lvm: plan_lvm() (lvm.c). */
         for (size_t i = 0; i < pr->n_vgs; i++)
                 for (size_t k = 0; k < pr->vgs[i].n_volumes; k++)
                         if (pr->vgs[i].volumes[k].luks)
-                                return storage_error(p, errors, pr->vgs[i].volumes[k].line, pr->vgs[i].volumes[k].column,
-                                                     "lvm", "luks on a logical volume is not supported by this installer yet");
+                                return plan_error(p, errors, pr->vgs[i].volumes[k].line, pr->vgs[i].volumes[k].column,
+                                                  "lvm", "luks on a logical volume is not supported by this installer yet");
 
         if (!p->has_mirror)
                 return 0;
         if (p->keep_table)
-                return storage_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
-                                     "preserve and disk.mirror cannot be combined yet");
+                return plan_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
+                                  "preserve and disk.mirror cannot be combined yet");
         if (p->firmware == FIRMWARE_UEFI)
-                return storage_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
-                                     "RAID1 (disk.mirror) is supported for legacy BIOS boot only in this installer; "
-                                     "set disk.firmware: bios if the machine can boot in legacy mode");
+                return plan_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
+                                  "RAID1 (disk.mirror) is supported for legacy BIOS boot only in this installer; "
+                                  "set disk.firmware: bios if the machine can boot in legacy mode");
 
         p->raids = new0(PlanRaid, pr->n_raids ? pr->n_raids : 1);
         if (!p->raids)
@@ -195,10 +163,10 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
                                 pl->size = p->partitions[k].size;
                         }
                 if (members != 1)
-                        return storage_error(p, errors, r->line, r->column, "raid",
-                                             "RAID1 array %s needs exactly one member partition per disk (disk.partitions "
-                                             "with 'raid: %s'), the profile has %zu",
-                                             r->name, r->name, members);
+                        return plan_error(p, errors, r->line, r->column, "raid",
+                                          "RAID1 array %s needs exactly one member partition per disk (disk.partitions "
+                                          "with 'raid: %s'), the profile has %zu",
+                                          r->name, r->name, members);
                 /* extlinux boots from a filesystem that starts at the start
                  * of the partition: the superblock goes to the end (1.0). */
                 if (pl->holds_boot) {
@@ -211,9 +179,9 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
         /* Either disk alone must boot: the filesystem holding /boot must be
          * on an array (the MBR code and the legacy_boot flag are on both). */
         if (!boot_on_raid)
-                return storage_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
-                                     "with disk.mirror the filesystem holding /boot (or / without a separate /boot) "
-                                     "must be on a RAID1 array, so that either disk boots alone");
+                return plan_error(p, errors, pd->mirror.line, pd->mirror.column, "disk.mirror",
+                                  "with disk.mirror the filesystem holding /boot (or / without a separate /boot) "
+                                  "must be on a RAID1 array, so that either disk boots alone");
 
         /* The BIOS loader's flag goes on the member partition of the array
          * that holds /boot, on both disks. */

@@ -10,17 +10,12 @@ static void profile_error_done(ProfileError *e) {
         free(e->message);
 }
 
-int profile_errors_add(ProfileErrors *e, const char *file, unsigned line, unsigned column,
-                       const char *key, const char *fmt, ...) {
+int profile_errors_addv(ProfileErrors *e, const char *file, unsigned line, unsigned column,
+                        const char *key, const char *fmt, va_list ap) {
         ProfileError n = { .line = line, .column = column };
         ProfileError *v;
-        va_list ap;
-        int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&n.message, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&n.message, fmt, ap) < 0)
                 return -ENOMEM;
 
         if (free_and_strdup(&n.file, file) < 0 || free_and_strdup(&n.key, key) < 0)
@@ -35,6 +30,17 @@ int profile_errors_add(ProfileErrors *e, const char *file, unsigned line, unsign
 oom:
         profile_error_done(&n);
         return -ENOMEM;
+}
+
+int profile_errors_add(ProfileErrors *e, const char *file, unsigned line, unsigned column,
+                       const char *key, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = profile_errors_addv(e, file, line, column, key, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void profile_errors_print(FILE *f, const ProfileErrors *e) {

@@ -6,6 +6,7 @@
  * file:line:column), and turned into plain structs. Nothing here does I/O
  * beyond reading the profile file. See docs/profile.md. */
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,6 +30,8 @@ typedef struct ProfileErrors {
 /* Append an error; file may be NULL. Returns 0 or -ENOMEM. */
 int profile_errors_add(ProfileErrors *e, const char *file, unsigned line, unsigned column,
                        const char *key, const char *fmt, ...) _printf_(6, 7);
+int profile_errors_addv(ProfileErrors *e, const char *file, unsigned line, unsigned column,
+                        const char *key, const char *fmt, va_list ap) _printf_(6, 0);
 /* One line per error: "FILE:LINE:COL: error: KEY: MESSAGE". */
 void profile_errors_print(FILE *f, const ProfileErrors *e);
 void profile_errors_done(ProfileErrors *e);
