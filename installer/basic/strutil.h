@@ -3,6 +3,7 @@
 
 /* String helpers. libc only. */
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "basic/macro.h"
@@ -20,6 +21,7 @@ int free_and_strdup(char **p, const char *s);
 
 /* asprintf that returns NULL on failure. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+char *strvprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Growable NULL-terminated string vectors. */
 typedef char **strv;

@@ -43,12 +43,11 @@ static int note(Teardown *t, const char *fmt, ...) _printf_(2, 3);
 static int note(Teardown *t, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
+        s = strvprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
+        if (!s)
                 return -ENOMEM;
         log_debug("teardown of %s: %s", t->path, s);
         return strbuf_appendf(&t->summary, "%s%s", t->summary.len ? "; " : "", s);
@@ -58,14 +57,11 @@ static int read_attr(char **ret, const char *fmt, ...) _printf_(2, 3);
 static int read_attr(char **ret, const char *fmt, ...) {
         _cleanup_free_ char *p = NULL;
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&p, fmt, ap);
+        p = strvprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return read_one_line_file(p, ret);
+        return p ? read_one_line_file(p, ret) : -ENOMEM;
 }
 
 /* The entries of /sys/class/block/NAME/SUB (holders, slaves); none if absent. */

@@ -238,12 +238,11 @@ static int prepend(Walk *w, const char *fmt, ...) {
         _cleanup_free_ char *pre = NULL;
         char *n;
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&pre, fmt, ap);
+        pre = strvprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
+        if (!pre)
                 return -ENOMEM;
         n = w->path ? strprintf("%s-%s", pre, w->path) : TAKE_PTR(pre);
         if (!n)
