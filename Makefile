@@ -74,8 +74,9 @@ $(INSTALLER): $(INST_CMD_OBJ) $(BUILD)/libinstaller.a
 # Unit tests (cmocka): tests/unit/test_<name>.c -> build/tests/test_<name>
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HDR  := $(wildcard tests/unit/*.h)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR) $(UNIT_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(LDLIBS) -lcmocka
@@ -104,7 +105,7 @@ $(BUILD)/asan/libinstaller.a: $(ASAN_LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR)
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR) $(UNIT_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (asan)")
 	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(BUILD)/asan/libinstaller.a $(LDLIBS) -lcmocka
