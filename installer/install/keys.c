@@ -4,10 +4,10 @@
  * install while every disk is still as it was. The key's bytes and the
  * URL's credentials are never printed; the key's first line (a passphrase
  * written as text) and the URL's secrets go to the scrubber as well. */
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "basic/log.h"
+#include "basic/sha256.h"
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
 #include "install/install.h"
@@ -15,16 +15,6 @@
 #include "report/report.h"
 
 #define KEY_MAX_SIZE (1024 * 1024) /* bytes; cryptsetup itself reads at most 8 MiB */
-
-static void key_sha256(const char *data, size_t size, char out[static 65]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-
-        EVP_Digest(data, size, md, &n, EVP_sha256(), NULL);
-        for (unsigned i = 0; i < n && i < 32; i++)
-                sprintf(out + 2 * i, "%02x", md[i]);
-        out[64] = 0;
-}
 
 void install_keys_done(InstallKeys *k) {
         for (size_t i = 0; i < k->n; i++)
@@ -92,7 +82,7 @@ int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *e
                                                   "the key file of LUKS volume %s (%s) is empty", k->name, safe);
                         return EXIT_FETCH_FAILED;
                 }
-                key_sha256(keys->v[i].data, keys->v[i].size, digest);
+                (void) sha256_hex(keys->v[i].data, keys->v[i].size, digest); /* "" never matches */
                 if (l->key_sha256 && !streq(l->key_sha256, digest)) {
                         (void) profile_errors_add(errors, file, l->line, l->column, key,
                                                   "the key file of LUKS volume %s (%s, %zu bytes) does not match "

@@ -3,10 +3,10 @@
  * Nothing is written to any disk before the profile and the plan are
  * complete and valid. */
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <strings.h>
 
 #include "basic/log.h"
+#include "basic/sha256.h"
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
 #include "install/install.h"
@@ -15,15 +15,6 @@
 #include "profile/profile.h"
 #include "profile/url.h"
 #include "report/report.h"
-
-static void sha256_hex(const char *data, size_t size, char out[static 65]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        EVP_Digest(data, size, md, &n, EVP_sha256(), NULL);
-        for (unsigned i = 0; i < n && i < 32; i++)
-                sprintf(out + 2 * i, "%02x", md[i]);
-        out[64] = 0;
-}
 
 /* Try every candidate URL in order; the first one that exists wins. A
  * transport error (not a 404) stops the search: falling through to the
@@ -108,7 +99,7 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
         if (r < 0) /* the profile error says "cannot include"; this says why */
                 return log_error_errno(r, "Cannot fetch profile fragment %s", err ? err : name);
         /* Fragments may hold secrets too: their digest, never their text. */
-        sha256_hex(*ret_data, *ret_size, digest);
+        (void) sha256_hex(*ret_data, *ret_size, digest);
         report_info("profile fragment %s (%zu bytes, sha256 %s)", name, *ret_size, digest);
 
         if (strv_extend(&ff->names, name) < 0 || strv_extend(&ff->urls, url) < 0) {
@@ -220,7 +211,7 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         r = fetch_profile(bp, inv, &url, &safe, &data, &size);
         if (r < 0)
                 return report_phase_end(&ph, r, NULL), EXIT_FETCH_FAILED;
-        sha256_hex(data, size, digest);
+        (void) sha256_hex(data, size, digest);
         /* The profile may hold secrets: log its digest, not its text. */
         report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s)", safe, size, digest);
 

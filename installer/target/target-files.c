@@ -7,9 +7,9 @@
  * groups are names in the target's /etc/passwd and /etc/group (after the
  * accounts step) or numbers. */
 #include <inttypes.h>
-#include <openssl/evp.h>
 
 #include "basic/log.h"
+#include "basic/sha256.h"
 #include "fetch/fetch.h"
 #include "target/target-internal.h"
 
@@ -50,17 +50,6 @@ static int lookup_id(int rootfd, const char *db, const char *name, uint32_t *ret
                         l++;
         }
         return -ESRCH;
-}
-
-static int sha256_hex(const char *data, size_t size, char hex[static 65]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-
-        if (!EVP_Digest(data, size, md, &n, EVP_sha256(), NULL) || n != 32)
-                return -EIO;
-        for (unsigned i = 0; i < n; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        return 0;
 }
 
 static int file_data(const ProfileFile *f, char **ret, size_t *ret_size) {
