@@ -142,6 +142,12 @@ if want vm; then
 		# Results are printed as tests finish; the order of the summary
 		# lines is the order of completion.
 		VM_JOBS=${VM_JOBS:-2}
+		# Two tests at a time write up to about 5 GB; QEMU pauses a guest
+		# whose disk write fails for lack of space, which looks like a hang.
+		free_mb=$(df -Pm build | awk 'NR == 2 { print $4 }')
+		echo "    ${free_mb} MB free on $(cd build && pwd -P)"
+		[ "$free_mb" -ge 8192 ] ||
+			echo "    warning: VM tests need about 8 GB free here; failures may be a full disk"
 		t0=$(date +%s)
 		declare -A vm_name=() vm_start=()
 		vm_reap() {
@@ -156,8 +162,16 @@ if want vm; then
 				fail "vm/$name ($(( $(date +%s) - vm_start[$pid] ))s, see $LOG/vm-$name.log)"
 			fi
 			unset "vm_name[$pid]"
+			# A finished test's disks and ISOs (up to 2.5 GB written each)
+			# go at once, so the suite needs room for two tests at a time,
+			# not for all of them; its logs and serial consoles stay.
+			# KEEP_VM_DISKS=1 keeps them for a post-mortem.
+			[ "${KEEP_VM_DISKS:-0}" = 1 ] ||
+				find "build/vmtest/$name" -type f -size +32M -delete 2>/dev/null || true
 		}
-		for t in tests/vm/*.sh; do
+		# The longest test starts first so that the short ones fill the
+		# other slot around it instead of leaving it to run alone at the end.
+		for t in tests/vm/80-raid1.sh $(ls tests/vm/*.sh | grep -v /80-raid1.sh); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
 			name=$(basename "$t" .sh)
 			case " ${VM_TESTS:-$name} " in *" $name "*) ;; *) continue;; esac

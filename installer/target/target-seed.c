@@ -18,7 +18,9 @@ static const char cloud_cfg[] =
         "network: {config: disabled}\n"
         "# The accounts are created by the installer from the profile's users:;\n"
         "# no distribution default user (users: in firstboot: still applies).\n"
-        "users: []\n";
+        "# Not 'users: []': cloud-init 22.4's schema check rejects an empty list\n"
+        "# and warns of an invalid cloud-config at every boot.\n"
+        "system_info: {default_user: null}\n";
 
 /* instance-id goes into YAML unquoted: keep it to characters that cannot
  * mean anything else there. */

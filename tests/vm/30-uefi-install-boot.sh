@@ -123,7 +123,7 @@ current=$(efivar "BootCurrent-$EFI_GLOBAL" | od -An -tx1 -N2 | awk '{printf "%s%
 desc=$(efivar "Boot$entry-$EFI_GLOBAL" | tail -c +7 | tr -d '\0' | head -c 18)
 [ "$desc" = "Linux Boot Manager" ] || die "Boot$entry is '$desc'"
 if guest command -v efibootmgr >/dev/null; then
-	guest sudo efibootmgr | grep -q "^Boot$entry\* Linux Boot Manager" || die "efibootmgr does not show Boot$entry"
+	guest sudo efibootmgr | grep "^Boot$entry\* Linux Boot Manager" >/dev/null || die "efibootmgr does not show Boot$entry"
 	log "ok: efibootmgr shows Boot$entry* Linux Boot Manager"
 fi
 log "ok: the firmware booted NVRAM entry Boot$entry ($desc)"
@@ -147,7 +147,7 @@ guest sudo /etc/kernel/postinst.d/zz-installer-systemd-boot "$kver" "/boot/vmlin
 	die "the kernel postinst hook failed"
 s2=$(sum)
 [ "$s1" = "$s2" ] || die "kernel-install wrote a different entry: $s1 / $s2"
-guest "sudo ls /boot/efi/loader/entries" | grep -qx "$selected.conf" || die "entries changed"
+guest "sudo ls /boot/efi/loader/entries" | grep -x "$selected.conf" >/dev/null || die "entries changed"
 log "ok: entry $ent; the kernel hook (kernel-install) rewrites it identically"
 
 guest sudo poweroff >/dev/null 2>&1 || true

@@ -134,12 +134,14 @@ sec content; cat /etc/configured-by-installer
 sec post-install; cat /var/lib/post-install-result
 sec firstboot; test -e /var/lib/firstboot-marker && echo firstboot-marker-ok
 sec localtime; readlink /etc/localtime
+sec default-user; getent passwd debian || echo no-debian-user
+sec cloud-init; cloud-init status --long; sudo -n cloud-init schema --system 2>&1
 sec end
 EOS
 ssh_as guest 'id; sudo -n true 2>/dev/null && echo GUEST-SUDO-OK || echo guest-sudo-refused' > "$T/guest.txt" || die "no SSH login as guest"
 section() { awk -v s="=== $1" '$0 == s {on=1; next} /^=== / {on=0} on' "$T/facts.txt"; }
-want() { # want SECTION REGEX WHAT
-	section "$1" | grep -qE -- "$2" || {
+want() { # want SECTION REGEX WHAT (grep reads all: with -q and pipefail, awk could die of SIGPIPE)
+	section "$1" | grep -E -- "$2" >/dev/null || {
 		echo "--- $1:"; section "$1"
 		echo "--- boot state and links:"; section boot; section networkctl
 		die "$3"
@@ -189,6 +191,14 @@ want firstboot "^firstboot-marker-ok\$" "no first-boot marker file"
 check "first-boot marker /var/lib/firstboot-marker"
 want localtime "^/usr/share/zoneinfo/Europe/Berlin\$" "wrong time zone"
 check "time zone Europe/Berlin"
+
+# cloud-init: done without errors, its merged configuration valid (no
+# "Invalid cloud-config" warning at each boot), no distribution default user.
+want cloud-init "^status: done" "cloud-init did not finish: $(section cloud-init | head -3 | tr '\n' ' ')"
+want cloud-init "^Valid cloud-config: system" "cloud-init schema --system: $(section cloud-init | tail -3 | tr '\n' ' ')"
+expect_no_log "Invalid cloud-config provided"
+want default-user "^no-debian-user\$" "cloud-init created the distribution's default user 'debian'"
+check "cloud-init: status done, schema --system valid, no default user"
 
 ssh_as admin sudo -n poweroff || true
 wait "$QEMU_PID" 2>/dev/null || true
