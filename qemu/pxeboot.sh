@@ -67,7 +67,12 @@
 # 10.0.2.100:80, forwarded (a relay per connection: busybox nc) to the HTTP
 # server on 127.0.0.1. The server binds 127.0.0.1 only.
 #
-# Acceleration: TCG (-accel tcg -cpu max) unless QEMU_ACCEL=kvm is set.
+# Acceleration: TCG (-accel tcg -cpu max,erms=off,fsrm=off) unless
+# QEMU_ACCEL=kvm is set. Without ERMS the guest kernel clears pages with
+# rep stosq instead of rep stosb: under TCG here, clear_page_erms sometimes
+# ran for 20-45 s (soft lockups in udev workers while the bochs framebuffer
+# or a module was set up), long enough for a mount unit to time out. Not
+# svm=off: that CPU model makes static glibc binaries abort at start.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -168,7 +173,7 @@ case "$SYS_SERIAL" in *,*) die "--sys-serial must not contain ','" ;; esac
 if [ "${QEMU_ACCEL:-tcg}" = kvm ]; then
 	ARGS+=(-accel kvm -cpu host)
 else
-	ARGS+=(-accel tcg -cpu max)
+	ARGS+=(-accel tcg -cpu max,erms=off,fsrm=off)
 fi
 
 case "$FIRMWARE" in

@@ -27,6 +27,7 @@ image:
   sha256: "$(image_sha256)"
 firstboot:
   bootcmd:
+    - findmnt /boot >/dev/null || { echo "BOOTDIAG /boot is not mounted:"; systemctl status boot.mount --no-pager -l; journalctl -b --no-pager -o short-monotonic -u boot.mount -u systemd-fsck@*; cat /proc/mdstat; ls -l /dev/disk/by-uuid; } > /dev/ttyS0 2>&1
     - echo "RAIDCHECK root=\$(findmnt -no SOURCE /) boot=\$(findmnt -no SOURCE /boot) \$(grep -h -A1 '^md1' /proc/mdstat | tr -s ' \n' ' ') RAIDCHECK-END" > /dev/ttyS0
 EOF
 make_www "inst.finish=reboot"
