@@ -883,6 +883,7 @@ static int step_bootloader(Apply *a) {
                 .table = plan->table,
                 .root_fs_uuid = root_uuid,
                 .separate_boot = separate_boot,
+                .extra_args = plan->profile->kernel_append,
         };
         if (plan->firmware == FIRMWARE_UEFI && esp) {
                 c.esp = esp->mount;

@@ -251,6 +251,12 @@ static void print_network(const Profile *pr, FILE *f) {
         }
 }
 
+static void print_kernel_append(const Plan *p, FILE *f) {
+        if (p->profile->kernel_append)
+                fprintf(f, "  Cmdline:    root=UUID=... ro console=tty0 console=ttyS0,115200n8 %s\n",
+                        p->profile->kernel_append);
+}
+
 /* Where the bootloader goes (written last, by install_apply()). */
 static void print_boot(const Plan *p, FILE *f) {
         for (size_t i = 0; i < p->n_partitions; i++) {
@@ -258,11 +264,13 @@ static void print_boot(const Plan *p, FILE *f) {
                 if (p->firmware == FIRMWARE_UEFI && pl->role == PART_ROLE_ESP) {
                         fprintf(f, "  Boot:       systemd-boot on partition %u (EFI system partition), "
                                    "kernel and initrd copied there, NVRAM entry\n", pl->number);
+                        print_kernel_append(p, f);
                         return;
                 }
                 if (p->firmware == FIRMWARE_BIOS && (pl->legacy_boot || pl->boot_flag)) {
                         fprintf(f, "  Boot:       extlinux on partition %u, %s boot code\n", pl->number,
                                 p->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin");
+                        print_kernel_append(p, f);
                         return;
                 }
         }
@@ -381,6 +389,7 @@ void plan_print_json(const Plan *p, FILE *f) {
         json_string(&j, "firmware", firmware_to_string(p->firmware));
         json_string(&j, "firmware_source", p->firmware_from_profile ? "profile" : "detected");
         json_string(&j, "bootloader", p->firmware == FIRMWARE_UEFI ? "systemd-boot" : "extlinux");
+        json_string(&j, "kernel_append", pr->kernel_append);
         json_object_begin(&j, "target");
         json_string(&j, "devnode", disk->devnode);
         json_u64(&j, "size_bytes", disk->size);

@@ -470,6 +470,40 @@ void profile_parse_ntp(Checker *c, const YNode *v, void *userdata) {
         ck_strv(c, v, "NTP server", true, check_ntp_server, &((Profile *) userdata)->ntp);
 }
 
+/* ---- bootloader ------------------------------------------------------------------------------ */
+
+/* Added to the installed kernel's command line after the installer's own
+ * "root=UUID=... ro console=tty0 console=ttyS0,115200n8": one line in
+ * extlinux.conf, a BLS entry's options and /etc/kernel/cmdline. Linux takes
+ * 2048 bytes on x86; the installer's part needs about 100. */
+static const char *check_kernel_append(const char *s) {
+        if (!*s || strlen(s) > 1024)
+                return "must be 1 to 1024 characters";
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e)
+                        return "may only contain printable ASCII characters and spaces (no newline or tab)";
+        for (const char *p = s; *p;) {
+                p += strspn(p, " ");
+                size_t n = strcspn(p, " ");
+                if (n >= 5 && strncmp(p, "root=", 5) == 0)
+                        return "must not set root=: the installer sets root=UUID= to the installed root filesystem";
+                p += n;
+        }
+        return NULL;
+}
+
+static void parse_bootloader_append(Checker *c, const YNode *v, void *userdata) {
+        ck_validated(c, v, "kernel arguments", check_kernel_append, &((Profile *) userdata)->kernel_append);
+}
+
+static const Field bootloader_fields[] = {
+        { "append", parse_bootloader_append, false },
+};
+
+void profile_parse_bootloader(Checker *c, const YNode *v, void *userdata) {
+        ck_fields(c, v, bootloader_fields, ELEMENTSOF(bootloader_fields), userdata);
+}
+
 /* ---- across sections ------------------------------------------------------------------------ */
 
 void profile_check_system(Checker *c, const YNode *root, Profile *p) {
@@ -518,4 +552,5 @@ void profile_system_done(Profile *p) {
         free(p->keyboard.variant);
         free(p->keyboard.options);
         strv_free(p->ntp);
+        free(p->kernel_append);
 }

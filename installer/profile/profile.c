@@ -233,6 +233,7 @@ static const Field profile_fields[] = {
         { "locale", profile_parse_locale, false },
         { "keyboard", profile_parse_keyboard, false },
         { "ntp", profile_parse_ntp, false },
+        { "bootloader", profile_parse_bootloader, false },
         { "report", parse_report, false },
         { "raid", parse_raid, false },
         { "lvm", parse_lvm, false },

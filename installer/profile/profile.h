@@ -417,6 +417,7 @@ typedef struct Profile {
         bool has_keyboard;
         char **ntp;           /* NTP servers (host names or addresses) */
         ProfileReport report;
+        char *kernel_append;  /* bootloader: append: added to the installed kernel's command line */
 } Profile;
 
 /* Load and validate. On validation failure returns -EINVAL with every problem

@@ -506,6 +506,33 @@ static void test_sizes(void **state) {
         assert_int_equal(v[3].size.value, 90);
 }
 
+/* ---- bootloader: append ------------------------------------------------------------------ */
+
+#define BOOT_HEAD "version: 1\nhostname: k\ndisk: {partitions: [{size: rest, mount: /}]}\n" IMAGE
+
+static void test_bootloader_append(void **state) {
+        Profile *p = load_ok(BOOT_HEAD "bootloader: {append: \"console=ttyS1,115200n8 nomodeset dyndbg=\\\"file x +p\\\"\"}\n");
+
+        assert_string_equal(p->kernel_append, "console=ttyS1,115200n8 nomodeset dyndbg=\"file x +p\"");
+        profile_free(p);
+        p = load_ok(BOOT_HEAD "bootloader: {}\n");
+        assert_null(p->kernel_append);
+        profile_free(p);
+        p = load_ok(BOOT_HEAD "bootloader: {append: \"rootwait\"}\n"); /* not root= */
+        profile_free(p);
+
+        expect_errors(BOOT_HEAD "bootloader: {append: \"quiet root=/dev/sda1\"}\n",
+                      { 7, 22, "bootloader.append", "must not set root=" });
+        expect_errors(BOOT_HEAD "bootloader: {append: \"a\\nb\"}\n",
+                      { 7, 22, "bootloader.append", "no newline or tab" });
+        expect_errors(BOOT_HEAD "bootloader: {append: \"\"}\n",
+                      { 7, 22, "bootloader.append", "must be 1 to 1024 characters" });
+        expect_errors(BOOT_HEAD "bootloader: {apend: x}\n",
+                      { 7, 14, "bootloader.apend", "unknown key 'apend'" });
+        expect_errors(BOOT_HEAD "bootloader: {append: [a, b]}\n",
+                      { 7, 22, "bootloader.append", "expected" });
+}
+
 /* ---- reporting every problem in one run ------------------------------------------------- */
 
 static void test_five_problems_five_errors(void **state) {
@@ -2290,7 +2317,7 @@ static void test_errors_sorted_by_file(void **state) {
                             "p.yaml:3:28: error: disk.partitions[0].size: size '0' is smaller than the minimum of 1 MiB\n"
                             "p.yaml:7:1: error: colour: unknown key 'colour'; allowed here: version, hostname, disk, "
                             "image, users, network, firstboot, match, include, groups, ssh, files, packages, apt, "
-                            "post_install, timezone, locale, keyboard, ntp, report, raid, lvm\n"
+                            "post_install, timezone, locale, keyboard, ntp, bootloader, report, raid, lvm\n"
                             "f1.yaml:3:11: error: hostname: invalid hostname '-bad': has a label that starts or ends with '-'\n"
                             "f2.yaml:1:14: error: disk.wipe: expected true or false, got 'maybe'\n");
         strbuf_done(&fs.calls);
@@ -2388,6 +2415,7 @@ int main(void) {
                 cmocka_unit_test(test_plaintext_password_refused),
                 cmocka_unit_test(test_password_hashes),
                 cmocka_unit_test(test_ssh_keys),
+                cmocka_unit_test(test_bootloader_append),
                 cmocka_unit_test(test_user_names),
                 cmocka_unit_test(test_user_problems),
                 cmocka_unit_test(test_sudo_forms),

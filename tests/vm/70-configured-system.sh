@@ -6,8 +6,9 @@
 # then boots from its disk. Over SSH (hostfwd on 127.0.0.1) the test checks
 # addresses, routes, the VLAN, the hostname, the users and their groups, sudo
 # (the sudoer can, the other cannot), sshd's effective policy (sshd -T), the
-# file (content, owner, mode), the post-install result, the first-boot marker
-# and the time zone. A second disk is hashed before and after.
+# file (content, owner, mode), the post-install result, the first-boot marker,
+# the time zone, bootloader.append on the kernel command line and cloud-init's
+# state. A second disk is hashed before and after.
 . "$(dirname "$0")/lib.sh"
 
 MAC1=52:54:00:12:34:56
@@ -16,6 +17,7 @@ KEY_PUB=$(cat "$ROOT/tests/data/keys/demo_ed25519.pub")
 cat > "$T/profiles/default.yaml" <<YAML
 version: 1
 hostname: configured01
+bootloader: { append: "panic=30 net.ifnames=1" }
 disk:
   select: {transport: virtio, prefer: first}
   table: gpt
@@ -135,6 +137,7 @@ sec post-install; cat /var/lib/post-install-result
 sec firstboot; test -e /var/lib/firstboot-marker && echo firstboot-marker-ok
 sec localtime; readlink /etc/localtime
 sec default-user; getent passwd debian || echo no-debian-user
+sec cmdline; cat /proc/cmdline; echo "panic=$(cat /proc/sys/kernel/panic)"
 sec cloud-init; cloud-init status --long; sudo -n cloud-init schema --system 2>&1
 sec end
 EOS
@@ -191,6 +194,11 @@ want firstboot "^firstboot-marker-ok\$" "no first-boot marker file"
 check "first-boot marker /var/lib/firstboot-marker"
 want localtime "^/usr/share/zoneinfo/Europe/Berlin\$" "wrong time zone"
 check "time zone Europe/Berlin"
+
+# bootloader.append reached the installed kernel, after the installer's own.
+want cmdline "(^| )root=UUID=[-0-9a-f]+ ro console=tty0 console=ttyS0,115200n8 panic=30 net\.ifnames=1( |\$)" "the kernel command line lacks bootloader.append"
+want cmdline "^panic=30\$" "the kernel did not take panic=30 from bootloader.append"
+check "kernel command line: $(section cmdline | head -1)"
 
 # cloud-init: done without errors, its merged configuration valid (no
 # "Invalid cloud-config" warning at each boot), no distribution default user.
