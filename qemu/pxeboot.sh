@@ -71,8 +71,10 @@
 # QEMU_ACCEL=kvm is set. Without ERMS the guest kernel clears pages with
 # rep stosq instead of rep stosb: under TCG here, clear_page_erms sometimes
 # ran for 20-45 s (soft lockups in udev workers while the bochs framebuffer
-# or a module was set up), long enough for a mount unit to time out. Not
-# svm=off: that CPU model makes static glibc binaries abort at start.
+# or a module was set up), long enough for a mount unit to time out; with
+# these flags such stalls were rarer (0 of 3 boots, then one in a later run),
+# not gone. Not svm=off: that CPU model makes static glibc binaries abort at
+# start.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
