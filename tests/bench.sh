@@ -55,7 +55,7 @@ imgline=$(echo "$log" | grep '<== image done')
 streamed=$(echo "$imgline" | sed -n 's/.*: \([0-9]*\) bytes streamed in \([0-9.]*\)s (\([0-9.]*\) MB\/s).*/\1 bytes in \2 s (\3 MB\/s)/p')
 extracted=$(echo "$imgline" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) entries.*/\1 bytes in \2 files/p')
 rss=$(echo "$imgline" | sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p')
-total=$(echo "$log" | sed -n 's/.*INSTALL COMPLETE: .* in \([0-9.]*\)s.*/\1/p')
+total=$(echo "$log" | sed -n 's/^\[ *[0-9.]*\] *INSTALL COMPLETE: .* in \([0-9.]*\)s.*/\1/p' | head -1) # the console line, not its JSON event
 
 echo "bench: 3/3 installer plan on the host, 200 runs"
 cat >"$B/host.yaml" <<YAML
