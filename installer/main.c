@@ -147,26 +147,23 @@ static int cmd_plan(int argc, char **argv) {
         /* A relative image URL: shown relative to the profile file. */
         if (r >= 0)
                 r = profile_image_resolve_url(profile, profile->image.url_document);
-        if (r >= 0) {
-                r = profile_match_check(profile, inv, &errors);
-                if (r == -EINVAL) {
-                        profile_errors_print(stderr, &errors);
-                        profile_errors_done(&errors);
-                        return EXIT_PROFILE_MISMATCH;
-                }
-        }
-        if (r >= 0)
-                r = plan_build(inv, profile, &plan, &errors);
         if (r < 0) {
                 profile_errors_print(stderr, &errors);
-                bool invalid = !profile;
                 size_t n = errors.n;
                 profile_errors_done(&errors);
                 if (r == -ENOMEM || n == 0) {
                         log_error_errno(r, "%s: %m", profile_path);
                         return EXIT_FAILURE_GENERIC;
                 }
-                return invalid ? EXIT_PROFILE_INVALID : EXIT_PLAN_FAILED;
+                return EXIT_PROFILE_INVALID;
+        }
+        r = install_plan(inv, profile, false, &plan, &errors);
+        if (r != EXIT_OK) {
+                profile_errors_print(stderr, &errors);
+                if (errors.n == 0)
+                        log_error("%s: no plan", profile_path);
+                profile_errors_done(&errors);
+                return r;
         }
         if (json)
                 plan_print_json(plan, stdout);
@@ -289,22 +286,11 @@ static int cmd_configure(int argc, char **argv) {
         iid = strprintf("iid-%s-configure", p->hostname);
         if (!iid)
                 return EXIT_FAILURE_GENERIC;
-        TargetConfig cfg = { .profile = p, .boot_mac = mac, .instance_id = iid };
-        r = target_configure(root, &cfg);
-        if (r >= 0)
-                r = target_write_files(root, p);
-        if (r == -EBADMSG)
-                return EXIT_CHECKSUM;
-        if (r >= 0 && chroot_steps) {
-                r = target_install_packages(root, p);
-                if (r >= 0)
-                        r = target_generate_locale(root, p);
-                if (r >= 0)
-                        r = target_run_post_install(root, p, NULL);
-        }
-        if (r < 0) {
-                log_error_errno(r, "Configuring %s failed: %m", root);
-                return EXIT_INSTALL_FAILED;
+        InstallTarget t = { .root = root, .profile = p, .boot_mac = mac, .instance_id = iid, .chroot_steps = chroot_steps };
+        r = install_configure(&t);
+        if (r != EXIT_OK) {
+                log_error("Configuring %s failed (exit status %d)", root, r);
+                return r;
         }
         printf("%s: configured from %s\n", root, profile);
         return EXIT_OK;

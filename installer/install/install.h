@@ -33,6 +33,8 @@ int install_profile_candidates(const BootParams *bp, const Inventory *inv, char 
 int install_run(const BootParams *bp, const InstallOptions *opts);
 
 typedef struct Plan Plan;
+typedef struct Profile Profile;
+typedef struct ProfileErrors ProfileErrors;
 
 /* The key files of the plan's LUKS2 volumes (keys.c), one per plan->luks[]. */
 typedef struct InstallKey {
@@ -48,10 +50,37 @@ typedef struct InstallKeys {
  * EXIT_FETCH_FAILED (cannot fetch, empty) / EXIT_CHECKSUM (key_sha256
  * differs) with the reason appended to errors at the luks: entry. The URLs'
  * credentials and the keys' text lines become secrets (report_secret_add). */
-typedef struct ProfileErrors ProfileErrors;
 int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *errors);
 /* Overwrite and free the keys. */
 void install_keys_done(InstallKeys *k);
+
+/* Is the profile for this machine (its match: block), and the plan for it:
+ * the one path of `installer plan` and `installer run`. With phases, each
+ * step is a reported phase ("match", "plan") and the plan is printed on
+ * stdout; without, nothing is printed (the caller prints errors and the
+ * plan). Returns EXIT_OK with *ret_plan set, EXIT_PROFILE_MISMATCH or
+ * EXIT_PLAN_FAILED with the reasons appended to errors, EXIT_FAILURE_GENERIC
+ * (out of memory, or a failure without a reason). Writes nothing. */
+int install_plan(const Inventory *inv, const Profile *profile, bool phases, Plan **ret_plan, ProfileErrors *errors);
+
+/* The installed system's configuration from the profile, below root: the
+ * one path of `installer run` (after the image) and `installer configure
+ * --root`. Phases: configure (fstab when mounts are given, hostname, network,
+ * users, first boot ...), files, then with chroot_steps packages, locale and
+ * post-install, which run the target's own programs in a chroot. */
+typedef struct TargetMount TargetMount;
+typedef struct InstallTarget {
+        const char *root;
+        const Profile *profile;
+        const TargetMount *mounts; /* fstab; none: no fstab written */
+        size_t n_mounts;
+        const char *boot_mac;      /* may be NULL */
+        const char *instance_id;   /* cloud-init meta-data instance-id */
+        bool chroot_steps;
+} InstallTarget;
+/* Returns EXIT_OK, EXIT_CHECKSUM (a file's sha256 differs) or
+ * EXIT_INSTALL_FAILED; the failure is logged and its phase reported. */
+int install_configure(const InstallTarget *t);
 
 /* Carry out a validated plan: partition, make filesystems, stream the image,
  * configure the target, install the bootloader. keys: from

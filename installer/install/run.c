@@ -252,34 +252,16 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                          profile->n_fragments > 0 ? ", with fragments" : "");
         report_profile_known(bp, profile);
 
-        /* Is this profile really for this machine? Checked before any write. */
-        report_phase_begin(&ph, "match", NULL);
-        r = profile_match_check(profile, inv, &errors);
-        if (r < 0) {
+        /* 3. Is this profile really for this machine (checked before any
+         * write), and the plan. */
+        r = install_plan(inv, profile, true, &plan, &errors);
+        if (r != EXIT_OK) {
                 profile_errors_print(stdout, &errors);
                 fflush(stdout);
                 report_profile_errors(&errors);
-                report_phase_end(&ph, r, "the profile is not for this machine (%zu disagreement%s with its match: block); "
-                                 "nothing was written to any disk", errors.n, errors.n == 1 ? "" : "s");
                 profile_errors_done(&errors);
-                return r == -EINVAL ? EXIT_PROFILE_MISMATCH : EXIT_FAILURE_GENERIC;
+                return r;
         }
-        report_phase_end(&ph, 0, "%s", profile->match.source ? "this machine matches the profile's match: block"
-                                                             : "the profile has no match: block");
-
-        /* 3. Plan. */
-        report_phase_begin(&ph, "plan", NULL);
-        r = plan_build(inv, profile, &plan, &errors);
-        if (r < 0) {
-                profile_errors_print(stdout, &errors);
-                fflush(stdout);
-                report_profile_errors(&errors);
-                report_phase_end(&ph, r, "no plan; nothing was written to any disk");
-                profile_errors_done(&errors);
-                return EXIT_PLAN_FAILED;
-        }
-        plan_print_text(plan, stdout);
-        report_phase_end(&ph, 0, "target %s%s", plan_target_disk(plan)->devnode, plan->wipe ? " (will be wiped)" : "");
 
         /* 4. The LUKS key files: fetched and checked before any write. */
         _cleanup_(install_keys_done) InstallKeys keys = {};
