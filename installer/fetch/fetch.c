@@ -7,7 +7,7 @@
 
 #include "basic/log.h"
 #include "basic/strutil.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 int fetch_global_init(void) {
         return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;

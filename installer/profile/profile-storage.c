@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 static const char *const fs_names[] = {
         [FS_NONE] = "none", [FS_EXT4] = "ext4", [FS_XFS] = "xfs", [FS_VFAT] = "vfat", [FS_SWAP] = "swap",

@@ -8,7 +8,7 @@
 #include <ctype.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define ID_MAX 59999u      /* Debian's UID_MAX/GID_MAX; 65534 is nobody */
 

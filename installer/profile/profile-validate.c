@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 /* ---- names ---------------------------------------------------------------- */
 

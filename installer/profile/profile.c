@@ -7,7 +7,7 @@
 
 #include "basic/log.h"
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define PROFILE_VERSION 1
 

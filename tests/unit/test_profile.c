@@ -21,7 +21,7 @@
 #include "hw/hw.h"
 #include "profile/profile-internal.h"
 #include "profile/profile.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPVVA5UNvU/qw2HM7XVHWCkA3o89ZV6uQKgFJ/VdRaBu"
@@ -1676,7 +1676,7 @@ static const struct {
           "test.yaml:8:9: error: match.uuid: invalid UUID 'not-a-uuid': expected 32 hexadecimal digits in groups "
           "of 8-4-4-4-12, such as 3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09\n" },
         { HEAD "match:\n  serial: \"SRV\\x01\"\n",
-          "test.yaml:8:11: error: match.serial: invalid serial 'SRV?': must not contain control characters\n" },
+          "test.yaml:8:11: error: match.serial: invalid serial 'SRV\\x01': must not contain control characters\n" },
         { HEAD "match:\n  product: ''\n",
           "test.yaml:8:12: error: match.product: invalid product pattern '': must not be empty\n" },
         { HEAD "match:\n  vendor: [QEMU]\n",
