@@ -72,6 +72,7 @@ typedef struct Anchor {
 typedef struct Frame {
         YNode *node;    /* a mapping or a sequence being filled */
         YNode *key;     /* mapping: the key waiting for its value */
+        size_t cap;     /* allocated slots of node->keys/items (grown by doubling) */
         size_t anchor;  /* index in Builder.anchors to fill once complete, or SIZE_MAX */
 } Frame;
 
@@ -125,23 +126,29 @@ static YNode *node_new(Builder *b, YNodeType t, const yaml_mark_t *m) {
         return n;
 }
 
-static int append(YNode *parent, YNode *key, YNode *item) {
-        size_t n = parent->n + 1;
+/* Append to the collection being built in frame f: the arrays grow by
+ * doubling, so a list of 100000 items costs no quadratic copying. */
+static int append(Frame *f, YNode *key, YNode *item) {
+        YNode *parent = f->node;
 
-        if (key) {
-                YNode **k = reallocarray(parent->keys, n, sizeof(YNode *));
-                if (!k)
+        if (parent->n == f->cap) {
+                size_t cap = f->cap ? f->cap * 2 : 8;
+                if (key) {
+                        YNode **k = reallocarray(parent->keys, cap, sizeof(YNode *));
+                        if (!k)
+                                return -ENOMEM;
+                        parent->keys = k;
+                }
+                YNode **v = reallocarray(parent->items, cap, sizeof(YNode *));
+                if (!v)
                         return -ENOMEM;
-                parent->keys = k;
+                parent->items = v;
+                f->cap = cap;
         }
-        YNode **v = reallocarray(parent->items, n, sizeof(YNode *));
-        if (!v)
-                return -ENOMEM;
-        parent->items = v;
         if (key)
                 parent->keys[parent->n] = key;
         parent->items[parent->n] = item;
-        parent->n = n;
+        parent->n++;
         return 0;
 }
 
@@ -270,7 +277,7 @@ static int attach(Builder *b, YNode *n, const yaml_mark_t *m) {
         }
         f = &b->stack[b->depth - 1];
         if (f->node->type == YNODE_SEQUENCE) {
-                int r = append(f->node, NULL, n);
+                int r = append(f, NULL, n);
                 if (r < 0)
                         ynode_free(n);
                 return r;
@@ -283,7 +290,7 @@ static int attach(Builder *b, YNode *n, const yaml_mark_t *m) {
                 f->key = n;
                 return 0;
         }
-        int r = append(f->node, f->key, n);
+        int r = append(f, f->key, n);
         if (r < 0) {
                 ynode_free(n);
                 return r;
