@@ -40,6 +40,58 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         return read_full_fd(fd, ret, ret_size);
 }
 
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        StrBuf b = {};
+        struct stat st;
+        char chunk[65536];
+        int r;
+
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max_size)
+                return -EFBIG;
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                if (n == 0)
+                        break;
+                if (b.len + (size_t) n > max_size) { /* grew while being read */
+                        r = -EFBIG;
+                        goto fail;
+                }
+                if (strbuf_append_n(&b, chunk, (size_t) n) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        if (strbuf_append(&b, "") < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (ret_size)
+                *ret_size = b.len;
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+fail:
+        if (b.data)
+                explicit_bzero(b.data, b.len);
+        strbuf_done(&b);
+        return r;
+}
+
 int read_one_line_file(const char *path, char **ret) {
         _cleanup_free_ char *s = NULL;
         int r = read_full_file(path, &s, NULL);

@@ -13,6 +13,13 @@ int read_full_file(const char *path, char **ret, size_t *ret_size);
 /* The same from an open file descriptor, read to its end. */
 int read_full_fd(int fd, char **ret, size_t *ret_size);
 
+/* Read the regular file path, of at most max_size bytes, into a
+ * NUL-terminated buffer. Opened without waiting (a FIFO is never read) and
+ * checked with fstat() after open. Returns 0, -EISDIR (a directory), -EBADFD
+ * (a FIFO, socket or device), -EFBIG (larger than max_size, checked before
+ * reading and while reading), or -errno from open/read. */
+int read_regular_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
+
 /* Read the first line of a file (sysfs attribute), stripped of trailing white
  * space. Returns 0, or -errno (-ENOENT when absent). */
 int read_one_line_file(const char *path, char **ret);

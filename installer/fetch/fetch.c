@@ -3,11 +3,12 @@
 
 #include <assert.h>
 #include <curl/curl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "basic/log.h"
 #include "basic/strutil.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 int fetch_global_init(void) {
         return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -78,6 +79,49 @@ static bool transient(int r) {
         return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EHOSTUNREACH || r == -EIO;
 }
 
+static int hexval(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A file: URL must name a regular file of at most max bytes (max 0: any
+ * size): libcurl would open a FIFO and wait for a writer forever, and read a
+ * device such as /dev/zero until the size limit. Checked before the
+ * transfer; 0 for other URLs, -EBADFD (not a regular file), -EISDIR, -EFBIG,
+ * -ENOENT..., -EINVAL (not file:///PATH). */
+static int check_file_url(const char *url, size_t max) {
+        const char *p = startswith(url, "file://");
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        size_t o = 0;
+
+        if (!p)
+                return 0;
+        if (*p != '/')
+                return -EINVAL; /* file://host/...: the profile checker allows only file:///PATH */
+        path = new0(char, strlen(p) + 1);
+        if (!path)
+                return -ENOMEM;
+        /* libcurl decodes %XX in the path and ignores a query or fragment. */
+        for (; *p && *p != '?' && *p != '#'; p++) {
+                if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+                        path[o++] = (char) (hexval(p[1]) * 16 + hexval(p[2]));
+                        p += 2;
+                } else
+                        path[o++] = *p;
+        }
+        if (memchr(path, 0, o))
+                return -EINVAL;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (max > 0 && (uint64_t) st.st_size > max)
+                return -EFBIG;
+        return 0;
+}
+
 /* One transfer. Returns 0 or -errno; *http_code set for HTTP. */
 static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_code, uint64_t *total,
                     char errbuf[static CURL_ERROR_SIZE]) {
@@ -85,9 +129,17 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
         CURLcode cc;
         int r = 0;
 
+        errbuf[0] = 0;
+        r = check_file_url(url, s->cb ? 0 : s->max);
+        if (r < 0) {
+                snprintf(errbuf, CURL_ERROR_SIZE, "%s",
+                         r == -EBADFD ? "not a regular file (a FIFO, socket or device is never read)"
+                         : r == -EISDIR ? "is a directory" : r == -EFBIG ? "file too large" : strerror(-r));
+                curl_easy_cleanup(c);
+                return r;
+        }
         if (!c)
                 return -ENOMEM;
-        errbuf[0] = 0;
         s->curl = c;
         curl_easy_setopt(c, CURLOPT_URL, url);
         /* An error page is not a profile or an image. */

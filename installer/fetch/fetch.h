@@ -48,7 +48,8 @@ typedef struct FetchPost {
 } FetchPost;
 int fetch_post(const char *url, const FetchPost *p, char **ret_error);
 
-/* Copy of url without userinfo, query and fragment: safe to print. */
+/* Copy of url without userinfo, query and fragment: safe to print. The same
+ * as url_redact() (basic/url.h), which modules that do no I/O call. */
 char *fetch_url_redact(const char *url);
 
 /* Global libcurl init/cleanup, once per process. */

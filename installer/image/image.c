@@ -19,7 +19,7 @@
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
 #include "image/image-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 #include "report/report.h"
 
 /* Data after the tar end marker is read and hashed too (the checksum covers

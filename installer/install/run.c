@@ -13,7 +13,7 @@
 #include "medium/medium.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
-#include "profile/url.h"
+#include "basic/url.h"
 #include "report/report.h"
 
 /* Try every candidate URL in order; the first one that exists wins. A

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 
 #include "basic/strutil.h"
-#include "fetch/fetch.h"
+#include "basic/url.h"
 #include "plan/plan-internal.h"
 
 const PlanLuks *plan_partition_luks(const Plan *p, const PlanPartition *pl) {
@@ -64,7 +64,7 @@ void plan_print_luks_text(const Plan *p, FILE *f) {
         for (size_t i = 0; i < p->n_luks; i++) {
                 const PlanLuks *k = &p->luks[i];
                 const PlanPartition *pl = NULL;
-                _cleanup_free_ char *url = fetch_url_redact(k->source->key_url);
+                _cleanup_free_ char *url = url_redact(k->source->key_url);
 
                 for (size_t n = 0; n < p->n_partitions; n++)
                         if (p->partitions[n].number == k->partition)
@@ -83,7 +83,7 @@ void plan_print_luks_json(const Plan *p, JsonWriter *j) {
         json_array_begin(j, "luks");
         for (size_t i = 0; i < p->n_luks; i++) {
                 const PlanLuks *k = &p->luks[i];
-                _cleanup_free_ char *url = fetch_url_redact(k->source->key_url);
+                _cleanup_free_ char *url = url_redact(k->source->key_url);
 
                 json_object_begin(j, NULL);
                 json_string(j, "name", k->name);

@@ -6,7 +6,7 @@
 
 #include "basic/json.h"
 #include "basic/strutil.h"
-#include "fetch/fetch.h"
+#include "basic/url.h"
 #include "plan/plan-internal.h"
 
 const HwDisk *plan_target_disk(const Plan *p) {
@@ -187,13 +187,13 @@ static void print_system(const Profile *pr, FILE *f) {
                         !pr->ssh.has_password_authentication ? "image's" : yes_no(pr->ssh.password_authentication));
         for (size_t i = 0; i < pr->n_files; i++) {
                 const ProfileFile *fi = &pr->files[i];
-                _cleanup_free_ char *url = fi->url ? fetch_url_redact(fi->url) : NULL;
+                _cleanup_free_ char *url = fi->url ? url_redact(fi->url) : NULL;
                 fprintf(f, "  %s %s (%04o %s:%s, %s%s)\n", i ? "           " : "Files:     ", fi->path,
                         (unsigned) fi->mode, fi->owner ?: "root", fi->group ?: "root", fi->url ? "from " : "content",
                         fi->url ? (url ?: "?") : "");
         }
         if (pr->packages && pr->packages[0]) {
-                _cleanup_free_ char *mirror = pr->apt_mirror ? fetch_url_redact(pr->apt_mirror) : NULL;
+                _cleanup_free_ char *mirror = pr->apt_mirror ? url_redact(pr->apt_mirror) : NULL;
                 fprintf(f, "  Packages:  ");
                 for (size_t i = 0; pr->packages[i]; i++)
                         fprintf(f, " %s", pr->packages[i]);
@@ -362,7 +362,7 @@ void plan_print_text(const Plan *p, FILE *f) {
         }
         plan_print_luks_text(p, f);
         plan_lvm_print_text(p, f);
-        image = fetch_url_redact(pr->image.url);
+        image = url_redact(pr->image.url);
         fprintf(f, "  Image:      %s\n", image ? image : "?");
         if (pr->image.sha256)
                 fprintf(f, "  Checksum:   sha256 %s\n", pr->image.sha256);
@@ -381,7 +381,7 @@ void plan_print_json(const Plan *p, FILE *f) {
         const Profile *pr = p->profile;
         const HwDisk *disk = plan_target_disk(p);
         JsonWriter j = JSON_WRITER_INIT(f);
-        _cleanup_free_ char *image = fetch_url_redact(pr->image.url);
+        _cleanup_free_ char *image = url_redact(pr->image.url);
 
         json_object_begin(&j, NULL);
         json_string(&j, "hostname", pr->hostname);

@@ -23,7 +23,10 @@ void ck_oom(Checker *c) {
 size_t ck_push_key(Checker *c, const char *key) {
         size_t mark = c->path.len;
 
-        if (strbuf_appendf(&c->path, "%s%s", mark > 0 ? "." : "", key) < 0)
+        /* Keys may hold any character a quoted YAML string can: control
+         * characters are escaped (\x01) in every message. */
+        _cleanup_free_ char *shown = ydoc_escape(key, SIZE_MAX);
+        if (!shown || strbuf_appendf(&c->path, "%s%s", mark > 0 ? "." : "", shown) < 0)
                 ck_oom(c);
         return mark;
 }
@@ -87,10 +90,18 @@ Quoted ck_quote(const char *s) {
         Quoted q = {};
         size_t i = 0;
 
-        for (; s && s[i] && i < 60; i++)
-                q.s[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+        size_t o = 0;
+
+        /* 60 bytes, each at most 4 characters escaped, and "...": fits. */
+        for (; s && s[i] && i < 60; i++) {
+                unsigned char ch = (unsigned char) s[i];
+                if (ch < 0x20 || ch == 0x7f)
+                        o += (size_t) snprintf(q.s + o, sizeof(q.s) - o, "\\x%02x", ch);
+                else
+                        q.s[o++] = s[i];
+        }
         if (s && s[i])
-                strcpy(q.s + i, "...");
+                strcpy(q.s + o, "...");
         return q;
 }
 

@@ -9,7 +9,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 typedef struct Includer {
         Profile *p;
@@ -58,7 +58,11 @@ static const char *load_failure(int r) {
                 return "cannot be included from here (a profile read from a file includes files; a fetched "
                        "profile includes relative references and http:// or https:// URLs)";
         case -EFBIG:
-                return "too large";
+                return "larger than 4 MiB, the limit of a profile or fragment";
+        case -EBADFD:
+                return "not a regular file (a FIFO, socket or device is never read)";
+        case -EISDIR:
+                return "is a directory";
         default:
                 return strerror(-r);
         }
@@ -247,7 +251,7 @@ int profile_include_file(const char *base, const char *ref, char **ret_name, cha
         path = dir && name[0] != '/' ? strprintf("%s/%s", dir, name) : strdup(name);
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, ret_data, ret_size);
+        r = read_regular_file(path, YDOC_MAX_SIZE, ret_data, ret_size);
         if (r < 0)
                 return log_debug_errno(r, "Cannot read fragment %s: %m", path);
         *ret_name = TAKE_PTR(name);

@@ -37,10 +37,10 @@ void ck_pop(Checker *c, size_t mark);
 void ck_error(Checker *c, const YNode *at, const char *fmt, ...) _printf_(3, 4);
 void ck_error_key(Checker *c, const YNode *at, const char *key, const char *fmt, ...) _printf_(4, 5);
 
-/* A user-supplied value made safe for a message: at most 60 characters,
- * control characters replaced by '?'. Only for values that are not secret. */
+/* A user-supplied value made safe for a message: at most 60 bytes of it,
+ * control characters written as \xNN. Only for values that are not secret. */
 typedef struct Quoted {
-        char s[72];
+        char s[256];
 } Quoted;
 Quoted ck_quote(const char *s);
 

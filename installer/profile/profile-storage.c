@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 static const char *const fs_names[] = {
         [FS_NONE] = "none", [FS_EXT4] = "ext4", [FS_XFS] = "xfs", [FS_VFAT] = "vfat", [FS_SWAP] = "swap",
@@ -101,7 +101,12 @@ void profile_parse_luks(Checker *c, const YNode *v, ProfileLuks **ret) {
         l->column = v->column;
         profile_luks_free(*ret);
         *ret = l;
-        ck_fields(c, v, luks_fields, ELEMENTSOF(luks_fields), l);
+        if (ck_fields(c, v, luks_fields, ELEMENTSOF(luks_fields), l) && l->key_url &&
+            startswith(l->key_url, "http://") && !l->key_sha256)
+                /* Plain HTTP can be read and changed on the way: the key is
+                 * accepted only when its checksum is known. */
+                ck_error_key(c, ck_value(v, "key_url"), "key_url",
+                             "a key fetched over plain http:// needs 'key_sha256' (or use https://)");
 }
 
 void profile_luks_free(ProfileLuks *l) {

@@ -8,7 +8,7 @@
 #include <ctype.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define ID_MAX 59999u      /* Debian's UID_MAX/GID_MAX; 65534 is nobody */
 
@@ -120,9 +120,22 @@ static const char *check_file_path(const char *s) {
 }
 
 /* A user or group name, or a number. */
+/* A user or group name, or a numeric id. (uid_t) -1 = 4294967295 means "no
+ * change" to chown() and 65535 is (uint16_t) -1 for 16-bit interfaces: both
+ * are reserved, as systemd's uid_is_valid() has it. */
 static const char *check_owner(const char *s) {
-        if (*s && strspn(s, "0123456789") == strlen(s))
-                return strlen(s) > 10 ? "is too large" : NULL;
+        if (*s == '-' || *s == '+')
+                return "must be a name or an id from 0 to 4294967294 (no sign)";
+        if (*s && strspn(s, "0123456789") == strlen(s)) {
+                unsigned long long id;
+                errno = 0;
+                id = strtoull(s, NULL, 10);
+                if (errno != 0 || strlen(s) > 10 || id > 4294967294ULL)
+                        return "is out of range: a numeric id is 0 to 4294967294 ((uid_t) -1 is reserved)";
+                if (id == 65535)
+                        return "is reserved: 65535 is (uint16_t) -1, not a usable id";
+                return NULL;
+        }
         return profile_check_user_name(s);
 }
 
@@ -354,6 +367,10 @@ static void parse_apt_mirror(Checker *c, const YNode *v, void *userdata) {
                 if (memchr(auth, '@', strcspn(auth, "/?#")))
                         why = "must not hold credentials (it is written into the target's apt sources; "
                               "put them in /etc/apt/auth.conf.d/ with files:)";
+                else if (strpbrk(s, "?#"))
+                        why = "must not hold a query or fragment ('?...', '#...'): the mirror is written into "
+                              "the target's world-readable apt sources, and apt appends paths to it; put "
+                              "credentials in /etc/apt/auth.conf.d/ with files: (mode 0600)";
         }
         if (why) {
                 _cleanup_free_ char *safe = url_redact(s);
@@ -386,6 +403,12 @@ static void parse_command_run(Checker *c, const YNode *v, void *userdata) {
                 return;
         if (!*s) {
                 ck_error(c, v, "the command is empty");
+                return;
+        }
+        if (strlen(s) > PROFILE_COMMAND_MAX) {
+                ck_error(c, v, "the command is %zu bytes; at most %d fit in one argument of /bin/sh -c "
+                         "(Linux MAX_ARG_STRLEN): put a long script into files: and run that",
+                         strlen(s), PROFILE_COMMAND_MAX);
                 return;
         }
         ck_strdup(c, s, &cmd->run);
@@ -482,13 +505,15 @@ static const char *check_kernel_append(const char *s) {
         for (const char *p = s; *p; p++)
                 if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e)
                         return "may only contain printable ASCII characters and spaces (no newline or tab)";
-        for (const char *p = s; *p;) {
-                p += strspn(p, " ");
-                size_t n = strcspn(p, " ");
-                if (n >= 5 && strncmp(p, "root=", 5) == 0)
-                        return "must not set root=: the installer sets root=UUID= to the installed root filesystem";
-                p += n;
-        }
+        /* The kernel (lib/cmdline.c next_arg()) strips a leading '"' from an
+         * argument and lets quotes hide spaces, so "root=X" sets root; an
+         * initramfs shell splits /proc/cmdline at spaces whatever the quotes,
+         * so x="a root=b" gives it root=b". Refuse root= wherever either
+         * reading could find it: at the start or after a space or a quote. */
+        for (const char *p = s; (p = strstr(p, "root=")); p++)
+                if (p == s || p[-1] == ' ' || p[-1] == '"' || p[-1] == '\'')
+                        return "must not set root= (also not inside quotes): the installer sets root=UUID= to "
+                               "the installed root filesystem";
         return NULL;
 }
 

@@ -102,6 +102,112 @@ static void parse_user_shell(Checker *c, const YNode *v, void *userdata) {
                 ck_strdup(c, s, &us->user->shell);
 }
 
+/* A sudoers rule as sudo reads it after the user name (sudoers(5)):
+ *   HOSTS = [(RUNAS)] [OPTION=value ...] [TAG: ...] COMMAND [, [(RUNAS)] ... COMMAND]
+ * HOSTS is a comma-separated list of names, addresses or aliases (each may be
+ * negated with '!'); a COMMAND is ALL, an alias (upper case), sudoedit, list
+ * or an absolute path with arguments, in which ',', ':', '=' and '\' must be
+ * escaped with '\'. This is the subset the installer accepts (several host
+ * specifications joined by ':' are not); the target's visudo checks the
+ * written file again. Returns NULL or what is wrong. */
+static const char *check_sudo_rule(const char *s) {
+        static const char *const tags[] = { "NOPASSWD", "PASSWD", "NOEXEC", "EXEC", "SETENV", "NOSETENV",
+                                             "LOG_INPUT", "NOLOG_INPUT", "LOG_OUTPUT", "NOLOG_OUTPUT", "MAIL",
+                                             "NOMAIL", "FOLLOW", "NOFOLLOW", "INTERCEPT", "NOINTERCEPT" };
+        static const char *const options[] = { "ROLE", "TYPE", "CWD", "CHROOT", "TIMEOUT", "NOTBEFORE",
+                                                "NOTAFTER", "APPARMOR_PROFILE", "PRIVS", "LIMITPRIVS" };
+        static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+/*:[]";
+        const char *p = s;
+        size_t n;
+
+        /* HOSTS = */
+        for (;;) {
+                p += strspn(p, " ");
+                while (*p == '!')
+                        p++;
+                n = strspn(p, name_chars);
+                if (n == 0)
+                        return "expected a host list before '=' (for example ALL=(ALL) ALL)";
+                p += n;
+                p += strspn(p, " ");
+                if (*p == ',') {
+                        p++;
+                        continue;
+                }
+                if (*p != '=')
+                        return "expected '=' after the host list (for example ALL=(ALL) ALL)";
+                p++;
+                break;
+        }
+
+        /* command specifications, separated by ',' */
+        for (;;) {
+                p += strspn(p, " ");
+                if (*p == '(') {
+                        const char *end = strchr(p, ')');
+                        if (!end)
+                                return "a '(' of the run-as list is not closed";
+                        for (const char *q = p + 1; q < end; q++)
+                                if (!strchr(name_chars, *q) && !strchr(" ,!#%", *q))
+                                        return "the run-as list in '(...)' holds a character sudo does not accept there";
+                        p = end + 1;
+                        p += strspn(p, " ");
+                }
+                for (bool more = true; more;) {
+                        more = false;
+                        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+                        for (size_t i = 0; n > 0 && p[n] == '=' && i < ELEMENTSOF(options); i++)
+                                if (strlen(options[i]) == n && strncmp(p, options[i], n) == 0) {
+                                        p += n + 1;
+                                        p += strcspn(p, " ");
+                                        p += strspn(p, " ");
+                                        more = true;
+                                        break;
+                                }
+                        for (size_t i = 0; !more && n > 0 && p[n] == ':' && i < ELEMENTSOF(tags); i++)
+                                if (strlen(tags[i]) == n && strncmp(p, tags[i], n) == 0) {
+                                        p += n + 1;
+                                        p += strspn(p, " ");
+                                        more = true;
+                                        break;
+                                }
+                        if (!more && n > 0 && p[n] == ':')
+                                return "unknown tag before ':' (sudo knows NOPASSWD:, PASSWD:, NOEXEC:, EXEC:, "
+                                       "SETENV:, NOSETENV:, LOG_INPUT:, LOG_OUTPUT:, MAIL:, FOLLOW:, INTERCEPT: "
+                                       "and their NO forms)";
+                }
+                while (*p == '!')
+                        p++;
+                p += strspn(p, " ");
+                if (*p == '/' || startswith(p, "sudoedit") || startswith(p, "list")) {
+                        /* a command with arguments, up to an unescaped ',' */
+                        for (; *p && *p != ','; p++) {
+                                if (*p == '\\') {
+                                        if (!p[1])
+                                                return "a '\\' at the end of a sudo rule continues it onto a line "
+                                                       "that does not exist";
+                                        p++;
+                                        continue;
+                                }
+                                if (*p == ':' || *p == '=' || *p == '#')
+                                        return "':', '=' and '#' in command arguments must be escaped with '\\'";
+                        }
+                } else {
+                        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+                        if (n == 0 || !(p[0] >= 'A' && p[0] <= 'Z'))
+                                return "expected a command: ALL, an alias, or an absolute path (for example "
+                                       "ALL=(ALL) NOPASSWD: /usr/bin/apt-get)";
+                        p += n;
+                        p += strspn(p, " ");
+                }
+                if (*p == 0)
+                        return NULL;
+                if (*p != ',')
+                        return "unexpected text after the command (several commands are separated by ',')";
+                p++;
+        }
+}
+
 static void parse_user_sudo(Checker *c, const YNode *v, void *userdata) {
         UserState *us = userdata;
         const char *s = ck_scalar(c, v);
@@ -119,9 +225,10 @@ static void parse_user_sudo(Checker *c, const YNode *v, void *userdata) {
                         ck_error(c, v, "a sudo rule is one line without control characters");
                         return;
                 }
-        if (!strchr(s, '='))
-                ck_error(c, v, "invalid sudo rule '%s': expected true, false or a rule such as "
-                         "'ALL=(ALL) NOPASSWD:ALL'", ck_quote(s).s);
+        const char *why = !strchr(s, '=') ? "expected true, false or a rule such as 'ALL=(ALL) NOPASSWD:ALL'"
+                                          : check_sudo_rule(s);
+        if (why)
+                ck_error(c, v, "invalid sudo rule '%s': %s", ck_quote(s).s, why);
         else
                 ck_strdup(c, s, &us->user->sudo);
 }

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -248,9 +248,20 @@ const char *profile_check_mount_point(const char *s) {
                 if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
                         return "must not contain '.' or '..' components";
                 if (c[n] == 0)
-                        return NULL;
+                        break;
                 c += n + 1;
         }
+        /* The kernel's and the init system's own filesystems: the installer
+         * mounts them into the target for its chroot steps, and the booted
+         * system mounts them over anything in fstab. */
+        static const char *const api[] = { "/proc", "/sys", "/dev", "/run" };
+        for (size_t i = 0; i < ELEMENTSOF(api); i++) {
+                const char *rest = startswith(s, api[i]);
+                if (rest && (!*rest || *rest == '/'))
+                        return "must not be /proc, /sys, /dev, /run or below them (the system mounts its own "
+                               "filesystems there)";
+        }
+        return NULL;
 }
 
 /* ---- addresses ---------------------------------------------------------------- */

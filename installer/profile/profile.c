@@ -7,7 +7,7 @@
 
 #include "basic/log.h"
 #include "profile/profile-internal.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define PROFILE_VERSION 1
 
@@ -296,8 +296,11 @@ int profile_add_syntax_error(ProfileErrors *e, const char *name, const char *msg
 
         if (rest && sscanf(rest, ":%u:%u: %n", &line, &column, &off) == 2 && off > 0)
                 msg = rest + off;
-        else
+        else {
                 line = column = 0;
+                if (rest && startswith(rest, ": "))
+                        msg = rest + 2; /* "NAME: ..." without a position (the size) */
+        }
         return profile_errors_add(e, name, line, column, NULL, "%s", msg ?: "invalid YAML");
 }
 
@@ -348,7 +351,8 @@ static int profile_load(const char *name, const char *path, const char *data, si
                 errors = &local;
 
         r = path ? ydoc_parse_file(path, &doc, &msg) : ydoc_parse_string(name, data, size, &doc, &msg);
-        if (r == -EINVAL) {
+        /* Not a regular file, or too large: a problem of the profile given. */
+        if (r == -EINVAL || r == -EFBIG || r == -EBADFD || r == -EISDIR) {
                 if (profile_add_syntax_error(errors, name, msg) < 0)
                         return -ENOMEM;
                 return -EINVAL;

@@ -223,7 +223,10 @@ typedef struct ProfileFile {
         unsigned line, column;
 } ProfileFile;
 
-/* post_install: a command run in a chroot of the target (by /bin/sh -c). */
+/* post_install: a command run in a chroot of the target (by /bin/sh -c). It
+ * is one argument of execve(): Linux refuses a single argument longer than
+ * MAX_ARG_STRLEN (131072 bytes with its NUL) with E2BIG. */
+#define PROFILE_COMMAND_MAX 131071
 typedef struct ProfileCommand {
         char *run;
         bool optional;        /* a failure is logged, the install goes on */

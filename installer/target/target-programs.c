@@ -3,6 +3,7 @@
  * /sys, /dev mounted for the duration): packages from the profile's apt
  * mirror, locale-gen for the profile's locale, and the post_install
  * commands. Every line of their output is logged as it arrives. */
+#include "basic/url.h"
 #include "basic/log.h"
 #include "target/target-internal.h"
 
@@ -53,7 +54,7 @@ static int target_codename(int rootfd, char **ret) {
 }
 
 static int install_packages(const char *root, int rootfd, const Profile *p) {
-        _cleanup_free_ char *suite = NULL, *list = NULL;
+        _cleanup_free_ char *suite = NULL, *list = NULL, *safe_mirror = url_redact(p->apt_mirror);
         char **argv = NULL;
         bool policy_created = false;
         size_t n = 0;
@@ -64,10 +65,15 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
         else if ((r = target_codename(rootfd, &suite)) < 0)
                 return log_error_errno(r, "Cannot tell the target's release for apt (no VERSION_CODENAME in "
                                        "/etc/os-release); set apt.suite");
-        if (!suite)
+        if (!suite || !safe_mirror)
                 return -ENOMEM;
         if (strpbrk(p->apt_mirror, " \t\n\r") || strpbrk(suite, " \t\n\r"))
                 return -EINVAL;
+        /* The list is world-readable: validation refuses credentials and a
+         * query in the mirror; never write one that slipped through. */
+        if (url_has_credentials(p->apt_mirror) || strpbrk(p->apt_mirror, "?#"))
+                return log_error_errno(-EINVAL, "The apt mirror %s holds credentials or a query; they do not "
+                                       "belong in the world-readable %s", safe_mirror, APT_LIST);
         list = strprintf("# Written by the installer from the profile (apt: mirror).\ndeb %s %s main\n", p->apt_mirror,
                          suite);
         if (!list)
@@ -92,7 +98,7 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
                                  "Dir::Etc::SourceParts=-", "update", "--error-on=any", NULL };
         r = run_logged(root, "apt-get update", update);
         if (r < 0) {
-                log_error_errno(r, "apt-get update in the target failed (mirror %s, suite %s)", p->apt_mirror, suite);
+                log_error_errno(r, "apt-get update in the target failed (mirror %s, suite %s)", safe_mirror, suite);
                 goto out;
         }
         static const char *const head[] = { "/usr/bin/apt-get", "-q", "-y", "-o", "Dir::Etc::SourceList=" APT_LIST,

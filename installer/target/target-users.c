@@ -2,12 +2,15 @@
 /* Accounts of the installed system. The target's /etc/passwd, /etc/shadow,
  * /etc/group and /etc/gshadow are edited directly, as useradd(8) would edit
  * them in a chroot, but without running anything from the image: the image
- * is data, and the installer may not even be able to execute it.
+ * is data, and the installer may not even be able to execute it. The one
+ * exception is the target's visudo, which checks a sudo rule before it is
+ * installed (when the image has one).
  *
  * password_hash is a secret: it is never logged, and the buffers that held
  * /etc/shadow are wiped before they are freed. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "basic/log.h"
 #include "target/target-internal.h"
@@ -554,8 +557,44 @@ static int write_authorized_keys(int rootfd, const UserPlan *up) {
         return 0;
 }
 
-static int write_sudoers(int rootfd, const ProfileUser *u) {
+/* The target's own visudo judges the file before sudo ever reads it: a rule
+ * its sudo rejects would otherwise break sudo for every user ("parse error
+ * in /etc/sudoers.d/..."). The file is written under a name with a '.',
+ * which sudo skips, checked with "visudo -c -f", and removed again. An image
+ * without visudo (no sudo installed) has nothing to break: not checked. */
+static int check_sudoers(const char *root, int rootfd, const char *path, const char *data, const char *user) {
+        _cleanup_free_ char *check = strprintf("%s.installer-check", path), *out = NULL;
+        _cleanup_close_ int dfd = -1;
+        struct stat st;
+        int r, q;
+
+        if (!check)
+                return -ENOMEM;
+        if (fstatat(rootfd, "usr/sbin/visudo", &st, 0) < 0 || !S_ISREG(st.st_mode)) {
+                log_debug("users: %s: the target has no /usr/sbin/visudo; the sudo rule is not checked", user);
+                return 0;
+        }
+        r = target_write_file(rootfd, check, data, strlen(data), 0440, 0, 0);
+        if (r < 0)
+                return log_debug_errno(r, "users: cannot write %s: %m", check);
+        char *const argv[] = { "/usr/sbin/visudo", "-c", "-q", "-f", check, NULL };
+        r = target_chroot_run(root, argv, &out);
+        dfd = target_open_dir(rootfd, SUDOERS_DIR, 0);
+        q = dfd < 0 ? dfd : unlinkat(dfd, check + strlen(SUDOERS_DIR "/"), 0) < 0 ? -errno : 0;
+        if (r == -EPROTO)
+                return log_error_errno(-EINVAL, "users: the target's visudo rejects the sudo rule of %s: %s", user,
+                                       out && *out ? strstrip(out) : "(no output)");
+        if (r < 0)
+                return log_error_errno(r, "users: cannot run the target's visudo to check the sudo rule of %s: %m",
+                                       user);
+        if (q < 0)
+                return log_error_errno(q, "users: cannot remove %s: %m", check);
+        return 0;
+}
+
+static int write_sudoers(const char *root, int rootfd, const ProfileUser *u) {
         _cleanup_free_ char *path = NULL, *data = NULL;
+        int r;
 
         if (!u->sudo)
                 return 0;
@@ -569,6 +608,9 @@ static int write_sudoers(int rootfd, const ProfileUser *u) {
                          u->name, u->sudo);
         if (!data)
                 return -ENOMEM;
+        r = check_sudoers(root, rootfd, path, data, u->name);
+        if (r < 0)
+                return r;
         return target_write_file(rootfd, path, data, strlen(data), 0440, 0, 0);
 }
 
@@ -645,7 +687,7 @@ int target_write_users(const char *root, const Profile *p) {
                 if (r >= 0)
                         r = write_authorized_keys(rootfd, &plans[i]);
                 if (r >= 0)
-                        r = write_sudoers(rootfd, plans[i].user);
+                        r = write_sudoers(root, rootfd, plans[i].user);
         }
 
         for (size_t i = 0; i < p->n_users; i++)

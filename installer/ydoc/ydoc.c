@@ -1,11 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ydoc/ydoc.h"
 
+#include <assert.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <yaml.h>
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
+
+char *ydoc_escape(const char *s, size_t max) {
+        StrBuf b = {};
+        size_t i = 0;
+
+        for (; s && s[i] && i < max; i++) {
+                unsigned char c = (unsigned char) s[i];
+                int r = c < 0x20 || c == 0x7f ? strbuf_appendf(&b, "\\x%02x", c) : strbuf_append_n(&b, s + i, 1);
+                if (r < 0) {
+                        strbuf_done(&b);
+                        return NULL;
+                }
+        }
+        if ((s && s[i] && strbuf_append(&b, "...") < 0) || strbuf_append(&b, "") < 0) {
+                strbuf_done(&b);
+                return NULL;
+        }
+        return strbuf_steal(&b);
+}
 
 void ynode_free(YNode *n) {
         if (!n)
@@ -35,180 +56,495 @@ void ydoc_free(YDoc *d) {
         free(d);
 }
 
-typedef struct Loader {
-        yaml_document_t *doc;
+/* ---- building the tree from libyaml's events -------------------------------------------------
+ *
+ * The tree is built from the event stream (yaml_parser_parse), not from
+ * libyaml's own document loader, so that every limit stops the parse where
+ * it is crossed: a document nested 100000 levels deep is refused at level
+ * 65 after reading a few hundred bytes, instead of after libyaml has built
+ * (quadratically) the whole tree. */
+
+typedef struct Anchor {
+        char *name;
+        YNode *node;    /* NULL while the anchored node is being built */
+} Anchor;
+
+typedef struct Frame {
+        YNode *node;    /* a mapping or a sequence being filled */
+        YNode *key;     /* mapping: the key waiting for its value */
+        size_t cap;     /* allocated slots of node->keys/items (grown by doubling) */
+        size_t anchor;  /* index in Builder.anchors to fill once complete, or SIZE_MAX */
+} Frame;
+
+typedef struct Builder {
         const char *name;
         const char *file;       /* the YDoc's filename, for every node */
-        size_t count;
+        Frame stack[YDOC_MAX_DEPTH + 1];
+        unsigned depth;         /* frames in use */
+        YNode *root;
+        bool have_root;
+        unsigned documents;
+        Anchor *anchors;
+        size_t n_anchors;
+        size_t count;           /* nodes made, alias copies included */
         char *error;
-} Loader;
+} Builder;
 
-static int loader_fail(Loader *l, const yaml_mark_t *m, const char *msg) {
-        if (!l->error)
-                l->error = strprintf("%s:%zu:%zu: %s", l->name, m->line + 1, m->column + 1, msg);
-        return -EINVAL;
+static int builder_fail(Builder *b, const yaml_mark_t *m, const char *fmt, ...) _printf_(3, 4);
+static int builder_fail(Builder *b, const yaml_mark_t *m, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        if (b->error)
+                return -EINVAL;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg)
+                return -ENOMEM;
+        b->error = strprintf("%s:%zu:%zu: %s", b->name, m->line + 1, m->column + 1, msg);
+        return b->error ? -EINVAL : -ENOMEM;
 }
 
-static int convert(Loader *l, yaml_node_t *src, unsigned depth, YNode **ret) {
+static int count_node(Builder *b, const yaml_mark_t *m) {
+        if (++b->count > YDOC_MAX_NODES)
+                return builder_fail(b, m, "document has more than %d nodes (aliases count as copies)",
+                                    YDOC_MAX_NODES);
+        return 0;
+}
+
+static YNode *node_new(Builder *b, YNodeType t, const yaml_mark_t *m) {
+        YNode *n = new0(YNode, 1);
+
+        if (!n)
+                return NULL;
+        n->type = t;
+        n->file = b->file;
+        n->line = (unsigned) m->line + 1;
+        n->column = (unsigned) m->column + 1;
+        return n;
+}
+
+/* Append to the collection being built in frame f: the arrays grow by
+ * doubling, so a list of 100000 items costs no quadratic copying. */
+static int append(Frame *f, YNode *key, YNode *item) {
+        YNode *parent = f->node;
+
+        if (parent->n == f->cap) {
+                size_t cap = f->cap ? f->cap * 2 : 8;
+                if (key) {
+                        YNode **k = reallocarray(parent->keys, cap, sizeof(YNode *));
+                        if (!k)
+                                return -ENOMEM;
+                        parent->keys = k;
+                }
+                YNode **v = reallocarray(parent->items, cap, sizeof(YNode *));
+                if (!v)
+                        return -ENOMEM;
+                parent->items = v;
+                f->cap = cap;
+        }
+        if (key)
+                parent->keys[parent->n] = key;
+        parent->items[parent->n] = item;
+        parent->n++;
+        return 0;
+}
+
+/* A copy of the tree below src, for an alias. Counted: an alias bomb stops
+ * at YDOC_MAX_NODES. The copy keeps the anchored node's positions. */
+static int node_copy(Builder *b, const YNode *src, const yaml_mark_t *m, YNode **ret) {
         YNode *n;
         int r;
 
-        if (depth > YDOC_MAX_DEPTH)
-                return loader_fail(l, &src->start_mark, "document nested deeper than 64 levels");
-        if (++l->count > YDOC_MAX_NODES)
-                return loader_fail(l, &src->start_mark, "document has more than 100000 nodes");
-
+        r = count_node(b, m);
+        if (r < 0)
+                return r;
         n = new0(YNode, 1);
         if (!n)
                 return -ENOMEM;
-        n->file = l->file;
-        n->line = (unsigned) src->start_mark.line + 1;
-        n->column = (unsigned) src->start_mark.column + 1;
-
-        switch (src->type) {
-        case YAML_SCALAR_NODE:
-                n->type = YNODE_SCALAR;
-                n->value = strndup((const char *) src->data.scalar.value, src->data.scalar.length);
-                n->plain = src->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-                if (!n->value)
+        *n = (YNode) { .type = src->type, .file = src->file, .line = src->line, .column = src->column,
+                       .plain = src->plain };
+        if (src->value && !(n->value = strdup(src->value)))
+                goto oom;
+        if (src->n > 0) {
+                n->items = new0(YNode *, src->n);
+                if (!n->items || (src->keys && !(n->keys = new0(YNode *, src->n))))
                         goto oom;
-                if (memchr(src->data.scalar.value, 0, src->data.scalar.length)) {
-                        ynode_free(n);
-                        return loader_fail(l, &src->start_mark, "scalar contains a NUL byte");
-                }
-                break;
-
-        case YAML_SEQUENCE_NODE: {
-                size_t cnt = (size_t) (src->data.sequence.items.top - src->data.sequence.items.start);
-                n->type = YNODE_SEQUENCE;
-                n->items = new0(YNode *, cnt ? cnt : 1);
-                if (!n->items)
-                        goto oom;
-                for (size_t i = 0; i < cnt; i++) {
-                        yaml_node_t *c = yaml_document_get_node(l->doc, src->data.sequence.items.start[i]);
-                        r = convert(l, c, depth + 1, &n->items[i]);
-                        if (r < 0) {
-                                ynode_free(n);
-                                return r;
-                        }
-                        n->n = i + 1;
-                }
-                break;
         }
-
-        case YAML_MAPPING_NODE: {
-                size_t cnt = (size_t) (src->data.mapping.pairs.top - src->data.mapping.pairs.start);
-                n->type = YNODE_MAPPING;
-                n->keys = new0(YNode *, cnt ? cnt : 1);
-                n->items = new0(YNode *, cnt ? cnt : 1);
-                if (!n->keys || !n->items)
-                        goto oom;
-                for (size_t i = 0; i < cnt; i++) {
-                        yaml_node_pair_t *p = &src->data.mapping.pairs.start[i];
-                        yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
-                        yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
-
-                        if (k->type != YAML_SCALAR_NODE) {
-                                ynode_free(n);
-                                return loader_fail(l, &k->start_mark, "mapping keys must be plain strings");
-                        }
-                        r = convert(l, k, depth + 1, &n->keys[i]);
-                        if (r >= 0)
-                                r = convert(l, v, depth + 1, &n->items[i]);
-                        n->n = i + 1;
-                        if (r < 0) {
-                                ynode_free(n);
-                                return r;
-                        }
-                        for (size_t j = 0; j < i; j++)
-                                if (streq(n->keys[j]->value, n->keys[i]->value)) {
-                                        _cleanup_free_ char *what = strprintf(
-                                                "duplicate key '%s' (first at line %u)",
-                                                n->keys[i]->value, n->keys[j]->line);
-                                        ynode_free(n);
-                                        return loader_fail(l, &k->start_mark, what ? what : "duplicate key");
-                                }
+        for (size_t i = 0; i < src->n; i++) {
+                if (src->keys) {
+                        r = node_copy(b, src->keys[i], m, &n->keys[i]);
+                        if (r < 0)
+                                goto fail;
                 }
-                break;
+                r = node_copy(b, src->items[i], m, &n->items[i]);
+                if (r < 0) {
+                        if (src->keys) {
+                                /* keep n consistent for ynode_free */
+                                ynode_free(n->keys[i]);
+                                n->keys[i] = NULL;
+                        }
+                        goto fail;
+                }
+                n->n = i + 1;
         }
-
-        default:
-                ynode_free(n);
-                return loader_fail(l, &src->start_mark, "unsupported YAML node");
-        }
-
         *ret = n;
         return 0;
 oom:
+        r = -ENOMEM;
+fail:
         ynode_free(n);
-        return -ENOMEM;
+        return r;
+}
+
+typedef struct KeyRef {
+        const char *value;
+        size_t index;
+} KeyRef;
+
+static int keyref_cmp(const void *a, const void *b) {
+        const KeyRef *x = a, *y = b;
+        int c = strcmp(x->value, y->value);
+
+        if (c != 0)
+                return c;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Duplicate keys in a complete mapping: sorted, so that a mapping of 50000
+ * keys costs n log n, not n^2. Reports the first duplicate in document order. */
+static int check_duplicates(Builder *b, const YNode *m) {
+        _cleanup_free_ KeyRef *v = NULL;
+        size_t dup = SIZE_MAX, first = 0;
+
+        if (m->n < 2)
+                return 0;
+        v = new0(KeyRef, m->n);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n; i++)
+                v[i] = (KeyRef) { m->keys[i]->value, i };
+        qsort(v, m->n, sizeof(KeyRef), keyref_cmp);
+        for (size_t i = 1; i < m->n; i++)
+                if (streq(v[i].value, v[i - 1].value) && (i < 2 || !streq(v[i].value, v[i - 2].value)) &&
+                    v[i].index < dup) {
+                        dup = v[i].index;
+                        first = v[i - 1].index;
+                }
+        if (dup == SIZE_MAX)
+                return 0;
+        const YNode *k = m->keys[dup];
+        yaml_mark_t mark = { .line = k->line - 1, .column = k->column - 1 };
+        _cleanup_free_ char *shown = ydoc_escape(k->value, 60);
+        return builder_fail(b, &mark, "duplicate key '%s' (first at line %u)", shown ? shown : "?",
+                            m->keys[first]->line);
+}
+
+static Anchor *anchor_find(Builder *b, const char *name) {
+        /* The latest definition wins (YAML allows redefining an anchor). */
+        for (size_t i = b->n_anchors; i > 0; i--)
+                if (streq(b->anchors[i - 1].name, name))
+                        return &b->anchors[i - 1];
+        return NULL;
+}
+
+static int anchor_add(Builder *b, const char *name, YNode *node) {
+        Anchor *v;
+        char *s = strdup(name);
+
+        if (!s)
+                return -ENOMEM;
+        v = reallocarray(b->anchors, b->n_anchors + 1, sizeof(Anchor));
+        if (!v) {
+                free(s);
+                return -ENOMEM;
+        }
+        b->anchors = v;
+        b->anchors[b->n_anchors++] = (Anchor) { s, node };
+        return 0;
+}
+
+/* Hang the complete node n (consumed) into its parent. */
+static int attach(Builder *b, YNode *n, const yaml_mark_t *m) {
+        Frame *f;
+
+        if (b->depth == 0) {
+                b->root = n;
+                b->have_root = true;
+                return 0;
+        }
+        f = &b->stack[b->depth - 1];
+        if (f->node->type == YNODE_SEQUENCE) {
+                int r = append(f, NULL, n);
+                if (r < 0)
+                        ynode_free(n);
+                return r;
+        }
+        if (!f->key) {
+                if (n->type != YNODE_SCALAR) {
+                        ynode_free(n);
+                        return builder_fail(b, m, "mapping keys must be plain strings");
+                }
+                f->key = n;
+                return 0;
+        }
+        int r = append(f, f->key, n);
+        if (r < 0) {
+                ynode_free(n);
+                return r;
+        }
+        f->key = NULL;
+        return 0;
+}
+
+/* A new node is starting at m: one more node, at depth b->depth. */
+static int node_start(Builder *b, const yaml_mark_t *m) {
+        if (b->documents > 1)
+                return builder_fail(b, m, "a profile file holds one YAML document; found a second one here");
+        if (b->depth > YDOC_MAX_DEPTH)
+                return builder_fail(b, m, "document nested deeper than %d levels", YDOC_MAX_DEPTH);
+        return count_node(b, m);
+}
+
+static int on_scalar(Builder *b, const yaml_event_t *e) {
+        const yaml_mark_t *m = &e->start_mark;
+        YNode *n;
+        int r;
+
+        r = node_start(b, m);
+        if (r < 0)
+                return r;
+        if (memchr(e->data.scalar.value, 0, e->data.scalar.length))
+                return builder_fail(b, m, "scalar contains a NUL byte");
+        n = node_new(b, YNODE_SCALAR, m);
+        if (!n)
+                return -ENOMEM;
+        n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        n->value = strndup((const char *) e->data.scalar.value, e->data.scalar.length);
+        if (!n->value) {
+                ynode_free(n);
+                return -ENOMEM;
+        }
+        if (e->data.scalar.anchor) {
+                r = anchor_add(b, (const char *) e->data.scalar.anchor, n);
+                if (r < 0) {
+                        ynode_free(n);
+                        return r;
+                }
+        }
+        return attach(b, n, m);
+}
+
+static int on_alias(Builder *b, const yaml_event_t *e) {
+        const yaml_mark_t *m = &e->start_mark;
+        const char *name = (const char *) e->data.alias.anchor;
+        Anchor *a;
+        YNode *n;
+        int r;
+
+        if (b->documents > 1)
+                return builder_fail(b, m, "a profile file holds one YAML document; found a second one here");
+        if (b->depth > YDOC_MAX_DEPTH)
+                return builder_fail(b, m, "document nested deeper than %d levels", YDOC_MAX_DEPTH);
+        a = anchor_find(b, name);
+        _cleanup_free_ char *shown = ydoc_escape(name, 60);
+        if (!shown)
+                return -ENOMEM;
+        if (!a)
+                return builder_fail(b, m, "alias '*%s' names no anchor before it", shown);
+        if (!a->node)
+                return builder_fail(b, m, "alias '*%s' is used inside the node it names (a cycle)", shown);
+        r = node_copy(b, a->node, m, &n);
+        if (r < 0)
+                return r;
+        return attach(b, n, m);
+}
+
+static int on_collection_start(Builder *b, const yaml_event_t *e, YNodeType t) {
+        const yaml_mark_t *m = &e->start_mark;
+        const yaml_char_t *anchor = t == YNODE_MAPPING ? e->data.mapping_start.anchor
+                                                        : e->data.sequence_start.anchor;
+        Frame *f;
+        int r;
+
+        r = node_start(b, m);
+        if (r < 0)
+                return r;
+        if (b->depth >= YDOC_MAX_DEPTH)
+                /* its items would be deeper than the limit: stop here */
+                return builder_fail(b, m, "document nested deeper than %d levels", YDOC_MAX_DEPTH);
+        if (b->depth > 0) {
+                Frame *p = &b->stack[b->depth - 1];
+                if (p->node->type == YNODE_MAPPING && !p->key)
+                        return builder_fail(b, m, "mapping keys must be plain strings");
+        }
+        f = &b->stack[b->depth];
+        *f = (Frame) { .anchor = SIZE_MAX };
+        f->node = node_new(b, t, m);
+        if (!f->node)
+                return -ENOMEM;
+        if (anchor) {
+                /* Registered now (as "being built") so that an alias to it
+                 * from inside is recognised as a cycle. */
+                r = anchor_add(b, (const char *) anchor, NULL);
+                if (r < 0) {
+                        ynode_free(TAKE_PTR(f->node));
+                        return r;
+                }
+                f->anchor = b->n_anchors - 1;
+        }
+        b->depth++;
+        return 0;
+}
+
+static int on_collection_end(Builder *b, const yaml_event_t *e) {
+        Frame *f;
+        YNode *n;
+        int r;
+
+        assert(b->depth > 0);
+        f = &b->stack[--b->depth];
+        n = TAKE_PTR(f->node);
+        ynode_free(TAKE_PTR(f->key)); /* libyaml never leaves one, but be safe */
+        if (n->type == YNODE_MAPPING) {
+                r = check_duplicates(b, n);
+                if (r < 0) {
+                        ynode_free(n);
+                        return r;
+                }
+        }
+        if (f->anchor != SIZE_MAX)
+                b->anchors[f->anchor].node = n; /* the tree owns n; anchors only point */
+        return attach(b, n, &e->start_mark);
+}
+
+static void builder_done(Builder *b) {
+        while (b->depth > 0) {
+                Frame *f = &b->stack[--b->depth];
+                ynode_free(f->node);
+                ynode_free(f->key);
+        }
+        for (size_t i = 0; i < b->n_anchors; i++)
+                free(b->anchors[i].name);
+        free(b->anchors);
+        ynode_free(b->root);
+        free(b->error);
+}
+
+/* Line and column (1-based, counted in characters as libyaml counts them) of
+ * byte offset off in data: libyaml's reader errors (invalid UTF-8, control
+ * characters) carry only the offset. */
+static void offset_position(const char *data, size_t size, size_t off, size_t *ret_line, size_t *ret_col) {
+        size_t line = 1, col = 1;
+
+        for (size_t i = 0; i < off && i < size; i++) {
+                unsigned char c = (unsigned char) data[i];
+                if (c == '\n') {
+                        line++;
+                        col = 1;
+                } else if ((c & 0xC0) != 0x80)
+                        col++; /* not a UTF-8 continuation byte: a new character */
+        }
+        *ret_line = line;
+        *ret_col = col;
+}
+
+static char *syntax_message(const char *name, const yaml_parser_t *p, const char *data, size_t size) {
+        if (p->error == YAML_READER_ERROR) {
+                size_t line, col;
+
+                offset_position(data, size, p->problem_offset, &line, &col);
+                if (p->problem_value >= 0)
+                        return strprintf("%s:%zu:%zu: invalid input: %s (byte 0x%02X)", name, line, col,
+                                         p->problem ? p->problem : "unreadable", (unsigned) p->problem_value & 0xFFu);
+                return strprintf("%s:%zu:%zu: invalid input: %s", name, line, col,
+                                 p->problem ? p->problem : "unreadable");
+        }
+        if (p->error == YAML_MEMORY_ERROR)
+                return NULL;
+        return strprintf("%s:%zu:%zu: YAML syntax error: %s%s%s", name, p->problem_mark.line + 1,
+                         p->problem_mark.column + 1, p->problem ? p->problem : "unknown problem",
+                         p->context ? " " : "", p->context ? p->context : "");
+}
+
+static int build(Builder *b, yaml_parser_t *parser, const char *data, size_t size) {
+        for (;;) {
+                yaml_event_t e;
+                int r = 0;
+
+                if (!yaml_parser_parse(parser, &e)) {
+                        if (parser->error == YAML_MEMORY_ERROR)
+                                return -ENOMEM;
+                        b->error = syntax_message(b->name, parser, data, size);
+                        return b->error ? -EINVAL : -ENOMEM;
+                }
+                switch (e.type) {
+                case YAML_STREAM_END_EVENT:
+                        yaml_event_delete(&e);
+                        return 0;
+                case YAML_DOCUMENT_START_EVENT:
+                        b->documents++;
+                        break;
+                case YAML_SCALAR_EVENT:
+                        r = on_scalar(b, &e);
+                        break;
+                case YAML_ALIAS_EVENT:
+                        r = on_alias(b, &e);
+                        break;
+                case YAML_SEQUENCE_START_EVENT:
+                        r = on_collection_start(b, &e, YNODE_SEQUENCE);
+                        break;
+                case YAML_MAPPING_START_EVENT:
+                        r = on_collection_start(b, &e, YNODE_MAPPING);
+                        break;
+                case YAML_SEQUENCE_END_EVENT:
+                case YAML_MAPPING_END_EVENT:
+                        r = on_collection_end(b, &e);
+                        break;
+                default:
+                        break;
+                }
+                yaml_event_delete(&e);
+                if (r < 0)
+                        return r;
+        }
 }
 
 int ydoc_parse_string(const char *name, const char *data, size_t size, YDoc **ret, char **ret_error) {
+        _cleanup_(builder_done) Builder b = { .name = name };
         yaml_parser_t parser;
-        yaml_document_t doc, extra;
         YDoc *d;
-        int r = 0;
+        int r;
 
+        if (size > YDOC_MAX_SIZE) {
+                if (ret_error)
+                        *ret_error = strprintf("%s: document is larger than %d bytes (%zu bytes)", name,
+                                               YDOC_MAX_SIZE, size);
+                return -EINVAL;
+        }
         d = new0(YDoc, 1);
         if (!d || !(d->filename = strdup(name))) {
                 free(d);
                 return -ENOMEM;
         }
+        b.file = d->filename;
 
         if (!yaml_parser_initialize(&parser)) {
                 ydoc_free(d);
                 return -ENOMEM;
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *) data, size);
-
-        if (!yaml_parser_load(&parser, &doc)) {
-                if (ret_error)
-                        *ret_error = strprintf("%s:%zu:%zu: YAML syntax error: %s%s%s", name,
-                                               parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                                               parser.problem ? parser.problem : "unknown problem",
-                                               parser.context ? " " : "", parser.context ? parser.context : "");
-                yaml_parser_delete(&parser);
-                ydoc_free(d);
-                return -EINVAL;
-        }
-
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
-        if (root) {
-                Loader l = { .doc = &doc, .name = name, .file = d->filename };
-                r = convert(&l, root, 0, &d->root);
-                if (r < 0 && ret_error)
-                        *ret_error = TAKE_PTR(l.error);
-                free(l.error);
-        }
-        yaml_document_delete(&doc);
-
-        /* Exactly one document per file. */
-        if (r >= 0 && root) {
-                if (!yaml_parser_load(&parser, &extra)) {
-                        if (ret_error)
-                                *ret_error = strprintf("%s:%zu:%zu: YAML syntax error: %s", name,
-                                                       parser.problem_mark.line + 1,
-                                                       parser.problem_mark.column + 1,
-                                                       parser.problem ? parser.problem : "unknown problem");
-                        r = -EINVAL;
-                } else {
-                        yaml_node_t *x = yaml_document_get_root_node(&extra);
-                        if (x) {
-                                if (ret_error)
-                                        *ret_error = strprintf("%s:%zu:%zu: a profile file holds one YAML document; found a second one here",
-                                                               name, x->start_mark.line + 1, x->start_mark.column + 1);
-                                r = -EINVAL;
-                        }
-                        yaml_document_delete(&extra);
-                }
-        }
+        r = build(&b, &parser, data, size);
         yaml_parser_delete(&parser);
-
         if (r < 0) {
+                if (ret_error)
+                        *ret_error = TAKE_PTR(b.error);
                 ydoc_free(d);
                 return r;
         }
+        d->root = TAKE_PTR(b.root);
         *ret = d;
         return 0;
 }
@@ -218,10 +554,12 @@ int ydoc_parse_file(const char *path, YDoc **ret, char **ret_error) {
         size_t size;
         int r;
 
-        r = read_full_file(path, &data, &size);
+        r = read_regular_file(path, YDOC_MAX_SIZE, &data, &size);
         if (r < 0) {
                 if (ret_error)
-                        *ret_error = strprintf("%s: cannot read: %s", path, strerror(-r));
+                        *ret_error = r == -EFBIG ? strprintf("%s: cannot read: larger than %d bytes", path, YDOC_MAX_SIZE)
+                                   : r == -EBADFD ? strprintf("%s: cannot read: not a regular file", path)
+                                                  : strprintf("%s: cannot read: %s", path, strerror(-r));
                 return r;
         }
         r = ydoc_parse_string(path, data, size, ret, ret_error);

@@ -3,8 +3,10 @@
 
 /* A YAML (and therefore JSON) document loaded into a tree whose every node
  * knows its position in the source, so that validators can report
- * file:line:column. Built on libyaml's loader; aliases are resolved, the tree
- * is bounded in depth and size, duplicate mapping keys are errors. */
+ * file:line:column. Built from libyaml's event stream; aliases are resolved
+ * (into copies), duplicate mapping keys are errors, and every limit below is
+ * checked while parsing, so a hostile document stops where it crosses one:
+ * its cost is bounded by the limits, not by its size. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,15 +36,27 @@ typedef struct YDoc {
         YNode *root;    /* NULL for an empty document */
 } YDoc;
 
-#define YDOC_MAX_DEPTH 64
-#define YDOC_MAX_NODES 100000
+/* Limits of one document (a profile or an included fragment). A deeper,
+ * bigger or larger document is refused with FILE:LINE:COL of the node that
+ * crossed the limit (the size before parsing, without a position). */
+#define YDOC_MAX_DEPTH 64               /* levels of nested mappings and lists */
+#define YDOC_MAX_NODES 100000           /* nodes, each alias counted as a copy */
+#define YDOC_MAX_SIZE (4 * 1024 * 1024) /* bytes: 4 MiB, what fetch_to_buffer() allows */
 
 /* Parse a file or a buffer holding exactly one YAML document. On a syntax
- * error returns -EINVAL and, if ret_error is set, a message of the form
- * "FILE:LINE:COL: ..." (other errors: -errno). */
+ * error, a crossed limit, invalid UTF-8 or a control character returns
+ * -EINVAL and, if ret_error is set, a message of the form "FILE:LINE:COL: ..."
+ * (the position of the offending byte or node; "FILE: ..." for the size).
+ * ydoc_parse_file() reads only a regular file of at most YDOC_MAX_SIZE bytes
+ * (a FIFO or a device is never opened for reading: -EBADFD; a directory:
+ * -EISDIR; too large: -EFBIG); other errors: -errno. */
 int ydoc_parse_file(const char *path, YDoc **ret, char **ret_error);
 int ydoc_parse_string(const char *name, const char *data, size_t size, YDoc **ret, char **ret_error);
 void ydoc_free(YDoc *d);
+/* A copy of s safe to put in a message: at most max bytes of it, control
+ * characters (and DEL) written as \xNN, "..." when cut. NULL only when out
+ * of memory (s NULL gives ""). */
+char *ydoc_escape(const char *s, size_t max);
 /* Free a node and everything below it. Scalar text is wiped first (profiles
  * hold secrets). NULL is fine. */
 void ynode_free(YNode *n);

@@ -14,14 +14,17 @@
 
 #include <crypt.h>
 #include <libgen.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
 #include "hw/hw.h"
 #include "profile/profile-internal.h"
 #include "profile/profile.h"
-#include "profile/url.h"
+#include "basic/url.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPVVA5UNvU/qw2HM7XVHWCkA3o89ZV6uQKgFJ/VdRaBu"
@@ -1676,7 +1679,7 @@ static const struct {
           "test.yaml:8:9: error: match.uuid: invalid UUID 'not-a-uuid': expected 32 hexadecimal digits in groups "
           "of 8-4-4-4-12, such as 3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09\n" },
         { HEAD "match:\n  serial: \"SRV\\x01\"\n",
-          "test.yaml:8:11: error: match.serial: invalid serial 'SRV?': must not contain control characters\n" },
+          "test.yaml:8:11: error: match.serial: invalid serial 'SRV\\x01': must not contain control characters\n" },
         { HEAD "match:\n  product: ''\n",
           "test.yaml:8:12: error: match.product: invalid product pattern '': must not be empty\n" },
         { HEAD "match:\n  vendor: [QEMU]\n",
@@ -1719,6 +1722,25 @@ static const struct {
           "image: {url: http://10.0.2.100/t.tar, insecure_no_checksum: 1}\n",
           "test.yaml:4:8: error: image.sha256: missing required key 'sha256'\n"
           "test.yaml:4:61: error: image.insecure_no_checksum: expected true or false, got '1'\n" },
+        /* bootloader.append: root= however it is quoted (the kernel strips a
+         * leading '"'; an initramfs shell splits at spaces whatever quotes) */
+        { HEAD "bootloader: {append: \"'root=/dev/sda1' quiet\"}\n",
+          "test.yaml:7:22: error: bootloader.append: invalid kernel arguments ''root=/dev/sda1' quiet': must not "
+          "set root= (also not inside quotes): the installer sets root=UUID= to the installed root filesystem\n" },
+        { HEAD "bootloader: {append: 'x=\"a root=b\"'}\n",
+          "test.yaml:7:22: error: bootloader.append: invalid kernel arguments 'x=\"a root=b\"': must not "
+          "set root= (also not inside quotes): the installer sets root=UUID= to the installed root filesystem\n" },
+        { HEAD "bootloader: {append: '\"root=/dev/sda1\"'}\n",
+          "test.yaml:7:22: error: bootloader.append: invalid kernel arguments '\"root=/dev/sda1\"': must not "
+          "set root= (also not inside quotes): the installer sets root=UUID= to the installed root filesystem\n" },
+        /* a key is escaped in the key path and in the message */
+        { HEAD "\"ba\\x01d\": 1\n",
+          "test.yaml:7:1: error: ba\\x01d: unknown key 'ba\\x01d'; did you mean 'raid'?\n" },
+        /* an apt mirror with a fragment */
+        { HEAD "apt: {mirror: 'http://10.0.2.100/debian#x'}\n",
+          "test.yaml:7:15: error: apt.mirror: invalid apt mirror 'http://10.0.2.100/debian': must not hold a query "
+          "or fragment ('?...', '#...'): the mirror is written into the target's world-readable apt sources, and "
+          "apt appends paths to it; put credentials in /etc/apt/auth.conf.d/ with files: (mode 0600)\n" },
         { HEAD "  insecure_no_checksum: true\n",
           "test.yaml:7:3: error: image.insecure_no_checksum: 'insecure_no_checksum: true' and a sha256 exclude "
           "each other: with a sha256 the image is always verified; remove one of them\n" },
@@ -2129,6 +2151,75 @@ static void test_include_files(void **state) {
         assert_int_equal(profile_include_file("p.yaml", "nope.yaml", &name, &data, &size, dir), -ENOENT);
 }
 
+/* Fragments are regular files of at most 4 MiB: a FIFO is not waited for,
+ * a device not read; the error names the include entry. */
+static void test_include_not_regular(void **state) {
+        char dir[] = "/tmp/test_profile.XXXXXX";
+        _cleanup_free_ char *fifo = NULL, *big = NULL, *got = NULL, *buf = NULL;
+        ProfileErrors e = {};
+        Profile *p = NULL;
+        size_t size = 0;
+        FILE *f;
+        int fd;
+        static const char yaml[] = "include:\n  - fifo.yaml\n  - big.yaml\n  - /dev/null\n  - .\n" HEAD;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = strprintf("%s/fifo.yaml", dir);
+        big = strprintf("%s/big.yaml", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 4 * 1024 * 1024 + 1), 0);
+        close(fd);
+
+        assert_int_equal(profile_load_string_full("p.yaml", yaml, strlen(yaml), profile_include_file, dir, &p, &e),
+                         -EINVAL);
+        assert_null(p);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        profile_errors_print(f, &e);
+        fclose(f);
+        profile_errors_done(&e);
+        assert_string_equal(buf,
+                            "p.yaml:2:5: error: include[0]: cannot include 'fifo.yaml': not a regular file (a FIFO, "
+                            "socket or device is never read)\n"
+                            "p.yaml:3:5: error: include[1]: cannot include 'big.yaml': larger than 4 MiB, the limit "
+                            "of a profile or fragment\n"
+                            "p.yaml:4:5: error: include[2]: cannot include '/dev/null': not a regular file (a FIFO, "
+                            "socket or device is never read)\n"
+                            "p.yaml:5:5: error: include[3]: cannot include '.': is a directory\n");
+        unlink(fifo);
+        unlink(big);
+        rmdir(dir);
+}
+
+/* A post_install command is one argument of execve(): at most 131071 bytes. */
+static void test_post_install_length(void **state) {
+        for (size_t len = PROFILE_COMMAND_MAX; len <= PROFILE_COMMAND_MAX + 1; len++) {
+                _cleanup_free_ char *cmd = malloc(len + 1);
+                assert_non_null(cmd);
+                memset(cmd, 'x', len);
+                cmd[len] = 0;
+                _cleanup_free_ char *yaml = strprintf(HEAD "post_install:\n  - echo ok\n  - %s\n", cmd);
+                ProfileErrors e = {};
+                Profile *p = NULL;
+                int r = profile_load_string("test.yaml", yaml, strlen(yaml), &p, &e);
+
+                if (len == PROFILE_COMMAND_MAX) {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(strlen(p->post_install[1].run), PROFILE_COMMAND_MAX);
+                        profile_free(p);
+                } else {
+                        assert_int_equal(r, -EINVAL);
+                        _cleanup_free_ char *got = errors_text(yaml);
+                        assert_string_equal(got, "test.yaml:9:5: error: post_install[1]: the command is 131072 bytes; "
+                                                 "at most 131071 fit in one argument of /bin/sh -c (Linux "
+                                                 "MAX_ARG_STRLEN): put a long script into files: and run that\n");
+                }
+                profile_errors_done(&e);
+        }
+}
+
 static void test_url_resolve(void **state) {
         static const struct {
                 const char *base, *ref, *want;
@@ -2442,6 +2533,8 @@ int main(void) {
                 cmocka_unit_test(test_include_diamond_and_limits),
                 cmocka_unit_test(test_include_files),
                 cmocka_unit_test(test_url_resolve),
+                cmocka_unit_test(test_include_not_regular),
+                cmocka_unit_test(test_post_install_length),
                 cmocka_unit_test(test_password_hashed),
                 cmocka_unit_test(test_password_in_fragment),
                 cmocka_unit_test(test_insecure_no_checksum),

@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "basic/strutil.h"
 #include "ydoc/ydoc.h"
@@ -296,7 +299,7 @@ static void test_alias_bomb_bounded(void **state) {
 
 static void test_alias_cycle_bounded(void **state) {
         _cleanup_free_ char *e = parse_fail("a: &a [*a]\n", 11);
-        assert_non_null(strstr(e, "nested deeper than 64 levels"));
+        assert_string_equal(e, "t.yaml:1:8: alias '*a' is used inside the node it names (a cycle)");
 }
 
 static void test_depth_limit(void **state) {
@@ -369,6 +372,145 @@ static void test_parse_file(void **state) {
         assert_true(startswith(err, "/nonexistent/x.yaml: "));
 }
 
+static double cpu_seconds(void) {
+        struct timespec t;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+}
+
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail) {
+        size_t lh = strlen(head), lu = strlen(unit), lt = strlen(tail);
+        char *s = malloc(lh + lu * n + lt + 1);
+
+        assert_non_null(s);
+        memcpy(s, head, lh);
+        for (size_t i = 0; i < n; i++)
+                memcpy(s + lh + i * lu, unit, lu);
+        memcpy(s + lh + lu * n, tail, lt + 1);
+        return s;
+}
+
+/* Limits are enforced while parsing: a hostile document costs what the
+ * limits allow, not what its size would. Before, libyaml built the whole
+ * tree first: 100000 levels took 16-32 s of CPU, 4 MiB of them hours. The
+ * CPU bounds here are loose (ASan, a loaded machine); benchmarks measure. */
+static void test_hostile_documents_stop_early(void **state) {
+        static const struct {
+                const char *head, *unit, *tail;
+                size_t n;
+                const char *expected; /* message prefix */
+        } cases[] = {
+                /* 100000 levels of flow lists */
+                { "a: ", "[", "", 100000, "t.yaml:1:67: document nested deeper than 64 levels" },
+                /* 100000 levels of flow mappings */
+                { "", "{a: ", "", 100000, "t.yaml:1:257: document nested deeper than 64 levels" },
+                /* 100000 levels of block lists */
+                { "", "- ", "x\n", 100000, "t.yaml:1:129: document nested deeper than 64 levels" },
+                /* a 4 MiB profile of nesting (the size limit itself) */
+                { "", "[", "", YDOC_MAX_SIZE, "t.yaml:1:65: document nested deeper than 64 levels" },
+                /* 4 MiB of one flat list: stops at the node limit */
+                { "[", "x, ", "x]", (YDOC_MAX_SIZE - 3) / 3, "t.yaml:1:299999: document has more than 100000 nodes" },
+                /* one byte more than the size limit: refused before parsing */
+                { "a: ", "x", "", YDOC_MAX_SIZE - 2, "t.yaml: document is larger than 4194304 bytes" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *yaml = repeat(cases[i].head, cases[i].unit, cases[i].n, cases[i].tail);
+                double t0 = cpu_seconds();
+                _cleanup_free_ char *e = parse_fail(yaml, strlen(yaml));
+                double t = cpu_seconds() - t0;
+
+                if (!startswith(e, cases[i].expected) || t > 2.0)
+                        fail_msg("case %zu: %.3f s CPU: %s", i, t, e);
+        }
+}
+
+/* 49990 distinct keys in one mapping: the duplicate check sorts (it was
+ * quadratic: 1.25e9 comparisons). */
+static void test_wide_mapping_fast(void **state) {
+        StrBuf b = {};
+        double t0;
+
+        for (int i = 0; i < 49990; i++)
+                assert_int_equal(strbuf_appendf(&b, "key%d: %d\n", i, i), 0);
+        assert_int_equal(strbuf_appendf(&b, "key17: again\n"), 0);
+        _cleanup_free_ char *yaml = strbuf_steal(&b);
+        t0 = cpu_seconds();
+        _cleanup_free_ char *e = parse_fail(yaml, strlen(yaml));
+        assert_string_equal(e, "t.yaml:49991:1: duplicate key 'key17' (first at line 18)");
+        assert_true(cpu_seconds() - t0 < 2.0);
+}
+
+/* libyaml's reader reports only a byte offset: the position is computed. */
+static void test_reader_errors_positioned(void **state) {
+        static const struct {
+                const char *yaml;
+                const char *expected;
+        } cases[] = {
+                { "a: 1\nb: x\xffy\n", "t.yaml:2:5: invalid input: invalid leading UTF-8 octet (byte 0xFF)" },
+                { "a: 1\nb\xc3\xa9: \x01\n", "t.yaml:2:5: invalid input: control characters are not allowed (byte 0x01)" },
+                { "a: 1\n\n  # \xc3\xa9\xc3\xa9\x7f\n", "t.yaml:3:7: invalid input: control characters are not allowed (byte 0x7F)" },
+                { "k: \xe2\x82\n", "t.yaml:1:5: invalid input: invalid trailing UTF-8 octet (byte 0x0A)" },
+                { "a: b\0c\n", "t.yaml:1:5: invalid input: control characters are not allowed (byte 0x00)" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t size = i == 4 ? 7 : strlen(cases[i].yaml);
+                _cleanup_free_ char *e = parse_fail(cases[i].yaml, size);
+                if (!startswith(e, cases[i].expected))
+                        fail_msg("case %zu: %s", i, e);
+        }
+}
+
+/* A key can hold any character through a double-quoted escape: messages
+ * show it escaped. */
+static void test_control_characters_escaped(void **state) {
+        _cleanup_free_ char *e = parse_fail("\"k\\x01\": 1\n\"k\\x01\": 2\n", 22);
+        _cleanup_free_ char *alias = parse_fail("a: *\"x\"\n", 8);
+        _cleanup_free_ char *esc = ydoc_escape("a\tb\x7f", 60), *cut = ydoc_escape("abcdef", 3);
+
+        assert_string_equal(e, "t.yaml:2:1: duplicate key 'k\\x01' (first at line 1)");
+        assert_true(startswith(alias, "t.yaml:1:"));
+        assert_string_equal(esc, "a\\x09b\\x7f");
+        assert_string_equal(cut, "abc...");
+}
+
+static void test_alias_undefined(void **state) {
+        _cleanup_free_ char *e = parse_fail("a: *nope\n", 9);
+        assert_string_equal(e, "t.yaml:1:4: alias '*nope' names no anchor before it");
+}
+
+/* Only regular files are read, and at most YDOC_MAX_SIZE bytes of them: a
+ * FIFO is not even waited for, /dev/zero is not read. */
+static void test_parse_file_regular_only(void **state) {
+        char dir[] = "/tmp/test_ydoc.XXXXXX";
+        _cleanup_free_ char *fifo = NULL, *big = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL;
+        YDoc *d = NULL;
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = strprintf("%s/fifo.yaml", dir);
+        big = strprintf("%s/big.yaml", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, YDOC_MAX_SIZE + 1), 0);
+        close(fd);
+
+        assert_int_equal(ydoc_parse_file(fifo, &d, &e1), -EBADFD);
+        assert_int_equal(ydoc_parse_file("/dev/zero", &d, &e2), -EBADFD);
+        assert_int_equal(ydoc_parse_file(big, &d, &e3), -EFBIG);
+        assert_int_equal(ydoc_parse_file(dir, &d, &e4), -EISDIR);
+        assert_null(d);
+        assert_true(endswith(e1, "fifo.yaml: cannot read: not a regular file"));
+        assert_string_equal(e2, "/dev/zero: cannot read: not a regular file");
+        assert_true(endswith(e3, "big.yaml: cannot read: larger than 4194304 bytes"));
+        unlink(fifo);
+        unlink(big);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_positions),
@@ -387,6 +529,12 @@ int main(void) {
                 cmocka_unit_test(test_odd_keys_and_scalars),
                 cmocka_unit_test(test_size_respected),
                 cmocka_unit_test(test_parse_file),
+                cmocka_unit_test(test_hostile_documents_stop_early),
+                cmocka_unit_test(test_wide_mapping_fast),
+                cmocka_unit_test(test_reader_errors_positioned),
+                cmocka_unit_test(test_control_characters_escaped),
+                cmocka_unit_test(test_alias_undefined),
+                cmocka_unit_test(test_parse_file_regular_only),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* URL helpers for image locations. A URL may carry credentials
+/* URL helpers (libc only), below every module that names a URL: profile/
+ * validates, fetch/ transfers, plan/ and install/ print. A URL may carry credentials
  * (http://user:password@host/...) and tokens in its query; neither may ever
  * reach a log or an error message. Like iPXE, anything printed is first
  * reduced to scheme://host[:port]/path. */

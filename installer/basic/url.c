@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "profile/url.h"
+#include "basic/url.h"
 
 #include <strings.h>
 
