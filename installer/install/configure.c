@@ -5,7 +5,7 @@
  * locale, post-install, in that order, each a phase. */
 #include "basic/log.h"
 #include "basic/strutil.h"
-#include "fetch/fetch.h"
+#include "basic/url.h"
 #include "install/install.h"
 #include "report/report.h"
 #include "target/target.h"
@@ -62,7 +62,7 @@ static int step_packages(const InstallTarget *t) {
                 n = 0;
         }
         if (n > 0) {
-                _cleanup_free_ char *safe = fetch_url_redact(p->apt_mirror);
+                _cleanup_free_ char *safe = url_redact(p->apt_mirror);
                 report_phase_begin(&ph, "packages", "%zu package%s from %s", n, n == 1 ? "" : "s", safe ?: "?");
                 r = target_install_packages(t->root, p);
                 if (r < 0)
