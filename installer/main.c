@@ -358,6 +358,8 @@ static int cmd_run(int argc, char **argv) {
                             bp.unknown[i]);
 
         r = install_run(&bp, &o);
+        if (r != EXIT_OK) /* the finish event carries the exit status: 128+N after signal N */
+                r = interrupt_exit_status(r);
         r = report_end(r);
         cmdline_done(&bp);
         return r;
