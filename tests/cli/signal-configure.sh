@@ -26,7 +26,7 @@ trap cleanup EXIT
 zstd -dc "$IMAGE" | tar -x --numeric-owner -C "$D"
 
 # A process is gone when it no longer exists (zombies count as alive).
-gone() { local i; for i in $(seq 50); do [ -e "/proc/$1" ] || return 0; sleep 0.1; done; return 1; }
+gone() { for _ in $(seq 50); do [ -e "/proc/$1" ] || return 0; sleep 0.1; done; return 1; }
 profile() { # profile FILE POST_INSTALL_COMMAND TIMEOUTS_LINE
 	cat > "$1" <<YAML
 version: 1
