@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "basic/fileio.h"
+#include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "cmdline/cmdline.h"
@@ -48,7 +49,8 @@ static void help(FILE *f) {
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
               "5 fetch failed, 6 install failed, 7 checksum mismatch, 8 the profile's match:\n"
-              "does not fit this machine.\n"
+              "does not fit this machine; 128+N: run or configure stopped by signal N\n"
+              "(SIGHUP 129, SIGINT 130, SIGTERM 143) after undoing what it set up.\n"
               "See docs/installer.md.\n",
               f);
 }
@@ -342,6 +344,8 @@ static int cmd_run(int argc, char **argv) {
                             bp.unknown[i]);
 
         r = install_run(&bp, &o);
+        if (r != EXIT_OK) /* the finish event carries the exit status: 128+N after signal N */
+                r = interrupt_exit_status(r);
         r = report_end(r);
         cmdline_done(&bp);
         return r;
@@ -393,9 +397,18 @@ int main(int argc, char **argv) {
                                 log_error("Cannot initialise libcurl");
                                 return EXIT_FAILURE_GENERIC;
                         }
+                        /* run and configure write: a signal unwinds them like a
+                         * failure and they exit 128 + its number (basic/interrupt.h). */
+                        bool writes = streq(argv[i], "run") || streq(argv[i], "configure");
+                        if (writes && interrupt_install() < 0) {
+                                log_error("Cannot install the signal handlers");
+                                return EXIT_FAILURE_GENERIC;
+                        }
                         optind = 1;
                         r = commands[k].run(argc - i, argv + i);
                         fetch_global_done();
+                        if (writes && r != EXIT_OK)
+                                r = interrupt_exit_status(r);
                         return r;
                 }
         return usage_error("unknown command '%s'", argv[i]);

@@ -109,7 +109,8 @@ int disk_luks_close(const char *name, char **ret_error) {
         int r;
 
         char *argv[] = { (char *) CRYPTSETUP, (char *) "close", (char *) name, NULL };
-        r = process_run(argv, NULL, &out);
+        /* Part of an unwind: runs after a signal too (basic/interrupt.h). */
+        r = process_run_opts(argv, &(ProcessOptions) { .cleanup = true }, &out);
         if (r < 0)
                 return disk_error(ret_error, r, "cryptsetup close %s failed: %s", name, out && *out ? out : strerror(-r));
         return 0;

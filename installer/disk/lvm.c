@@ -14,12 +14,16 @@
 #define LVM "/sbin/lvm"
 
 /* lvm's output, without its "File descriptor N leaked" notes. */
-static int run_lvm(char *const argv[], char **ret_output) {
+static int run_lvm_full(char *const argv[], bool cleanup, char **ret_output) {
         static char *const envp[] = { (char *) "LVM_SUPPRESS_FD_WARNINGS=1", (char *) "PATH=/sbin:/usr/sbin:/bin:/usr/bin",
                                       NULL };
-        ProcessOptions o = { .envp = envp };
+        ProcessOptions o = { .envp = envp, .cleanup = cleanup };
 
         return process_run_opts(argv, &o, ret_output);
+}
+
+static int run_lvm(char *const argv[], char **ret_output) {
+        return run_lvm_full(argv, false, ret_output);
 }
 
 int disk_lvm_create_vg(const char *vg, char *const pvs[], size_t n_pvs, char **ret_error) {
@@ -92,7 +96,8 @@ int disk_lvm_deactivate(const char *vg, char **ret_error) {
         char *argv[] = { (char *) LVM, (char *) "vgchange", (char *) "--activate", (char *) "n", (char *) vg, NULL };
         int r;
 
-        r = run_lvm(argv, &out);
+        /* Part of an unwind: runs after a signal too (basic/interrupt.h). */
+        r = run_lvm_full(argv, true, &out);
         if (r < 0)
                 return disk_error(ret_error, r, "lvm vgchange --activate n %s failed: %s", vg,
                                   out && *out ? strstrip(out) : strerror(-r));

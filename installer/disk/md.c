@@ -86,7 +86,8 @@ int disk_md_stop(const char *name, char **ret_error) {
         if (!dev)
                 return -ENOMEM;
         char *argv[] = { (char *) MDADM, (char *) "--stop", dev, NULL };
-        r = process_run(argv, NULL, &out);
+        /* Part of an unwind: runs after a signal too (basic/interrupt.h). */
+        r = process_run_opts(argv, &(ProcessOptions) { .cleanup = true }, &out);
         if (r < 0)
                 return disk_error(ret_error, r, "mdadm --stop %s failed: %s", dev, out && *out ? out : strerror(-r));
         return 0;

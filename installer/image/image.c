@@ -9,12 +9,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
@@ -393,10 +395,28 @@ static int extract_entry(Extract *x, struct archive_entry *e) {
         return 0;
 }
 
+/* Wait until x->fd is readable, looking at the signal flag every 250 ms (a
+ * stalled download cannot hold a signal off). Returns 0 or -ECANCELED. */
+static int extract_wait_readable(Extract *x) {
+        for (;;) {
+                struct pollfd p = { .fd = x->fd, .events = POLLIN };
+
+                if (interrupt_check() < 0)
+                        return extract_fail(x, -ECANCELED, "Streaming image %s stopped: the installer caught a signal",
+                                            x->url);
+                if (poll(&p, 1, 250) != 0)
+                        return 0; /* readable, hung up, or an error read() reports */
+        }
+}
+
 static la_ssize_t extract_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
         Extract *x = userdata;
 
         for (;;) {
+                if (extract_wait_readable(x) < 0) {
+                        archive_set_error(a, ECANCELED, "stopped: the installer caught a signal");
+                        return -1;
+                }
                 ssize_t n = read(x->fd, x->buf, sizeof x->buf);
                 if (n >= 0) {
                         *ret_buf = x->buf;
@@ -415,6 +435,9 @@ static int extract_drain(Extract *x) {
         uint64_t n = 0;
 
         for (;;) {
+                int r = extract_wait_readable(x);
+                if (r < 0)
+                        return r;
                 ssize_t k = read(x->fd, x->buf, sizeof x->buf);
                 if (k == 0)
                         break;

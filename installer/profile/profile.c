@@ -237,6 +237,7 @@ static const Field profile_fields[] = {
         { "report", parse_report, false },
         { "raid", parse_raid, false },
         { "lvm", parse_lvm, false },
+        { "timeouts", profile_parse_timeouts, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */

@@ -421,7 +421,13 @@ typedef struct Profile {
         char **ntp;           /* NTP servers (host names or addresses) */
         ProfileReport report;
         char *kernel_append;  /* bootloader: append: added to the installed kernel's command line */
+        unsigned timeout_post_install_s; /* timeouts: post_install: per command; 0: the default */
+        unsigned timeout_packages_s;     /* timeouts: packages: per apt-get call; 0: the default */
 } Profile;
+
+/* timeouts: values, in seconds (docs/profile.md). */
+#define PROFILE_TIMEOUT_MIN_S 1u
+#define PROFILE_TIMEOUT_MAX_S 86400u
 
 /* Load and validate. On validation failure returns -EINVAL with every problem
  * appended to errors (and no profile). Other failures: -errno. */

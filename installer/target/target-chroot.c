@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <sys/mount.h>
 
+#include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/process.h"
 #include "target/target-internal.h"
@@ -141,8 +142,8 @@ static char *const chroot_env[] = {
         NULL,
 };
 
-int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)(const char *line, void *userdata),
-                           void *userdata, char **ret_output) {
+int target_chroot_run_timeout(const char *root, char *const argv[], unsigned timeout_s,
+                              void (*on_line)(const char *line, void *userdata), void *userdata, char **ret_output) {
         _cleanup_free_ char *root_real = NULL;
         char **mounted = NULL;
         size_t n = 0;
@@ -150,16 +151,28 @@ int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)
 
         if (!root || !argv || !argv[0] || argv[0][0] != '/')
                 return -EINVAL;
+        /* Interrupted: mount nothing (process_run() would not start it). */
+        r = interrupt_check();
+        if (r < 0)
+                return r;
         root_real = realpath(root, NULL);
         if (!root_real)
                 return -errno;
         r = target_chroot_mount(root_real, &mounted, &n);
         if (r < 0)
                 return r;
-        ProcessOptions o = { .chroot_dir = root_real, .envp = chroot_env, .on_line = on_line, .userdata = userdata };
+        ProcessOptions o = { .chroot_dir = root_real, .envp = chroot_env, .on_line = on_line, .userdata = userdata,
+                             .timeout_ms = (uint64_t) timeout_s * 1000u };
         r = process_run_opts(argv, &o, ret_output);
+        /* process_run() killed what the command left running, so nothing
+         * holds the mounts; a second signal does not stop this. */
         target_chroot_umount(mounted, n);
         return r;
+}
+
+int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)(const char *line, void *userdata),
+                           void *userdata, char **ret_output) {
+        return target_chroot_run_timeout(root, argv, 0, on_line, userdata, ret_output);
 }
 
 int target_chroot_run(const char *root, char *const argv[], char **ret_output) {

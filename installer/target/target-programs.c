@@ -19,10 +19,11 @@ static void log_line(const char *line, void *userdata) {
         log_info("%s: %s", l->what, line);
 }
 
-static int run_logged(const char *root, const char *what, char *const argv[]) {
+/* timeout_s: 0 for the default of the program's kind (basic/process.h). */
+static int run_logged(const char *root, const char *what, unsigned timeout_s, char *const argv[]) {
         LineLog l = { .what = what };
 
-        return target_chroot_run_full(root, argv, log_line, &l, NULL);
+        return target_chroot_run_timeout(root, argv, timeout_s, log_line, &l, NULL);
 }
 
 /* VERSION_CODENAME= of the target's /etc/os-release. */
@@ -96,7 +97,7 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
          * read is an error here, not a warning (apt 2.1.16 and later). */
         char *const update[] = { "/usr/bin/apt-get", "-q", "-o", "Dir::Etc::SourceList=" APT_LIST, "-o",
                                  "Dir::Etc::SourceParts=-", "update", "--error-on=any", NULL };
-        r = run_logged(root, "apt-get update", update);
+        r = run_logged(root, "apt-get update", p->timeout_packages_s, update);
         if (r < 0) {
                 log_error_errno(r, "apt-get update in the target failed (mirror %s, suite %s)", safe_mirror, suite);
                 goto out;
@@ -112,13 +113,13 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
                 argv[n++] = (char *) head[i];
         for (size_t i = 0; p->packages[i]; i++)
                 argv[n++] = p->packages[i];
-        r = run_logged(root, "apt-get install", argv);
+        r = run_logged(root, "apt-get install", p->timeout_packages_s, argv);
         if (r < 0)
                 log_error_errno(r, "apt-get install in the target failed");
         free(argv);
         if (r >= 0) {
                 char *const clean[] = { "/usr/bin/apt-get", "-q", "clean", NULL };
-                (void) run_logged(root, "apt-get clean", clean);
+                (void) run_logged(root, "apt-get clean", p->timeout_packages_s, clean);
         }
 out:
         if (policy_created)
@@ -153,7 +154,7 @@ int target_generate_locale(const char *root, const Profile *p) {
                 return r < 0 ? r : log_error_errno(-ENOENT, "Locale %s: the target image has no locale-gen "
                                                    "(the locales package)", p->locale);
         char *const argv[] = { "/usr/sbin/locale-gen", NULL };
-        r = run_logged(root, "locale-gen", argv);
+        r = run_logged(root, "locale-gen", 0, argv);
         if (r < 0)
                 return log_error_errno(r, "locale-gen in the target failed");
         return 0;
@@ -173,17 +174,22 @@ int target_run_post_install(const char *root, const Profile *p, size_t *ret_fail
                         return -EINVAL;
                 snprintf(what, sizeof what, "post_install[%zu]", i);
                 char *const argv[] = { "/bin/sh", "-c", c->run, NULL };
-                r = run_logged(root, what, argv);
-                if (r == -EPROTO || r == -ENOENT || r == -EINTR) {
+                r = run_logged(root, what, p->timeout_post_install_s, argv);
+                if (r == -EPROTO || r == -ENOENT || r == -EINTR || r == -ETIME) {
                         if (c->optional) {
                                 log_warning("%s failed (%s); it is optional, the install goes on", what,
-                                            r == -EPROTO ? "non-zero exit" : r == -ENOENT ? "cannot run /bin/sh" : "killed");
+                                            r == -EPROTO ? "non-zero exit" : r == -ENOENT ? "cannot run /bin/sh" :
+                                            r == -ETIME ? "timed out" : "killed");
                                 failed++;
                                 continue;
                         }
                         return log_error_errno(r, "%s (line %u of the profile) failed: %s", what, c->line,
-                                               r == -EPROTO ? "non-zero exit status" : r == -ENOENT ? "no /bin/sh in the target" : "killed by a signal");
+                                               r == -EPROTO ? "non-zero exit status" : r == -ENOENT ? "no /bin/sh in the target" :
+                                               r == -ETIME ? "timed out (timeouts: post_install)" : "killed by a signal");
                 }
+                if (r == -ECANCELED)
+                        return log_error_errno(r, "%s (line %u of the profile) stopped: the installer caught a signal",
+                                               what, c->line);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot run it in the target: %m", what);
         }

@@ -86,6 +86,12 @@ int target_chroot_run(const char *root, char *const argv[], char **ret_output);
  * it arrives. */
 int target_chroot_run_full(const char *root, char *const argv[], void (*on_line)(const char *line, void *userdata),
                            void *userdata, char **ret_output);
+/* The same with a timeout in seconds (0: process_default_timeout_ms()):
+ * past it the command and its process group are killed and -ETIME is
+ * returned; the mounts are undone in every case, also after a signal
+ * (-ECANCELED). */
+int target_chroot_run_timeout(const char *root, char *const argv[], unsigned timeout_s,
+                              void (*on_line)(const char *line, void *userdata), void *userdata, char **ret_output);
 /* The mounts alone, for a series of commands: *ret_mounted (n host paths)
  * goes to target_chroot_umount(), which unmounts in reverse order and frees. */
 int target_chroot_mount(const char *root, char ***ret_mounted, size_t *ret_n);

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SIGTERM during `installer run` unwinds like a failure (issue 11). A RAID1
+# install (two disks, / on md0, an LVM volume group on md1) whose
+# post_install sends SIGTERM to the installer ($PPID of the command) and then
+# sleeps: the command is killed with its process group, the step fails, and
+# the installer unmounts /mnt/target, deactivates vg0 and stops md0 and md1,
+# reports the install's finish event with exit status 143 (128 + SIGTERM)
+# and exits 143. rootfs/init then prints what is still set up: nothing. The
+# bootloader step never ran: the disks' MBR boot code stays zero. A third
+# disk holding a filesystem is byte-identical.
+. "$(dirname "$0")/lib.sh"
+
+MAC=52:54:00:12:34:77
+cat > "$T/profiles/default.yaml" <<EOF
+version: 1
+hostname: sigterm01
+disk:
+  select: { serial: SIG-A }
+  mirror: { select: { serial: SIG-B } }
+  firmware: bios
+  partitions:
+    - { size: 2560MiB, raid: md0 }
+    - { size: rest, raid: md1 }
+raid:
+  - { name: md0, level: 1, fs: ext4, mount: / }
+  - { name: md1, level: 1, lvm: vg0 }
+lvm:
+  - name: vg0
+    volumes:
+      - { name: srv, size: rest, fs: ext4, mount: /srv }
+image:
+  url: http://10.0.2.100/images/debian12.tar.zst
+  sha256: "$(image_sha256)"
+post_install:
+  - echo "SIGTERM-SENDER pid \$\$ sends SIGTERM to the installer (pid \$PPID)"; kill -TERM \$PPID; sleep 600
+EOF
+make_www "inst.finish=poweroff"
+link_image
+make_disk "$T/a.raw" 4G
+make_disk "$T/b.raw" 4G
+make_disk "$T/other.raw" 256M
+/sbin/mke2fs -q -F -t ext4 -L other "$T/other.raw"
+before=$(sha256sum < "$T/other.raw")
+cleanup() { rm -f "$T/a.raw" "$T/b.raw" "$T/other.raw"; }
+trap cleanup EXIT
+
+log "RAID1 + LVM install whose post_install sends SIGTERM to the installer, TCG"
+pxeboot --disk "$T/a.raw,serial=SIG-A" --disk "$T/b.raw,serial=SIG-B" --disk "$T/other.raw,serial=OTHER" \
+	--mac "$MAC" --mem 1024 --no-reboot --timeout 1800 --fail-on "INSTALL COMPLETE" ||
+	die "the guest did not power off after the interrupted install"
+grep -a -E 'SIGTERM-SENDER|caught SIGTERM|stopped|INSTALL FAILED|exited with status|left set up' "$SERIAL" |
+	grep -av 'echo "SIGTERM' | sed 's/^/  console: /' | tail -20
+expect_log "SIGTERM-SENDER pid"
+expect_log "installer: caught SIGTERM; stopping and undoing what was set up"
+expect_log "INSTALL FAILED"
+expect_log "INIT: installer exited with status 143"
+expect_log "INIT: left set up: 0 mounts below /mnt/target, 0 md arrays, 0 dm mappings"
+expect_no_log "INSTALL COMPLETE"
+# The install's finish event with the signal's exit status.
+grep -a '"phase":"install"' "$SERIAL" | grep -a '"type":"finish"' | grep -aq '"exit_status":143' ||
+	die "no finish event of the install with exit status 143 on the console"
+# No bootloader: the MBR boot code (the first 440 bytes) of both disks is zero.
+for d in a b; do
+	cmp -s -n 440 "$T/$d.raw" /dev/zero || die "disk $d has boot code: a bootloader was written"
+done
+[ "$(sha256sum < "$T/other.raw")" = "$before" ] || die "the third disk changed"
+log "ok: SIGTERM mid-install: exit 143, finish event 143, nothing mounted, no md, no dm, no boot code; other disk untouched"
