@@ -14,6 +14,10 @@
 #define PLAN_ESP_SIZE (512 * 1024 * 1024ULL) /* the EFI system partition added for UEFI */
 #define PLAN_ESP_MOUNT "/boot/efi"
 #define PLAN_ESP_OPTIONS "umask=0077" /* fstab default: the ESP is root's alone */
+/* Partitions per table, the automatic boot partition included: the 128
+ * entries of a GPT as parted writes it, the 4 primaries of msdos. */
+#define PLAN_GPT_PARTITIONS_MAX 128
+#define PLAN_MSDOS_PARTITIONS_MAX 4
 
 typedef enum PartRole {
         PART_ROLE_BIOS_BOOT, /* GPT BIOS boot partition (for legacy boot) */
@@ -72,6 +76,9 @@ typedef struct PlanLuks {
  * (at most 128 MiB of headroom) plus the bitmap: reserved, conservatively. */
 #define PLAN_LVM_MD_RESERVE (136 * 1024 * 1024ULL)
 #define PLAN_LVM_PV_MAX 8
+/* Logical volumes per volume group: their metadata (a few hundred bytes
+ * each) stays well inside the 1 MiB metadata area pvcreate makes. */
+#define PLAN_LVM_LV_MAX 256
 
 typedef struct PlanLv {
         const ProfileVolume *source;

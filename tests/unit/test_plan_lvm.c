@@ -162,6 +162,69 @@ static void test_devnode_doubles_dashes(void **state) {
         assert_string_equal(d, "/dev/mapper/vg--sys-my--root");
 }
 
+
+/* ---- limits: a volume never wraps to 0 extents (lvcreate would take all
+ * that is free), never rounds to 0, and a group holds at most
+ * PLAN_LVM_LV_MAX volumes: refused at plan time, at the volume ----------------- */
+
+static char *many_volumes(size_t n) {
+        StrBuf b = {};
+        strbuf_appendf(&b, HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n      - {name: root, size: 1GiB, mount: /}\n");
+        for (size_t i = 1; i < n; i++)
+                strbuf_appendf(&b, "      - {name: v%zu, size: 4MiB, fs: none}\n", i);
+        return strbuf_steal(&b);
+}
+
+typedef struct LvCase {
+        const char *name;
+        const char *yaml;          /* or NULL: many_volumes(n_volumes) */
+        size_t n_volumes;
+        int rc;
+        unsigned line, column;
+        const char *key, *message;
+} LvCase;
+
+static const LvCase lv_cases[] = {
+        { "2^64-1 bytes (rounded up to extents it wrapped to 0)",
+          HEAD LAYOUT "lvm:\n  - name: vg0\n    volumes:\n"
+                      "      - {name: root, size: 1GiB, mount: /}\n"
+                      "      - {name: huge, size: 18446744073709551615, mount: /huge}\n",
+          0, -EINVAL, 12, 9, "lvm[0].volumes[1]", "need 4398046511360 extents of 4 MiB (more than 16 EiB)" },
+        { "1% of a 24-extent group rounds to 0 extents",
+          HEAD "disk:\n  partitions:\n    - {size: 512MiB, mount: /boot}\n    - {size: 100MiB, lvm: vg0}\n"
+               "    - {size: rest, mount: /}\n"
+               "lvm:\n  - name: vg0\n    volumes:\n      - {name: tiny, size: 1%, mount: /tiny}\n",
+          0, -EINVAL, 12, 9, "lvm[0].volumes[0]", "1% of the 24 extents of 4 MiB of volume group vg0 is less than one extent" },
+        { "256 volumes: planned", NULL, 256, 0, 0, 0, NULL, NULL },
+        { "257 volumes", NULL, 257, -EINVAL, 267, 9, "lvm[0].volumes[256]", "volume group vg0 has more than 256 logical volumes" },
+};
+
+static void test_lv_limit(void **state) {
+        const LvCase *c = *state;
+        *state = NULL;
+        _cleanup_free_ char *yaml = c->yaml ? strdup(c->yaml) : many_volumes(c->n_volumes);
+        void *st = NULL;
+
+        assert_non_null(yaml);
+        fixture_setup(&st);
+        Fixture *f = st;
+        *state = st;
+        assert_int_equal(build(f, "one-blank-disk.json", yaml), c->rc);
+        if (c->rc == 0) {
+                const PlanVg *vg = &f->plan->vgs[0];
+                assert_int_equal(vg->n_lvs, c->n_volumes);
+                for (size_t k = 0; k < vg->n_lvs; k++)
+                        assert_true(vg->lvs[k].extents > 0 && vg->lvs[k].extents <= vg->extents);
+                return;
+        }
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, c->line);
+        assert_int_equal(f->errors.v[0].column, c->column);
+        assert_string_equal(f->errors.v[0].key, c->key);
+        if (!strstr(f->errors.v[0].message, c->message))
+                fail_msg("%s: '%s' lacks '%s'", c->name, f->errors.v[0].message, c->message);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
@@ -174,6 +237,9 @@ int main(void) {
                 T(test_vg_on_raid),
                 T(test_mirror_partition_pv_refused),
                 cmocka_unit_test(test_devnode_doubles_dashes),
+#define L(i) { lv_cases[i].name, test_lv_limit, NULL, fixture_teardown, (void *) &lv_cases[i] }
+                L(0), L(1), L(2), L(3),
         };
+        _Static_assert(ELEMENTSOF(lv_cases) == 4, "a case of lv_cases is not run");
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
