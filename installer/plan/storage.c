@@ -156,7 +156,8 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
                 PlanRaid *pl = &p->raids[p->n_raids];
                 size_t members = 0;
 
-                *pl = (PlanRaid) { .source = r, .name = r->name, .metadata = "1.2", .holds_boot = raid_holds_boot(pr, r) };
+                *pl = (PlanRaid) { .source = r, .name = r->name, .metadata = "1.2", .homehost = pr->hostname,
+                                   .holds_boot = raid_holds_boot(pr, r) };
                 for (size_t k = 0; k < p->n_partitions; k++)
                         if (p->partitions[k].source && streq_ptr(p->partitions[k].source->raid, r->name)) {
                                 members++;
