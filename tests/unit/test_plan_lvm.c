@@ -141,6 +141,55 @@ static void test_vg_on_raid(void **state) {
         assert_int_equal(vg->lvs[1].extents, vg->extents - 512);
 }
 
+/* The volume list apply iterates: everything after what it sits on, and
+ * the mount order parents first. */
+static void test_volume_list(void **state) {
+        Fixture *f = *state;
+        assert_int_equal(build(f, "two-identical.json",
+                               HEAD "disk:\n  select: {serial: A}\n  mirror: {select: {serial: B}}\n  firmware: bios\n"
+                                    "  partitions:\n    - {size: 512MiB, raid: md0}\n    - {size: rest, raid: md1}\n"
+                                    "raid:\n  - {name: md0, fs: ext4, mount: /boot}\n  - {name: md1, lvm: vg0}\n"
+                                    "lvm:\n  - name: vg0\n    volumes:\n      - {name: data, size: 1GiB, mount: /data/x}\n"
+                                    "      - {name: root, size: 2GiB, mount: /}\n      - {name: swap, size: 1GiB, fs: swap}\n"),
+                         0);
+        const Plan *p = f->plan;
+        static const struct {
+                const char *id, *mount, *on;
+                PlanVolumeKind kind;
+                unsigned fs_seed;
+        } want[] = {
+                { "partition:1", NULL, NULL, PLAN_VOLUME_PARTITION, 1 }, /* bios-boot */
+                { "partition:2", NULL, NULL, PLAN_VOLUME_PARTITION, 2 },
+                { "partition:3", NULL, NULL, PLAN_VOLUME_PARTITION, 3 },
+                { "raid:md0", "/boot", "partition:2", PLAN_VOLUME_RAID, 256 },
+                { "raid:md1", NULL, "partition:3", PLAN_VOLUME_RAID, 257 },
+                { "vg:vg0", NULL, "raid:md1", PLAN_VOLUME_VG, 0 },
+                { "lv:vg0/data", "/data/x", "vg:vg0", PLAN_VOLUME_LV, 512 },
+                { "lv:vg0/root", "/", "vg:vg0", PLAN_VOLUME_LV, 513 },
+                { "lv:vg0/swap", NULL, "vg:vg0", PLAN_VOLUME_LV, 514 },
+        };
+        assert_int_equal(p->n_volumes, ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                const PlanVolume *v = &p->volumes[i];
+                assert_string_equal(v->id, want[i].id);
+                assert_int_equal(v->kind, want[i].kind);
+                assert_int_equal(v->fs_seed, want[i].fs_seed);
+                assert_true(streq_ptr(v->mount, want[i].mount));
+                assert_int_equal(v->n_on, want[i].on ? 1 : 0);
+                if (want[i].on) {
+                        assert_string_equal(p->volumes[v->on[0]].id, want[i].on);
+                        assert_true(v->on[0] < i);
+                }
+        }
+        assert_int_equal(p->volumes[6].line, 17);
+        assert_string_equal(p->volumes[6].where, "lvm[0].volumes[0]");
+        /* / (depth 0), /boot (1), /data/x (2); swap is not mounted */
+        assert_int_equal(p->n_mount_order, 3);
+        assert_string_equal(p->volumes[p->mount_order[0]].id, "lv:vg0/root");
+        assert_string_equal(p->volumes[p->mount_order[1]].id, "raid:md0");
+        assert_string_equal(p->volumes[p->mount_order[2]].id, "lv:vg0/data");
+}
+
 static void test_mirror_partition_pv_refused(void **state) {
         Fixture *f = *state;
         assert_int_equal(build(f, "two-identical.json",
@@ -235,6 +284,7 @@ int main(void) {
                 T(test_bios_root_on_lv_needs_boot_partition),
                 T(test_uefi_root_on_lv),
                 T(test_vg_on_raid),
+                T(test_volume_list),
                 T(test_mirror_partition_pv_refused),
                 cmocka_unit_test(test_devnode_doubles_dashes),
 #define L(i) { lv_cases[i].name, test_lv_limit, NULL, fixture_teardown, (void *) &lv_cases[i] }
