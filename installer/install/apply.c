@@ -32,6 +32,10 @@
 
 #define TARGET_ROOT "/mnt/target"
 
+/* The plan's limits are what the tools below can carry out. */
+_Static_assert(PLAN_LVM_PV_MAX <= DISK_LVM_PV_MAX, "a planned volume group has more physical volumes than disk_lvm_create_vg() takes");
+_Static_assert(sizeof(TARGET_ROOT) - 1 + PLAN_MOUNT_PATH_MAX < 4096, "a planned mount point does not fit PATH_MAX under the target root");
+
 /* What apply made of one plan volume (the same index as plan->volumes). */
 typedef struct ApplyVolume {
         char *devnode;          /* /dev/vda2, /dev/md0, /dev/mapper/NAME, /dev/mapper/VG-LV */
@@ -365,6 +369,7 @@ static int step_storage_config(Apply *a) {
         char **lines = new0(char *, n_raids + 1);
         if (!lines)
                 return fail(&ph, -ENOMEM, "Out of memory", NULL);
+        const char *what = "Describing the RAID arrays";
         r = 0;
         for (size_t i = 0; i < plan->n_volumes && r >= 0; i++) {
                 if (plan->volumes[i].kind != PLAN_VOLUME_RAID)
@@ -374,15 +379,14 @@ static int step_storage_config(Apply *a) {
                         report_info("mdadm.conf: %s", lines[n++]);
         }
         if (r >= 0) {
+                what = "Writing /etc/mdadm/mdadm.conf";
                 r = target_write_mdadm_conf(TARGET_ROOT, lines, n);
-                if (r < 0)
-                        err = strdup("Writing /etc/mdadm/mdadm.conf failed");
         }
         for (size_t k = 0; k < n; k++)
                 free(lines[k]);
         free(lines);
         if (r < 0)
-                return fail(&ph, r, "Describing the RAID arrays", err);
+                return fail(&ph, r, what, err);
 
         _cleanup_free_ char *kernel = NULL, *initrd = NULL;
         r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
