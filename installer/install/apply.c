@@ -3,7 +3,15 @@
  * argument: the target is re-checked right before the first write, only the
  * planned target disk is ever opened for writing, the image checksum is
  * verified before the target is configured, and the bootloader is written
- * last, so a failure at any point leaves a disk that does not boot. */
+ * last, so a failure at any point leaves a disk that does not boot.
+ *
+ * Storage comes from the plan's volume list alone (plan.h, PlanVolume):
+ * every partition, array, LUKS mapping, volume group and logical volume,
+ * in an order in which each comes after what it sits on, with every limit
+ * already checked. Apply keeps one record of what it made per volume
+ * (ApplyVolume, allocated for the plan's size) and undoes it in reverse. The
+ * profile is only passed on to the target's configuration (users, network,
+ * files, packages) and the bootloader's kernel arguments. */
 #include <inttypes.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -23,51 +31,78 @@
 #include "target/target.h"
 
 #define TARGET_ROOT "/mnt/target"
-#define APPLY_LV_MAX 32
+
+/* The plan's limits are what the tools below can carry out. */
+_Static_assert(PLAN_LVM_PV_MAX <= DISK_LVM_PV_MAX, "a planned volume group has more physical volumes than disk_lvm_create_vg() takes");
+_Static_assert(sizeof(TARGET_ROOT) - 1 + PLAN_MOUNT_PATH_MAX < 4096, "a planned mount point does not fit PATH_MAX under the target root");
+
+/* What apply made of one plan volume (the same index as plan->volumes). */
+typedef struct ApplyVolume {
+        char *devnode;          /* /dev/vda2, /dev/md0, /dev/mapper/NAME, /dev/mapper/VG-LV */
+        char *fs_uuid;          /* of the filesystem made on it (or kept on it) */
+        char *luks_uuid;        /* LUKS: of the header */
+        bool active;            /* array created, mapping open, group created: undone at the end */
+} ApplyVolume;
 
 typedef struct Apply {
         const Plan *plan;
         const char *disk;
-        char *devnodes[64];     /* per plan partition */
-        char *uuids[64];        /* filesystem UUID per plan partition */
-        char *mounted[64];      /* mount points, in mount order */
-        size_t n_mounted;
         const char *mirror;     /* RAID1: the second disk, or NULL */
-        char *md_devnodes[16];  /* per plan array: /dev/md0 */
-        char *md_uuids[16];     /* filesystem UUID per plan array */
-        size_t n_md_created;    /* arrays created (stopped at the end) */
         const InstallKeys *keys; /* per plan->luks[] */
-        char *luks_mappers[16]; /* per plan->luks[]: /dev/mapper/NAME while open */
-        char *luks_uuids[16];   /* per plan->luks[]: of the LUKS2 header */
-        const char *fs_devs[64]; /* per plan partition: where its filesystem is, when not on it (LUKS) */
-        char *lv_devnodes[APPLY_LV_MAX]; /* per logical volume, volume groups in plan order */
-        char *lv_uuids[APPLY_LV_MAX];    /* filesystem UUID per logical volume */
-        size_t n_vg_created;    /* volume groups created (deactivated at the end) */
+        ApplyVolume *vol;       /* plan->n_volumes */
+        char **mounted;         /* mount points in mount order (plan->n_mount_order at most) */
+        size_t n_mounted;
 } Apply;
 
 static void apply_done(Apply *a) {
-        for (size_t i = 0; i < 64; i++) {
-                free(a->devnodes[i]);
-                free(a->uuids[i]);
+        for (size_t i = 0; a->vol && i < a->plan->n_volumes; i++) {
+                free(a->vol[i].devnode);
+                free(a->vol[i].fs_uuid);
+                free(a->vol[i].luks_uuid);
         }
-        for (size_t i = 0; i < 16; i++) {
-                free(a->md_devnodes[i]);
-                free(a->md_uuids[i]);
-                free(a->luks_mappers[i]);
-                free(a->luks_uuids[i]);
-        }
+        free(a->vol);
         for (size_t i = 0; i < a->n_mounted; i++)
                 free(a->mounted[i]);
-        for (size_t i = 0; i < APPLY_LV_MAX; i++) {
-                free(a->lv_devnodes[i]);
-                free(a->lv_uuids[i]);
-        }
+        free(a->mounted);
+}
+
+static size_t count_kind(const Plan *plan, PlanVolumeKind kind) {
+        size_t n = 0;
+        for (size_t i = 0; i < plan->n_volumes; i++)
+                n += plan->volumes[i].kind == kind;
+        return n;
+}
+
+/* The volume mounted at `mount` (a filesystem of the new system), or NULL. */
+static const PlanVolume *volume_at(const Plan *plan, const char *mount, size_t *ret_index) {
+        for (size_t i = 0; i < plan->n_volumes; i++)
+                if (plan->volumes[i].fs != FS_NONE && streq_ptr(plan->volumes[i].mount, mount)) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return &plan->volumes[i];
+                }
+        return NULL;
 }
 
 static int fail(Phase *ph, int r, const char *what, char *err) {
         log_error("%s: %s", what, err ? err : strerror(-r));
         free(err);
         return report_phase_end(ph, r, NULL);
+}
+
+/* disk_mkfs() takes a partition: a volume's filesystem as one, numbered
+ * with the volume's fs_seed (its partition number for a partition or LUKS
+ * mapping), for reproducible UUIDs. */
+static int mkfs_volume(Apply *a, Phase *ph, size_t i) {
+        const PlanVolume *v = &a->plan->volumes[i];
+        PlanPartition fsp = { .number = v->fs_seed, .fs = v->fs, .mount = v->mount, .label = v->label };
+        char *err = NULL;
+        int r;
+
+        r = disk_mkfs(&fsp, a->vol[i].devnode, &a->vol[i].fs_uuid, &err);
+        if (r < 0)
+                return fail(ph, r, a->vol[i].devnode, err);
+        return 0;
 }
 
 /* RAID1: the second disk gets the same teardown and checks as the target,
@@ -132,9 +167,10 @@ static int step_prepare_mirror(Apply *a) {
 
 /* Where the arrays' initial resync stands, for the log. */
 static void log_md_sync(const Apply *a) {
-        for (size_t i = 0; i < a->n_md_created; i++) {
+        for (size_t i = 0; i < a->plan->n_volumes; i++) {
                 _cleanup_free_ char *line = NULL;
-                if (disk_md_sync_status(a->plan->raids[i].name, &line) >= 0)
+                if (a->vol[i].active && a->plan->volumes[i].kind == PLAN_VOLUME_RAID &&
+                    disk_md_sync_status(a->plan->volumes[i].raid->name, &line) >= 0)
                         report_info("%s", line);
         }
 }
@@ -142,34 +178,35 @@ static void log_md_sync(const Apply *a) {
 /* RAID1 arrays over partition N of both disks, and their filesystems. */
 static int step_raid(Apply *a) {
         const Plan *plan = a->plan;
+        size_t n = count_kind(plan, PLAN_VOLUME_RAID);
         char *err = NULL;
         Phase ph;
         int r;
 
-        if (plan->n_raids == 0)
+        if (n == 0)
                 return 0;
-        if (plan->n_raids > 16)
-                return -E2BIG;
-        report_phase_begin(&ph, "raid", "%zu RAID1 array%s over %s and %s", plan->n_raids, plan->n_raids == 1 ? "" : "s",
-                           a->disk, a->mirror);
+        report_phase_begin(&ph, "raid", "%zu RAID1 array%s over %s and %s", n, n == 1 ? "" : "s", a->disk, a->mirror);
         char *modules[] = { (char *) "md_mod", (char *) "raid1", NULL };
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the RAID modules", err);
-        for (size_t i = 0; i < plan->n_raids; i++) {
-                const PlanRaid *pr = &plan->raids[i];
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
+                const PlanRaid *pr = v->raid;
                 _cleanup_free_ char *m0 = NULL, *m1 = NULL;
 
+                if (v->kind != PLAN_VOLUME_RAID)
+                        continue;
                 r = disk_partition_devnode(a->disk, pr->member, &m0);
                 if (r >= 0)
                         r = disk_partition_devnode(a->mirror, pr->member, &m1);
                 if (r < 0)
                         return fail(&ph, r, "Partition device", NULL);
                 char *members[] = { m0, m1, NULL };
-                r = disk_md_create(pr->name, pr->metadata, members, 2, plan->profile->hostname, &err);
+                r = disk_md_create(pr->name, pr->metadata, members, 2, pr->homehost, &err);
                 if (r < 0)
                         return fail(&ph, r, "Creating the RAID1 array", err);
-                a->n_md_created = i + 1;
+                a->vol[i].active = true;
                 /* The initial resync copies the whole partition while the
                  * image is written to it: held to the minimum speed, it does
                  * not slow the install down; the installed system carries on
@@ -177,21 +214,17 @@ static int step_raid(Apply *a) {
                 r = disk_md_set_sync_speed_max(pr->name, MD_INSTALL_SYNC_SPEED_KIB);
                 if (r < 0)
                         log_warning_errno(r, "Cannot limit the resync speed of %s: %m", pr->name);
-                a->md_devnodes[i] = strprintf("/dev/%s", pr->name);
-                if (!a->md_devnodes[i])
-                        return -ENOMEM;
-                if (pr->source->fs == FS_NONE)
+                a->vol[i].devnode = strprintf("/dev/%s", pr->name);
+                if (!a->vol[i].devnode)
+                        return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                if (v->fs == FS_NONE)
                         continue;
-                /* disk_mkfs() takes a partition: the array's filesystem as one
-                 * (numbered after the partitions, for reproducible UUIDs). */
-                PlanPartition fsp = { .number = 100 + (unsigned) i, .fs = pr->source->fs, .mount = pr->source->mount,
-                                      .label = pr->source->label };
-                r = disk_mkfs(&fsp, a->md_devnodes[i], &a->md_uuids[i], &err);
+                r = mkfs_volume(a, &ph, i);
                 if (r < 0)
-                        return fail(&ph, r, a->md_devnodes[i], err);
-                report_info("%s: RAID1 (metadata %s) of %s + %s, %s%s%s UUID %s", a->md_devnodes[i], pr->metadata, m0, m1,
-                            fs_type_to_string(pr->source->fs), pr->source->mount ? " for " : "",
-                            pr->source->mount ? pr->source->mount : "", a->md_uuids[i] ? a->md_uuids[i] : "?");
+                        return r;
+                report_info("%s: RAID1 (metadata %s) of %s + %s, %s%s%s UUID %s", a->vol[i].devnode, pr->metadata, m0, m1,
+                            fs_type_to_string(v->fs), v->mount ? " for " : "", v->mount ? v->mount : "",
+                            a->vol[i].fs_uuid ? a->vol[i].fs_uuid : "?");
         }
         log_md_sync(a);
         return report_phase_end(&ph, 0, NULL);
@@ -199,151 +232,83 @@ static int step_raid(Apply *a) {
 
 /* ---- LVM ---------------------------------------------------------------------- */
 
-static size_t depth(const char *path);
-
-/* Call fn for every logical volume of the plan with its flat index (the
- * index into lv_devnodes/lv_uuids); stops at the first negative return. */
-#define FOREACH_LV(plan, vg, lv, idx)                                                                       \
-        for (size_t _i = 0, idx = 0; _i < (plan)->n_vgs; _i++)                                                \
-                for (const PlanVg *vg = &(plan)->vgs[_i]; vg; vg = NULL)                                      \
-                        for (size_t _k = 0; _k < vg->n_lvs && idx < APPLY_LV_MAX; _k++, idx++)                \
-                                for (const PlanLv *lv = &vg->lvs[_k]; lv; lv = NULL)
-
 /* Volume groups over partitions of the target or arrays, their logical
  * volumes (in the plan's extents), and the filesystems on them. */
 static int step_lvm(Apply *a) {
         const Plan *plan = a->plan;
-        size_t n_lvs = 0;
+        size_t n_vgs = count_kind(plan, PLAN_VOLUME_VG), n_lvs = count_kind(plan, PLAN_VOLUME_LV);
         char *err = NULL;
         Phase ph;
         int r;
 
-        if (plan->n_vgs == 0)
+        if (n_vgs == 0)
                 return 0;
-        for (size_t i = 0; i < plan->n_vgs; i++)
-                n_lvs += plan->vgs[i].n_lvs;
-        if (n_lvs > APPLY_LV_MAX)
-                return -E2BIG;
-        report_phase_begin(&ph, "lvm", "%zu volume group%s, %zu logical volume%s", plan->n_vgs, plan->n_vgs == 1 ? "" : "s",
-                           n_lvs, n_lvs == 1 ? "" : "s");
+        report_phase_begin(&ph, "lvm", "%zu volume group%s, %zu logical volume%s", n_vgs, n_vgs == 1 ? "" : "s", n_lvs,
+                           n_lvs == 1 ? "" : "s");
         char *modules[] = { (char *) "dm_mod", NULL };
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the device-mapper module", err);
-        for (size_t i = 0; i < plan->n_vgs; i++) {
-                const PlanVg *vg = &plan->vgs[i];
-                char *pvs[DISK_LVM_PV_MAX + 1] = {};
-                size_t n = 0;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
                 uint64_t extents = 0;
 
-                for (size_t k = 0; k < vg->n_pv_partitions && n < DISK_LVM_PV_MAX; k++)
-                        r = disk_partition_devnode(a->disk, vg->pv_partitions[k], &pvs[n++]);
-                for (size_t k = 0; k < vg->n_pv_raids && n < DISK_LVM_PV_MAX; k++)
-                        if (!(pvs[n++] = strprintf("/dev/%s", vg->pv_raids[k])))
-                                r = -ENOMEM;
-                if (r >= 0)
-                        r = disk_lvm_create_vg(vg->name, pvs, n, &err);
-                if (r >= 0)
-                        report_info("volume group %s on %s%s (%zu physical volume%s)", vg->name, pvs[0], n > 1 ? " ..." : "",
-                                    n, n == 1 ? "" : "s");
-                for (size_t k = 0; k < n; k++)
-                        free(pvs[k]);
+                if (v->kind != PLAN_VOLUME_VG)
+                        continue;
+                /* Its physical volumes: what it sits on, made before it. */
+                _cleanup_free_ char **pvs = new0(char *, v->n_on + 1);
+                if (!pvs)
+                        return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                for (size_t k = 0; k < v->n_on; k++) {
+                        pvs[k] = a->vol[v->on[k]].devnode;
+                        if (!pvs[k])
+                                return fail(&ph, -EINVAL, v->id, strprintf("physical volume %s was not made",
+                                                                           plan->volumes[v->on[k]].id));
+                }
+                r = disk_lvm_create_vg(v->vg->name, pvs, v->n_on, &err);
                 if (r < 0)
                         return fail(&ph, r, "Creating the volume group", err);
-                a->n_vg_created = i + 1;
+                report_info("volume group %s on %s%s (%zu physical volume%s)", v->vg->name, pvs[0], v->n_on > 1 ? " ..." : "",
+                            v->n_on, v->n_on == 1 ? "" : "s");
+                a->vol[i].active = true;
                 /* The plan's sizes hold only if the group is as large as
                  * planned: check before any volume is made. */
-                r = disk_lvm_vg_extents(vg->name, &extents, &err);
+                r = disk_lvm_vg_extents(v->vg->name, &extents, &err);
                 if (r < 0)
                         return fail(&ph, r, "Reading the volume group's size", err);
-                if (extents < vg->extents)
+                if (extents < v->vg->extents)
                         return fail(&ph, -ENOSPC, "Volume group",
                                     strprintf("volume group %s has %" PRIu64 " extents of 4 MiB, the plan expected %" PRIu64,
-                                              vg->name, extents, vg->extents));
+                                              v->vg->name, extents, v->vg->extents));
         }
-        FOREACH_LV(plan, vg, lv, idx) {
-                const ProfileVolume *v = lv->source;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
+                const PlanLv *lv = v->lv;
 
-                r = disk_lvm_create_lv(vg->name, lv->name, lv->rest ? 0 : lv->extents, &err);
+                if (v->kind != PLAN_VOLUME_LV)
+                        continue;
+                /* disk_lvm_create_lv() reads 0 extents as "all that is
+                 * free": only for rest (the plan never makes a volume of 0). */
+                if (!lv->rest && lv->extents == 0)
+                        return fail(&ph, -EINVAL, v->id, strdup("a logical volume of 0 extents"));
+                r = disk_lvm_create_lv(v->vg->name, lv->name, lv->rest ? 0 : lv->extents, &err);
                 if (r < 0)
                         return fail(&ph, r, "Creating a logical volume", err);
-                a->lv_devnodes[idx] = plan_lv_devnode(vg, lv);
-                if (!a->lv_devnodes[idx])
+                a->vol[i].devnode = plan_lv_devnode(v->vg, lv);
+                if (!a->vol[i].devnode)
                         return fail(&ph, -ENOMEM, "Out of memory", NULL);
                 if (v->fs == FS_NONE) {
-                        report_info("%s: %s, no filesystem", a->lv_devnodes[idx], format_bytes((char[32]) {}, 32, lv->size));
+                        report_info("%s: %s, no filesystem", a->vol[i].devnode, format_bytes((char[32]) {}, 32, lv->size));
                         continue;
                 }
-                /* disk_mkfs() takes a partition: the volume's filesystem as
-                 * one (numbered after partitions and arrays, for
-                 * reproducible UUIDs). */
-                PlanPartition fsp = { .number = 200 + (unsigned) idx, .fs = v->fs, .mount = v->mount, .label = v->label };
-                r = disk_mkfs(&fsp, a->lv_devnodes[idx], &a->lv_uuids[idx], &err);
+                r = mkfs_volume(a, &ph, i);
                 if (r < 0)
-                        return fail(&ph, r, a->lv_devnodes[idx], err);
-                report_info("%s: %s%s, %s%s%s UUID %s", a->lv_devnodes[idx], lv->rest ? "rest: " : "",
+                        return r;
+                report_info("%s: %s%s, %s%s%s UUID %s", a->vol[i].devnode, lv->rest ? "rest: " : "",
                             format_bytes((char[32]) {}, 32, lv->size), fs_type_to_string(v->fs), v->mount ? " for " : "",
-                            v->mount ? v->mount : "", a->lv_uuids[idx] ? a->lv_uuids[idx] : "?");
+                            v->mount ? v->mount : "", a->vol[i].fs_uuid ? a->vol[i].fs_uuid : "?");
         }
         return report_phase_end(&ph, 0, NULL);
-}
-
-/* Before the reboot: the groups deactivated, nothing left open (and the
- * arrays under them can stop). */
-static void lvm_deactivate(Apply *a) {
-        for (size_t i = a->n_vg_created; i > 0; i--) {
-                char *err = NULL;
-                if (disk_lvm_deactivate(a->plan->vgs[i - 1].name, &err) < 0)
-                        log_warning("%s", err ? err : "lvm vgchange --activate n failed");
-                else
-                        report_info("volume group %s deactivated", a->plan->vgs[i - 1].name);
-                free(err);
-        }
-}
-
-/* The logical volumes mounted at depth d (see step_mount()). */
-static int mount_lvs(Apply *a, Phase *ph, size_t d) {
-        FOREACH_LV(a->plan, vg, lv, idx) {
-                const ProfileVolume *v = lv->source;
-                int r;
-
-                if (!v->mount || v->fs == FS_SWAP || v->fs == FS_NONE || !a->lv_devnodes[idx])
-                        continue;
-                if ((streq(v->mount, "/") ? 0 : depth(v->mount)) != d)
-                        continue;
-                _cleanup_free_ char *where = path_join_root(TARGET_ROOT, v->mount);
-                if (!where)
-                        return -ENOMEM;
-                r = mkdir_p(where, 0755);
-                if (r < 0)
-                        return fail(ph, r, where, NULL);
-                if (mount(a->lv_devnodes[idx], where, fs_type_to_string(v->fs), 0, NULL) < 0) {
-                        r = -errno;
-                        return fail(ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->lv_devnodes[idx],
-                                                            fs_type_to_string(v->fs), strerror(errno)));
-                }
-                a->mounted[a->n_mounted++] = TAKE_PTR(where);
-        }
-        return 0;
-}
-
-/* fstab entries for the logical volumes (by filesystem UUID). */
-static void lv_mounts(Apply *a, TargetMount *mounts, size_t *n, size_t max) {
-        FOREACH_LV(a->plan, vg, lv, idx) {
-                const ProfileVolume *v = lv->source;
-                if (v->fs == FS_NONE || !a->lv_uuids[idx] || *n >= max)
-                        continue;
-                mounts[(*n)++] = (TargetMount) { .mount = v->fs == FS_SWAP ? NULL : v->mount, .fs = v->fs,
-                                                 .fs_uuid = a->lv_uuids[idx], .options = v->mount_options };
-        }
-}
-
-/* The UUID of the filesystem a logical volume mounts at `mount`, or NULL. */
-static const char *lv_uuid_at(Apply *a, const char *mount) {
-        FOREACH_LV(a->plan, vg, lv, idx)
-                if (streq_ptr(lv->source->mount, mount))
-                        return a->lv_uuids[idx];
-        return NULL;
 }
 
 /* / or /boot on a logical volume: the installed system's initramfs must
@@ -391,30 +356,37 @@ static int step_lvm_config(Apply *a) {
  * an initramfs built with it. */
 static int step_storage_config(Apply *a) {
         const Plan *plan = a->plan;
-        char *lines[16] = {};
+        size_t n_raids = count_kind(plan, PLAN_VOLUME_RAID), n = 0;
         _cleanup_free_ char *out = NULL;
         char *err = NULL;
         Phase ph;
         int r;
 
-        if (plan->n_raids == 0)
+        if (n_raids == 0)
                 return step_lvm_config(a);
-        report_phase_begin(&ph, "storage-config", "mdadm.conf (%zu array%s), update-initramfs", plan->n_raids,
-                           plan->n_raids == 1 ? "" : "s");
-        for (size_t i = 0; i < plan->n_raids; i++) {
-                r = disk_md_conf_line(plan->raids[i].name, &lines[i], &err);
-                if (r < 0) {
-                        for (size_t k = 0; k < i; k++)
-                                free(lines[k]);
-                        return fail(&ph, r, "Describing the RAID arrays", err);
-                }
-                report_info("mdadm.conf: %s", lines[i]);
+        report_phase_begin(&ph, "storage-config", "mdadm.conf (%zu array%s), update-initramfs", n_raids,
+                           n_raids == 1 ? "" : "s");
+        char **lines = new0(char *, n_raids + 1);
+        if (!lines)
+                return fail(&ph, -ENOMEM, "Out of memory", NULL);
+        const char *what = "Describing the RAID arrays";
+        r = 0;
+        for (size_t i = 0; i < plan->n_volumes && r >= 0; i++) {
+                if (plan->volumes[i].kind != PLAN_VOLUME_RAID)
+                        continue;
+                r = disk_md_conf_line(plan->volumes[i].raid->name, &lines[n], &err);
+                if (r >= 0)
+                        report_info("mdadm.conf: %s", lines[n++]);
         }
-        r = target_write_mdadm_conf(TARGET_ROOT, lines, plan->n_raids);
-        for (size_t k = 0; k < plan->n_raids; k++)
+        if (r >= 0) {
+                what = "Writing /etc/mdadm/mdadm.conf";
+                r = target_write_mdadm_conf(TARGET_ROOT, lines, n);
+        }
+        for (size_t k = 0; k < n; k++)
                 free(lines[k]);
+        free(lines);
         if (r < 0)
-                return fail(&ph, r, "Writing /etc/mdadm/mdadm.conf", NULL);
+                return fail(&ph, r, what, err);
 
         _cleanup_free_ char *kernel = NULL, *initrd = NULL;
         r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
@@ -442,48 +414,48 @@ static int step_luks(Apply *a) {
 
         if (plan->n_luks == 0)
                 return 0;
-        if (plan->n_luks > 16 || !a->keys || a->keys->n != plan->n_luks)
+        if (!a->keys || a->keys->n != plan->n_luks)
                 return -EINVAL;
         report_phase_begin(&ph, "luks", "%zu LUKS2 volume%s", plan->n_luks, plan->n_luks == 1 ? "" : "s");
         char *modules[] = { (char *) "dm_crypt", NULL };
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading dm_crypt", err);
-        for (size_t k = 0; k < plan->n_luks; k++) {
-                const PlanLuks *pk = &plan->luks[k];
-                size_t i = SIZE_MAX;
-                for (size_t n = 0; n < plan->n_partitions && n < 64; n++)
-                        if (plan->partitions[n].number == pk->partition)
-                                i = n;
-                if (i == SIZE_MAX)
-                        return fail(&ph, -EINVAL, pk->name, strdup("no such partition in the plan"));
-                const PlanPartition *p = &plan->partitions[i];
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
+                if (v->kind != PLAN_VOLUME_LUKS)
+                        continue;
+                const PlanLuks *pk = v->luks;
+                const InstallKey *key = &a->keys->v[pk - plan->luks];
+                const char *under = a->vol[v->on[0]].devnode; /* the partition */
                 _cleanup_free_ char *key_file = NULL, *mapper = strprintf("/dev/mapper/%s", pk->name);
 
                 /* The teardown closed what the target held: a mapping of
                  * that name now belongs to another disk. */
                 if (!mapper)
                         return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                if (!under)
+                        return fail(&ph, -EINVAL, pk->name, strdup("its partition was not made"));
                 if (access(mapper, F_OK) == 0)
                         return fail(&ph, -EEXIST, pk->name,
                                     strprintf("%s already exists (a mapping on another disk): choose another luks.name",
                                               mapper));
-                r = disk_luks_key_write(pk->name, a->keys->v[k].data, a->keys->v[k].size, &key_file);
+                r = disk_luks_key_write(pk->name, key->data, key->size, &key_file);
                 if (r < 0)
                         return fail(&ph, r, "Writing the key for cryptsetup", NULL);
-                r = disk_luks_format(a->devnodes[i], pk->name, key_file, &a->luks_uuids[k], &err);
+                r = disk_luks_format(under, pk->name, key_file, &a->vol[i].luks_uuid, &err);
                 if (r >= 0)
-                        r = disk_luks_open(a->devnodes[i], pk->name, key_file, &a->luks_mappers[k], &err);
+                        r = disk_luks_open(under, pk->name, key_file, &a->vol[i].devnode, &err);
                 disk_luks_key_remove(key_file);
                 if (r < 0)
-                        return fail(&ph, r, a->devnodes[i], err);
-                a->fs_devs[i] = a->luks_mappers[k];
-                r = disk_mkfs(p, a->luks_mappers[k], &a->uuids[i], &err);
+                        return fail(&ph, r, under, err);
+                a->vol[i].active = true;
+                r = mkfs_volume(a, &ph, i);
                 if (r < 0)
-                        return fail(&ph, r, a->luks_mappers[k], err);
-                report_info("%s: LUKS2 UUID %s -> %s: %s%s%s UUID %s", a->devnodes[i], a->luks_uuids[k],
-                            a->luks_mappers[k], fs_type_to_string(p->fs), p->mount ? " for " : "",
-                            p->mount ? p->mount : "", a->uuids[i] ? a->uuids[i] : "?");
+                        return r;
+                report_info("%s: LUKS2 UUID %s -> %s: %s%s%s UUID %s", under, a->vol[i].luks_uuid, a->vol[i].devnode,
+                            fs_type_to_string(v->fs), v->mount ? " for " : "", v->mount ? v->mount : "",
+                            a->vol[i].fs_uuid ? a->vol[i].fs_uuid : "?");
         }
         return report_phase_end(&ph, 0, NULL);
 }
@@ -492,33 +464,67 @@ static int step_luks(Apply *a) {
  * /etc/crypttab (systemd-cryptsetup, before the filesystems in fstab). */
 static int step_luks_config(Apply *a) {
         const Plan *plan = a->plan;
-        TargetCrypt v[16];
+        size_t n = 0;
         Phase ph;
         int r;
 
         if (plan->n_luks == 0)
                 return 0;
-        for (size_t k = 0; k < plan->n_luks && k < 16; k++)
-                v[k] = (TargetCrypt) { .name = plan->luks[k].name, .luks_uuid = a->luks_uuids[k],
-                                       .key = a->keys->v[k].data, .key_size = a->keys->v[k].size };
-        report_phase_begin(&ph, "luks-config", "/etc/crypttab, %zu key file%s in /etc/cryptsetup-keys.d", plan->n_luks,
-                           plan->n_luks == 1 ? "" : "s");
-        r = target_write_crypttab(TARGET_ROOT, v, MIN(plan->n_luks, (size_t) 16));
+        _cleanup_free_ TargetCrypt *v = new0(TargetCrypt, plan->n_luks);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *pv = &plan->volumes[i];
+                if (pv->kind != PLAN_VOLUME_LUKS)
+                        continue;
+                const InstallKey *key = &a->keys->v[pv->luks - plan->luks];
+                v[n++] = (TargetCrypt) { .name = pv->luks->name, .luks_uuid = a->vol[i].luks_uuid, .key = key->data,
+                                         .key_size = key->size };
+        }
+        report_phase_begin(&ph, "luks-config", "/etc/crypttab, %zu key file%s in /etc/cryptsetup-keys.d", n,
+                           n == 1 ? "" : "s");
+        r = target_write_crypttab(TARGET_ROOT, v, n);
         if (r < 0)
                 return fail(&ph, r, "Writing /etc/crypttab and the key files", NULL);
-        for (size_t k = 0; k < plan->n_luks && k < 16; k++)
-                report_info("crypttab: %s UUID=%s /etc/cryptsetup-keys.d/%s.key luks", plan->luks[k].name,
-                            a->luks_uuids[k], plan->luks[k].name);
+        for (size_t k = 0; k < n; k++)
+                report_info("crypttab: %s UUID=%s /etc/cryptsetup-keys.d/%s.key luks", v[k].name, v[k].luks_uuid, v[k].name);
         return report_phase_end(&ph, 0, NULL);
 }
 
-static void luks_close_all(Apply *a) {
-        for (size_t k = MIN(a->plan->n_luks, (size_t) 16); k > 0; k--) {
+/* What was made is undone in reverse: volume groups deactivated, LUKS
+ * mappings closed, arrays stopped (before the reboot: nothing left open). */
+static void storage_release(Apply *a) {
+        const Plan *plan = a->plan;
+
+        for (size_t i = plan->n_volumes; i > 0; i--) {
+                const PlanVolume *v = &plan->volumes[i - 1];
                 char *err = NULL;
-                if (!a->luks_mappers[k - 1])
+
+                if (!a->vol[i - 1].active)
                         continue;
-                if (disk_luks_close(a->plan->luks[k - 1].name, &err) < 0)
-                        log_warning("%s", err ? err : "cryptsetup close failed");
+                switch (v->kind) {
+                case PLAN_VOLUME_VG:
+                        if (disk_lvm_deactivate(v->vg->name, &err) < 0)
+                                log_warning("%s", err ? err : "lvm vgchange --activate n failed");
+                        else
+                                report_info("volume group %s deactivated", v->vg->name);
+                        break;
+                case PLAN_VOLUME_LUKS:
+                        if (disk_luks_close(v->luks->name, &err) < 0)
+                                log_warning("%s", err ? err : "cryptsetup close failed");
+                        break;
+                case PLAN_VOLUME_RAID:
+                        /* Stopping records where the initial resync got to
+                         * (the superblock's resync offset): the installed
+                         * system carries on from there. */
+                        (void) disk_md_set_sync_speed_max(v->raid->name, "system");
+                        if (disk_md_stop(v->raid->name, &err) < 0)
+                                log_warning("%s", err ? err : "mdadm --stop failed");
+                        break;
+                default:
+                        break;
+                }
+                a->vol[i - 1].active = false;
                 free(err);
         }
 }
@@ -565,8 +571,12 @@ static int step_prepare_disk(Apply *a) {
                 return fail(&ph, r, "Wiping failed", err);
         report_phase_end(&ph, 0, NULL);
 
-        unsigned numbers[64];
-        size_t n = MIN(plan->n_partitions, ELEMENTSOF(numbers));
+        /* The partitions are the first plan->n_partitions volumes, in
+         * table order (plan.h). */
+        size_t n = plan->n_partitions;
+        _cleanup_free_ unsigned *numbers = new0(unsigned, n ? n : 1);
+        if (!numbers)
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 numbers[i] = plan->partitions[i].number;
         report_phase_begin(&ph, "partition", "%s, %s, %zu partitions%s", a->disk, partition_table_to_string(plan->table),
@@ -581,12 +591,12 @@ static int step_prepare_disk(Apply *a) {
          * space or the middle of an old partition) must not reappear. */
         for (size_t i = 0; i < n; i++) {
                 const PlanPartition *p = &plan->partitions[i];
-                r = disk_partition_devnode(a->disk, p->number, &a->devnodes[i]);
+                r = disk_partition_devnode(a->disk, p->number, &a->vol[i].devnode);
                 if (r < 0)
                         return fail(&ph, r, "Partition device", NULL);
                 if (p->preserve)
                         continue;
-                r = disk_wipe_signatures(a->devnodes[i], &err);
+                r = disk_wipe_signatures(a->vol[i].devnode, &err);
                 if (r < 0)
                         return fail(&ph, r, "Wiping a new partition failed", err);
         }
@@ -600,88 +610,60 @@ static int step_prepare_disk(Apply *a) {
 
         report_phase_begin(&ph, "mkfs", NULL);
         for (size_t i = 0; i < n; i++) {
-                const PlanPartition *p = &plan->partitions[i];
-                if (p->preserve) {
+                const PlanVolume *v = &plan->volumes[i];
+                const PlanPartition *p = v->partition;
+                if (v->preserve) {
                         /* Never formatted: fstab gets the UUID it has. */
-                        if (p->fs_uuid && !(a->uuids[i] = strdup(p->fs_uuid)))
+                        if (v->fs_uuid && !(a->vol[i].fs_uuid = strdup(v->fs_uuid)))
                                 return fail(&ph, -ENOMEM, "Out of memory", NULL);
-                        report_info("%s: kept as it is (%s%s%s, UUID %s)", a->devnodes[i], p->fstype ? p->fstype : "no filesystem",
-                                    p->mount ? ", mounted on " : "", p->mount ? p->mount : "", p->fs_uuid ? p->fs_uuid : "none");
+                        report_info("%s: kept as it is (%s%s%s, UUID %s)", a->vol[i].devnode, p->fstype ? p->fstype : "no filesystem",
+                                    v->mount ? ", mounted on " : "", v->mount ? v->mount : "", v->fs_uuid ? v->fs_uuid : "none");
                         continue;
                 }
-                if (p->fs == FS_NONE || plan_partition_luks(plan, p))
-                        continue; /* LUKS: step_luks() makes it on the mapping */
-                r = disk_mkfs(p, a->devnodes[i], &a->uuids[i], &err);
+                if (v->fs == FS_NONE)
+                        continue; /* raw, or it holds an array, a physical volume or LUKS (made on the mapping) */
+                r = mkfs_volume(a, &ph, i);
                 if (r < 0)
-                        return fail(&ph, r, a->devnodes[i], err);
-                report_info("%s: %s%s%s UUID %s", a->devnodes[i], fs_type_to_string(p->fs), p->mount ? " for " : "",
-                            p->mount ? p->mount : "", a->uuids[i] ? a->uuids[i] : "?");
+                        return r;
+                report_info("%s: %s%s%s UUID %s", a->vol[i].devnode, fs_type_to_string(v->fs), v->mount ? " for " : "",
+                            v->mount ? v->mount : "", a->vol[i].fs_uuid ? a->vol[i].fs_uuid : "?");
         }
         return report_phase_end(&ph, 0, NULL);
 }
 
-static size_t depth(const char *path) {
-        size_t n = 0;
-        for (; *path; path++)
-                n += *path == '/';
-        return streq(path, "/") ? 0 : n;
-}
-
+/* Parents before children, in the plan's mount order (any depth). A
+ * preserved partition is not mounted during the install (not one byte of it
+ * changes): only its mount point is made, and fstab names it. */
 static int step_mount(Apply *a) {
         const Plan *plan = a->plan;
         Phase ph;
         int r;
 
         report_phase_begin(&ph, "mount", "%s", TARGET_ROOT);
-        /* Parents before children: "/" then "/boot" then "/boot/efi". */
-        for (size_t d = 0; d < 16; d++) {
-                for (size_t i = 0; i < plan->n_partitions; i++) {
-                        const PlanPartition *p = &plan->partitions[i];
-                        if (!p->mount || p->fs == FS_SWAP || p->fs == FS_NONE)
-                                continue;
-                        if ((streq(p->mount, "/") ? 0 : depth(p->mount)) != d)
-                                continue;
-                        _cleanup_free_ char *where = path_join_root(TARGET_ROOT, p->mount);
-                        if (!where)
-                                return -ENOMEM;
-                        r = mkdir_p(where, 0755);
-                        if (r < 0)
-                                return fail(&ph, r, where, NULL);
-                        /* A preserved partition is not mounted during the
-                         * install (not one byte of it changes): only its
-                         * mount point is made, and fstab names it. */
-                        if (p->preserve)
-                                continue;
-                        const char *dev = a->fs_devs[i] ? a->fs_devs[i] : a->devnodes[i];
-                        if (mount(dev, where, fs_type_to_string(p->fs), 0, NULL) < 0) {
-                                r = -errno;
-                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", dev,
-                                                                     fs_type_to_string(p->fs), strerror(errno)));
-                        }
-                        a->mounted[a->n_mounted++] = TAKE_PTR(where);
-                }
-                for (size_t i = 0; i < plan->n_raids && i < 16; i++) {
-                        const ProfileRaid *pr = plan->raids[i].source;
-                        if (!pr->mount || pr->fs == FS_SWAP || pr->fs == FS_NONE)
-                                continue;
-                        if ((streq(pr->mount, "/") ? 0 : depth(pr->mount)) != d)
-                                continue;
-                        _cleanup_free_ char *where = path_join_root(TARGET_ROOT, pr->mount);
-                        if (!where)
-                                return -ENOMEM;
-                        r = mkdir_p(where, 0755);
-                        if (r < 0)
-                                return fail(&ph, r, where, NULL);
-                        if (mount(a->md_devnodes[i], where, fs_type_to_string(pr->fs), 0, NULL) < 0) {
-                                r = -errno;
-                                return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", a->md_devnodes[i],
-                                                                     fs_type_to_string(pr->fs), strerror(errno)));
-                        }
-                        a->mounted[a->n_mounted++] = TAKE_PTR(where);
-                }
-                r = mount_lvs(a, &ph, d);
+        a->mounted = new0(char *, plan->n_mount_order ? plan->n_mount_order : 1);
+        if (!a->mounted)
+                return fail(&ph, -ENOMEM, "Out of memory", NULL);
+        for (size_t m = 0; m < plan->n_mount_order; m++) {
+                size_t i = plan->mount_order[m];
+                const PlanVolume *v = &plan->volumes[i];
+                const char *dev = a->vol[i].devnode;
+                _cleanup_free_ char *where = path_join_root(TARGET_ROOT, v->mount);
+
+                if (!where)
+                        return fail(&ph, -ENOMEM, "Out of memory", NULL);
+                r = mkdir_p(where, 0755);
                 if (r < 0)
-                        return r;
+                        return fail(&ph, r, where, NULL);
+                if (v->preserve)
+                        continue;
+                if (!dev)
+                        return fail(&ph, -EINVAL, where, strprintf("%s was not made", v->id));
+                if (mount(dev, where, fs_type_to_string(v->fs), 0, NULL) < 0) {
+                        r = -errno;
+                        return fail(&ph, r, where, strprintf("cannot mount %s (%s) there: %s", dev,
+                                                             fs_type_to_string(v->fs), strerror(errno)));
+                }
+                a->mounted[a->n_mounted++] = TAKE_PTR(where);
         }
         return report_phase_end(&ph, 0, NULL);
 }
@@ -730,27 +712,23 @@ static int step_image(Apply *a) {
 
 static int step_configure(Apply *a, const BootParams *bp) {
         const Plan *plan = a->plan;
-        TargetMount mounts[64];
         size_t n = 0;
         _cleanup_free_ char *iid = NULL;
         Phase ph;
         int r;
 
-        for (size_t i = 0; i < plan->n_partitions && i < 64; i++) {
-                const PlanPartition *p = &plan->partitions[i];
-                if (p->fs == FS_NONE || !a->uuids[i])
+        /* fstab: every filesystem of the new system (and the kept ones),
+         * in the plan's order. */
+        _cleanup_free_ TargetMount *mounts = new0(TargetMount, plan->n_volumes ? plan->n_volumes : 1);
+        if (!mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
+                if (v->fs == FS_NONE || !a->vol[i].fs_uuid)
                         continue;
-                mounts[n++] = (TargetMount) { .mount = p->fs == FS_SWAP ? NULL : p->mount, .fs = p->fs,
-                                              .fs_uuid = a->uuids[i], .options = p->mount_options };
+                mounts[n++] = (TargetMount) { .mount = v->fs == FS_SWAP ? NULL : v->mount, .fs = v->fs,
+                                              .fs_uuid = a->vol[i].fs_uuid, .options = v->mount_options };
         }
-        for (size_t i = 0; i < plan->n_raids && i < 16 && n < 64; i++) {
-                const ProfileRaid *pr = plan->raids[i].source;
-                if (pr->fs == FS_NONE || !a->md_uuids[i])
-                        continue;
-                mounts[n++] = (TargetMount) { .mount = pr->fs == FS_SWAP ? NULL : pr->mount, .fs = pr->fs,
-                                              .fs_uuid = a->md_uuids[i], .options = pr->mount_options };
-        }
-        lv_mounts(a, mounts, &n, ELEMENTSOF(mounts));
         iid = strprintf("iid-%s-%" PRIx64, plan->profile->hostname, report_now_usec());
         if (!iid)
                 return -ENOMEM;
@@ -850,39 +828,23 @@ static void nvram_entry(const BootConfig *c) {
 
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
-        const char *root_uuid = NULL;
         const PlanPartition *esp = NULL;
-        bool separate_boot = false;
+        size_t root = SIZE_MAX;
         char *err = NULL;
         Phase ph;
         int r;
 
-        for (size_t i = 0; i < plan->n_partitions; i++) {
-                const PlanPartition *p = &plan->partitions[i];
-                if (p->role == PART_ROLE_ROOT)
-                        root_uuid = a->uuids[i];
-                if (p->mount && streq(p->mount, "/boot"))
-                        separate_boot = true;
-                if (p->role == PART_ROLE_ESP && !esp)
-                        esp = p;
-        }
-        for (size_t i = 0; i < plan->n_raids && i < 16; i++) {
-                const ProfileRaid *pr = plan->raids[i].source;
-                if (streq_ptr(pr->mount, "/"))
-                        root_uuid = a->md_uuids[i];
-                if (streq_ptr(pr->mount, "/boot"))
-                        separate_boot = true;
-        }
-        if (lv_uuid_at(a, "/"))
-                root_uuid = lv_uuid_at(a, "/");
-        separate_boot = separate_boot || lv_uuid_at(a, "/boot");
+        for (size_t i = 0; i < plan->n_volumes && !esp; i++)
+                if (plan->volumes[i].kind == PLAN_VOLUME_PARTITION && plan->volumes[i].partition->role == PART_ROLE_ESP)
+                        esp = plan->volumes[i].partition;
+        (void) volume_at(plan, "/", &root);
         BootConfig c = {
                 .root = TARGET_ROOT,
                 .disk = a->disk,
                 .mirror_disk = a->mirror,
                 .table = plan->table,
-                .root_fs_uuid = root_uuid,
-                .separate_boot = separate_boot,
+                .root_fs_uuid = root != SIZE_MAX ? a->vol[root].fs_uuid : NULL,
+                .separate_boot = volume_at(plan, "/boot", NULL) != NULL,
                 .extra_args = plan->profile->kernel_append,
         };
         if (plan->firmware == FIRMWARE_UEFI && esp) {
@@ -908,6 +870,11 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();
 
+        a.vol = new0(ApplyVolume, plan->n_volumes ? plan->n_volumes : 1);
+        if (!a.vol) {
+                log_error("Out of memory");
+                return EXIT_INSTALL_FAILED;
+        }
 
         r = step_prepare_disk(&a);
         if (r < 0)
@@ -959,17 +926,7 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
 out_unmount:
         unmount_all(&a);
 out_stop:
-        lvm_deactivate(&a);
-        luks_close_all(&a);
-        /* Stopping records where the initial resync got to (the superblock's
-         * resync offset): the installed system carries on from there. */
-        for (size_t i = a.n_md_created; i > 0; i--) {
-                char *err = NULL;
-                (void) disk_md_set_sync_speed_max(plan->raids[i - 1].name, "system");
-                if (disk_md_stop(plan->raids[i - 1].name, &err) < 0)
-                        log_warning("%s", err ? err : "mdadm --stop failed");
-                free(err);
-        }
+        storage_release(&a);
 out:
         if (ret == EXIT_OK)
                 report_info("INSTALL COMPLETE: %s installed on %s in %.1fs", plan->profile->hostname, a.disk,

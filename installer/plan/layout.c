@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "basic/checked.h"
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
@@ -17,8 +18,9 @@ static uint64_t align_down(uint64_t v) {
         return v / PLAN_ALIGN * PLAN_ALIGN;
 }
 
-static uint64_t align_up(uint64_t v) {
-        return (v + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN;
+/* false when v rounded up to 1 MiB is beyond 2^64 - 1. */
+static bool align_up(uint64_t v, uint64_t *ret) {
+        return u64_align_up(v, PLAN_ALIGN, ret);
 }
 
 static PartRole role_of(const ProfilePartition *pp) {
@@ -169,7 +171,9 @@ static int fill_preserved(Plan *p, PlanPartition *pl, const HwPartition *hp, Pro
         pl->role = PART_ROLE_DATA;
 
         /* size: given, it states what the partition is: never resized. */
-        if (pp->size.value > 0 && pp->size.value != hp->size && align_up(pp->size.value) != hp->size)
+        uint64_t aligned;
+        if (pp->size.value > 0 && pp->size.value != hp->size &&
+            !(align_up(pp->size.value, &aligned) && aligned == hp->size))
                 return layout_error(p, errors, pl, ".size",
                                     "the preserved partition %s is %s (%" PRIu64 " bytes, at %s); the profile's size %s "
                                     "would %s it, and a preserved partition is never resized: leave size out or make it %" PRIu64,
@@ -211,14 +215,20 @@ static int place_gap(Plan *p, ProfileErrors *errors, size_t from, size_t to, uin
         size_t rest = SIZE_MAX;
         char a[32], b[32], c[32], d[32], e[32], f[32], g[32], w[96];
 
+        /* Every size is at most the usable space (plan_layout()), but
+         * their sum may still pass 2^64 on a huge disk: saturated, it is
+         * larger than any gap. */
         for (size_t i = from; i < to; i++) {
                 if (p->partitions[i].source && p->partitions[i].source->size.unit == SIZE_REST)
                         rest = i;
-                fixed += p->partitions[i].size;
+                if (!u64_add_to(&fixed, p->partitions[i].size))
+                        fixed = UINT64_MAX;
         }
 
         if (fixed > gap || (rest != SIZE_MAX && gap - fixed < PLAN_ALIGN)) {
-                uint64_t need = fixed + (rest != SIZE_MAX ? PLAN_ALIGN : 0);
+                uint64_t need;
+                if (!u64_add(fixed, rest != SIZE_MAX ? PLAN_ALIGN : 0, &need))
+                        need = UINT64_MAX;
 
                 if (!next && from == 0) /* no preserved partition at all: the layout is larger than the disk */
                         return layout_error(p, errors, &p->partitions[to - 1], NULL,
@@ -244,13 +254,15 @@ static int place_gap(Plan *p, ProfileErrors *errors, size_t from, size_t to, uin
                 pos = gap_start;
                 for (size_t i = from; i < to; i++) {
                         uint64_t size = i == rest ? PLAN_ALIGN : p->partitions[i].size;
-                        if (pos + size > gap_end) {
+                        if (pos > gap_end || size > gap_end - pos) {
                                 culprit = i;
                                 break;
                         }
                         pos += size;
                 }
-                uint64_t csize = culprit == rest ? PLAN_ALIGN : p->partitions[culprit].size;
+                uint64_t csize = culprit == rest ? PLAN_ALIGN : p->partitions[culprit].size, cend;
+                if (!u64_add(pos, csize, &cend))
+                        cend = UINT64_MAX;
                 return layout_error(p, errors, next, ".preserve",
                                     "the preserved partition %s starts at %s and is %s long (%" PRIu64 " + %" PRIu64
                                     " bytes) and is never moved or shrunk, but %s would take %s to %s (%s%s), overlapping "
@@ -258,13 +270,14 @@ static int place_gap(Plan *p, ProfileErrors *errors, size_t from, size_t to, uin
                                     next->existing, format_bytes(a, sizeof a, next->start),
                                     format_bytes(b, sizeof b, next->size), next->start, next->size,
                                     describe(&p->partitions[culprit], pd, w, sizeof w), format_bytes(c, sizeof c, pos),
-                                    format_bytes(d, sizeof d, pos + csize), format_bytes(e, sizeof e, csize),
+                                    format_bytes(d, sizeof d, cend), format_bytes(e, sizeof e, csize),
                                     culprit == rest ? " at least" : "", format_bytes(f, sizeof f, need),
                                     format_bytes(g, sizeof g, gap));
         }
         if (rest != SIZE_MAX)
                 p->partitions[rest].size = gap - fixed;
 
+        /* fixed (+ rest) <= gap: no sum below wraps. */
         pos = gap_start;
         for (size_t i = from; i < to; i++) {
                 p->partitions[i].start = pos;
@@ -291,7 +304,7 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         /* GPT keeps a backup table in the last 33 sectors: leave the last
          * MiB free, as parted and sgdisk do. */
         start = PLAN_ALIGN;
-        end = align_down(disk_size - (gpt ? PLAN_ALIGN : 0));
+        end = disk_size < 3 * PLAN_ALIGN ? 0 : align_down(disk_size - (gpt ? PLAN_ALIGN : 0));
         if (end <= start + PLAN_ALIGN)
                 return profile_errors_add(errors, file, pd->select.line, pd->select.column, "disk",
                                           "disk %s is too small (%s)", disk->devnode,
@@ -309,6 +322,20 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                 return r;
         if (r > 0)
                 n++;
+
+        /* The table's capacity, the automatic boot partition counted. */
+        size_t max = gpt ? PLAN_GPT_PARTITIONS_MAX : PLAN_MSDOS_PARTITIONS_MAX;
+        if (n + pd->n_partitions > max) {
+                const ProfilePartition *pp = &pd->partitions[max - n];
+                return plan_error(p, errors, pp->line, pp->column, "disk.partitions",
+                                  "a%s %s partition table holds at most %zu partitions%s: disk.partitions[%zu] would be "
+                                  "number %zu (the profile lists %zu)",
+                                  gpt ? "" : "n", partition_table_to_string(pd->table), max,
+                                  n == 0 ? "" : p->partitions[0].role == PART_ROLE_ESP ?
+                                                " and the EFI system partition added for UEFI is one of them" :
+                                                " and the BIOS boot partition added for legacy boot is one of them",
+                                  max - n, max + 1, pd->n_partitions);
+        }
 
         for (size_t i = 0; i < pd->n_partitions; i++) {
                 const ProfilePartition *pp = &pd->partitions[i];
@@ -333,17 +360,37 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                                 ret = r;
                         continue;
                 }
+                /* Checked: a size near 2^64 must not wrap into a small
+                 * one. No single partition is larger than the usable
+                 * space; none is 0 bytes. */
+                bool ok = true;
                 switch (pp->size.unit) {
                 case SIZE_BYTES:
-                        pl->size = align_up(pp->size.value);
+                        ok = align_up(pp->size.value, &pl->size);
                         break;
                 case SIZE_PERCENT:
-                        pl->size = align_down(disk_size / 100 * pp->size.value + disk_size % 100 * pp->size.value / 100);
+                        ok = u64_scale(disk_size, pp->size.value, 100, &pl->size);
+                        pl->size = align_down(pl->size);
                         if (pl->size == 0)
                                 pl->size = PLAN_ALIGN;
                         break;
                 case SIZE_REST:
                         break;
+                }
+                if (pp->size.unit != SIZE_REST && (!ok || pl->size == 0 || pl->size > end - start)) {
+                        char b[32], c[48];
+                        if (ok)
+                                snprintf(c, sizeof c, " (%s)", format_bytes(b, sizeof b, pl->size));
+                        else
+                                snprintf(c, sizeof c, " (beyond 2^64 bytes once aligned to 1 MiB)");
+                        r = layout_error(p, errors, pl, ".size",
+                                         "size %" PRIu64 "%s%s is larger than the %s usable on %s (%" PRIu64
+                                         " bytes): the layout is larger than the disk",
+                                         pp->size.value, pp->size.unit == SIZE_PERCENT ? "%" : " bytes", c,
+                                         format_bytes(a, sizeof a, end - start), disk->devnode, end - start);
+                        if (r == -ENOMEM)
+                                return r;
+                        ret = r;
                 }
         }
         p->n_partitions = n;
@@ -356,8 +403,15 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
         for (size_t i = 0; i < n; i++) {
                 const PlanPartition *pl = &p->partitions[i];
                 char w1[96], w2[96];
+                uint64_t pend;
                 if (!pl->preserve)
                         continue;
+                /* The inventory's numbers: an end beyond 2^64 is not a disk. */
+                if (!u64_add(pl->start, pl->size, &pend) || pend > disk->size || !align_up(pend, &pend))
+                        return layout_error(p, errors, pl, ".preserve",
+                                            "the preserved partition %s (start %" PRIu64 ", %" PRIu64 " bytes) does not "
+                                            "lie within %s (%" PRIu64 " bytes)",
+                                            pl->existing, pl->start, pl->size, disk->devnode, disk->size);
                 if (last && pl->start < last->start)
                         return layout_error(p, errors, pl, ".preserve",
                                             "%s (%s) lies before %s, which %s preserves and lists earlier: list the "
@@ -379,8 +433,12 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                         if (r < 0)
                                 return r;
                 }
-                if (next)
-                        gap_start = MAX(gap_start, align_up(next->start + next->size));
+                if (next) {
+                        uint64_t next_end; /* checked in the loop above */
+                        if (!u64_add(next->start, next->size, &next_end) || !align_up(next_end, &next_end))
+                                return -EINVAL;
+                        gap_start = MAX(gap_start, next_end);
+                }
                 from = i + 1;
         }
 
@@ -400,6 +458,14 @@ int plan_layout(Plan *p, ProfileErrors *errors) {
                                 break;
                         }
                 }
+                /* Preserved partitions with high numbers can push a new
+                 * one past the table's last entry. */
+                if (pl->number > max)
+                        return layout_error(p, errors, pl, NULL,
+                                            "%s would be partition %u, but a%s %s partition table holds at most %zu: "
+                                            "the preserved partitions take the lower numbers",
+                                            describe(pl, pd, (char[96]) {}, 96), pl->number, gpt ? "" : "n",
+                                            partition_table_to_string(pd->table), max);
         }
 
         /* The legacy BIOS loader (extlinux) lives on the filesystem that

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "basic/checked.h"
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
@@ -96,8 +97,9 @@ static int plan_vg_pvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
                                           "(1 MiB of LVM metadata and at least one 4 MiB extent)",
                                           pl->number, format_bytes(a, sizeof a, pl->size), vg->name);
                 vg->pv_partitions[vg->n_pv_partitions++] = pl->number;
-                vg->pv_bytes += pl->size;
-                vg->extents += pv_extents(pl->size);
+                if (!u64_add_to(&vg->pv_bytes, pl->size) || !u64_add_to(&vg->extents, pv_extents(pl->size)))
+                        return plan_error(p, errors, pp->line, pp->column, key,
+                                          "volume group %s would be larger than 2^64 bytes", vg->name);
         }
         for (size_t k = 0; k < p->n_raids; k++) {
                 const PlanRaid *r = &p->raids[k];
@@ -112,8 +114,10 @@ static int plan_vg_pvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
                                           "array %s (%s members) is too small for a physical volume of volume group %s",
                                           r->name, format_bytes(a, sizeof a, r->size), vg->name);
                 vg->pv_raids[vg->n_pv_raids++] = r->name;
-                vg->pv_bytes += r->size - PLAN_LVM_MD_RESERVE;
-                vg->extents += pv_extents(r->size - PLAN_LVM_MD_RESERVE);
+                if (!u64_add_to(&vg->pv_bytes, r->size - PLAN_LVM_MD_RESERVE) ||
+                    !u64_add_to(&vg->extents, pv_extents(r->size - PLAN_LVM_MD_RESERVE)))
+                        return plan_error(p, errors, r->source->line, r->source->column, "raid",
+                                          "volume group %s would be larger than 2^64 bytes", vg->name);
                 vg->estimated = true;
         }
         if (vg->n_pv_partitions + vg->n_pv_raids == 0) /* the profile checks say so first */
@@ -138,31 +142,47 @@ static int plan_vg_lvs(Plan *p, PlanVg *vg, size_t index, ProfileErrors *errors)
 
                 *lv = (PlanLv) { .source = v, .name = v->name };
                 snprintf(key, sizeof key, "lvm[%zu].volumes[%zu]", index, k);
+                if (vg->n_lvs > PLAN_LVM_LV_MAX)
+                        return plan_error(p, errors, v->line, v->column, key,
+                                          "volume group %s has more than %d logical volumes", vg->name, PLAN_LVM_LV_MAX);
+                /* Whole extents, checked: a size near 2^64 must not wrap
+                 * to 0 extents (lvcreate would read that as "all that is
+                 * free"), and no volume is 0 extents. */
                 switch (v->size.unit) {
                 case SIZE_BYTES:
-                        lv->extents = (v->size.value + PLAN_LVM_EXTENT - 1) / PLAN_LVM_EXTENT;
+                        lv->extents = u64_div_round_up(v->size.value, PLAN_LVM_EXTENT);
                         break;
                 case SIZE_PERCENT:
-                        lv->extents = vg->extents * v->size.value / 100;
+                        if (!u64_scale(vg->extents, v->size.value, 100, &lv->extents))
+                                lv->extents = UINT64_MAX;
                         if (lv->extents == 0)
-                                lv->extents = 1;
+                                return plan_error(p, errors, v->line, v->column, key,
+                                                  "%s: %" PRIu64 "%% of the %" PRIu64 " extents of 4 MiB of volume group %s "
+                                                  "is less than one extent; give a size in bytes (at least 4 MiB) or a "
+                                                  "larger percentage",
+                                                  v->name, v->size.value, vg->extents, vg->name);
                         break;
                 case SIZE_REST:
                         lv->rest = true;
                         rest = k;
                         continue;
                 }
-                lv->size = lv->extents * PLAN_LVM_EXTENT;
-                used += lv->extents;
+                if (lv->extents == 0)
+                        return plan_error(p, errors, v->line, v->column, key, "%s: a logical volume of 0 bytes", v->name);
+                if (!u64_add_to(&used, lv->extents))
+                        used = UINT64_MAX;
                 if (used > vg->extents)
                         return plan_error(p, errors, v->line, v->column, key,
                                           "the logical volumes of volume group %s do not fit: up to %s they need %" PRIu64
                                           " extents of 4 MiB (%s) but the group has %" PRIu64 " (%s on %s of physical "
                                           "volumes, less 1 MiB of LVM metadata on each%s)",
-                                          vg->name, v->name, used, format_bytes(a, sizeof a, used * PLAN_LVM_EXTENT),
+                                          vg->name, v->name, used,
+                                          used > UINT64_MAX / PLAN_LVM_EXTENT ? "more than 16 EiB" :
+                                                                              format_bytes(a, sizeof a, used * PLAN_LVM_EXTENT),
                                           vg->extents, format_bytes(b, sizeof b, vg->extents * PLAN_LVM_EXTENT),
                                           format_bytes(c, sizeof c, vg->pv_bytes),
                                           vg->estimated ? "; an array's own metadata reserved" : "");
+                lv->size = lv->extents * PLAN_LVM_EXTENT; /* <= the group's bytes: no wrap */
         }
         if (rest != SIZE_MAX) {
                 PlanLv *lv = &vg->lvs[rest];

@@ -33,3 +33,8 @@ int plan_luks(Plan *p, ProfileErrors *errors);
 void plan_luks_free(Plan *p);
 void plan_print_luks_text(const Plan *p, FILE *f);
 void plan_print_luks_json(const Plan *p, JsonWriter *j);
+/* volumes.c: the volume list and the mount order (last: after plan_lvm()),
+ * with the limits that need all of it. */
+int plan_volumes(Plan *p, ProfileErrors *errors);
+void plan_volumes_free(Plan *p);
+void plan_volumes_print_json(const Plan *p, JsonWriter *j);

@@ -126,6 +126,9 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
         r = plan_lvm(p, errors);
         if (r < 0)
                 return r;
+        r = plan_volumes(p, errors);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -140,6 +143,7 @@ void plan_free(Plan *p) {
         free(p->raids);
         plan_luks_free(p);
         plan_lvm_free(p);
+        plan_volumes_free(p);
         free(p->mirror_reason);
         free(p->mirror_wipe_summary);
         free(p->target_reason);
@@ -446,6 +450,7 @@ void plan_print_json(const Plan *p, FILE *f) {
         json_array_end(&j);
         plan_print_luks_json(p, &j);
         plan_lvm_print_json(p, &j);
+        plan_volumes_print_json(p, &j);
         json_string(&j, "table", partition_table_to_string(p->table));
         json_array_begin(&j, "partitions");
         for (size_t i = 0; i < p->n_partitions; i++) {

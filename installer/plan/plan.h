@@ -14,6 +14,10 @@
 #define PLAN_ESP_SIZE (512 * 1024 * 1024ULL) /* the EFI system partition added for UEFI */
 #define PLAN_ESP_MOUNT "/boot/efi"
 #define PLAN_ESP_OPTIONS "umask=0077" /* fstab default: the ESP is root's alone */
+/* Partitions per table, the automatic boot partition included: the 128
+ * entries of a GPT as parted writes it, the 4 primaries of msdos. */
+#define PLAN_GPT_PARTITIONS_MAX 128
+#define PLAN_MSDOS_PARTITIONS_MAX 4
 
 typedef enum PartRole {
         PART_ROLE_BIOS_BOOT, /* GPT BIOS boot partition (for legacy boot) */
@@ -50,6 +54,7 @@ typedef struct PlanRaid {
         const char *name;            /* md0: /dev/md0 */
         unsigned member;             /* the partition number, on both disks */
         const char *metadata;        /* "1.0" when it holds /boot for extlinux, else "1.2" */
+        const char *homehost;        /* mdadm --homehost: the profile's hostname */
         uint64_t size;               /* of each member partition, bytes */
         bool holds_boot;             /* the filesystem with /boot (or / without a /boot) */
 } PlanRaid;
@@ -72,6 +77,9 @@ typedef struct PlanLuks {
  * (at most 128 MiB of headroom) plus the bitmap: reserved, conservatively. */
 #define PLAN_LVM_MD_RESERVE (136 * 1024 * 1024ULL)
 #define PLAN_LVM_PV_MAX 8
+/* Logical volumes per volume group: their metadata (a few hundred bytes
+ * each) stays well inside the 1 MiB metadata area pvcreate makes. */
+#define PLAN_LVM_LV_MAX 256
 
 typedef struct PlanLv {
         const ProfileVolume *source;
@@ -94,6 +102,59 @@ typedef struct PlanVg {
         PlanLv *lvs;
         size_t n_lvs;
 } PlanVg;
+
+/* ---- the volume list: what apply iterates -------------------------------------
+ *
+ * Every block device the install makes, in an order in which each comes
+ * after what it sits on: the partitions (in table order), the RAID1 arrays,
+ * the LUKS2 mappings, the volume groups, the logical volumes (so
+ * volumes[i] is partitions[i] for i < n_partitions). Each carries
+ * its filesystem, mount point, label and options, what it sits on, where it
+ * comes from in the profile and a stable id. Every capacity limit is
+ * checked when the list is built (plan_build()); apply needs neither the
+ * profile nor any fixed-size table. */
+typedef enum PlanVolumeKind {
+        PLAN_VOLUME_PARTITION,       /* on the target (and, with disk.mirror, the same on the mirror) */
+        PLAN_VOLUME_RAID,            /* on two partitions with the same number, one per disk */
+        PLAN_VOLUME_LUKS,            /* on a partition */
+        PLAN_VOLUME_VG,              /* on partitions and arrays (its physical volumes); holds no filesystem */
+        PLAN_VOLUME_LV,              /* in a volume group */
+        _PLAN_VOLUME_KIND_MAX,
+} PlanVolumeKind;
+
+typedef struct PlanVolume {
+        PlanVolumeKind kind;
+        char *id;                    /* stable and unique: partition:2 raid:md0 luks:NAME vg:NAME lv:VG/LV */
+        /* What disk_mkfs() derives reproducible identifiers from (with
+         * SOURCE_DATE_EPOCH): a partition's number (a LUKS mapping's
+         * filesystem: its partition's), 256 + N for mdN, 512 + the logical
+         * volume's index in the plan. Unique in the plan. */
+        unsigned fs_seed;
+        FsType fs;                   /* made on this volume; FS_NONE: none (raw, or it holds another volume) */
+        const char *mount, *label, *mount_options; /* borrowed (profile or plan constants) */
+        unsigned mount_depth;        /* components of mount: "/" 0, "/boot" 1, "/boot/efi" 2 */
+        uint64_t size;               /* bytes (a volume group: its planned extents' bytes) */
+        bool preserve;               /* a kept partition: never written nor mounted, only in fstab */
+        const char *fs_uuid;         /* preserve: its filesystem UUID (for fstab), or NULL */
+        size_t *on;                  /* indices into Plan.volumes of what it sits on (none: the disk) */
+        size_t n_on;
+        char *where;                 /* its profile entry ("lvm[0].volumes[1]"); NULL when added by the plan */
+        unsigned line, column;       /* of that entry; 0 when added by the plan */
+        /* The kind's own record (exactly one is set). */
+        const PlanPartition *partition;
+        const PlanRaid *raid;
+        const PlanLuks *luks;        /* also: the index into install keys is luks - Plan.luks */
+        const PlanVg *vg;            /* VG and LV */
+        const PlanLv *lv;
+} PlanVolume;
+
+const char *plan_volume_kind_to_string(PlanVolumeKind k);
+
+/* Mount points: at most this many bytes (the installer mounts under its own
+ * root, and the whole path must stay below PATH_MAX), each component at most
+ * NAME_MAX (255) bytes. Any depth. */
+#define PLAN_MOUNT_PATH_MAX 3968
+#define PLAN_MOUNT_NAME_MAX 255
 
 typedef struct PlanCandidate {
         size_t disk;                 /* index into inventory */
@@ -135,6 +196,10 @@ typedef struct Plan {
         size_t n_luks;
         PlanVg *vgs;                 /* lvm: */
         size_t n_vgs;
+        PlanVolume *volumes;         /* volumes.c: the ordered list apply iterates */
+        size_t n_volumes;
+        size_t *mount_order;         /* indices into volumes to mount, parents first (reverse: unmount) */
+        size_t n_mount_order;
 } Plan;
 
 /* Largest difference between the two disks of a mirror, in percent of the
@@ -160,6 +225,8 @@ const PlanRaid *plan_partition_raid(const Plan *p, const PlanPartition *pl);
 const char *part_role_to_string(PartRole r);
 /* The LUKS2 volume on a partition, or NULL. */
 const PlanLuks *plan_partition_luks(const Plan *p, const PlanPartition *pl);
+/* The volume a partition is in the volume list, or NULL. */
+const PlanVolume *plan_volume_of_partition(const Plan *p, const PlanPartition *pl);
 /* The volume group a partition is a physical volume of, or NULL. */
 const PlanVg *plan_partition_vg(const Plan *p, const PlanPartition *pl);
 /* Does a logical volume hold / or /boot (the installed system's initramfs

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "basic/checked.h"
 #include "basic/strutil.h"
 #include "plan/plan-internal.h"
 
@@ -76,8 +77,8 @@ int plan_select_mirror(Plan *p, ProfileErrors *errors) {
         /* Members of different sizes: the array is as large as the smaller
          * one. A small difference (models of "the same" size) is normal; a
          * large one means the wrong disk or wasted space. */
-        uint64_t big = MAX(target->size, m->size), small = MIN(target->size, m->size);
-        if ((big - small) * 100 > big * PLAN_MIRROR_TOLERANCE_PERCENT)
+        uint64_t big = MAX(target->size, m->size), small = MIN(target->size, m->size), allowed;
+        if (!u64_scale(big, PLAN_MIRROR_TOLERANCE_PERCENT, 100, &allowed) || big - small > allowed)
                 return plan_error(p, errors, s->line, s->column, "disk.mirror",
                                   "the RAID1 disks differ in size beyond the %d%% tolerance: %s has %s (%" PRIu64
                                   " bytes), %s has %s (%" PRIu64 " bytes); name two disks of the same size",
@@ -155,7 +156,8 @@ int plan_storage(Plan *p, ProfileErrors *errors) {
                 PlanRaid *pl = &p->raids[p->n_raids];
                 size_t members = 0;
 
-                *pl = (PlanRaid) { .source = r, .name = r->name, .metadata = "1.2", .holds_boot = raid_holds_boot(pr, r) };
+                *pl = (PlanRaid) { .source = r, .name = r->name, .metadata = "1.2", .homehost = pr->hostname,
+                                   .holds_boot = raid_holds_boot(pr, r) };
                 for (size_t k = 0; k < p->n_partitions; k++)
                         if (p->partitions[k].source && streq_ptr(p->partitions[k].source->raid, r->name)) {
                                 members++;

@@ -784,6 +784,92 @@ static void test_firmware_value_checked(void **state) {
         profile_errors_done(&errors);
 }
 
+
+/* ---- limits: sizes near 2^64 and the table's capacity, refused at plan
+ * time at the profile entry (never wrapped into a small or 0-byte
+ * partition, never left for apply to find) ------------------------------------- */
+
+/* "    - {size: 1MiB, fs: ext4, mount: /pN}\n" n times after HEAD. */
+static char *many_partitions(size_t n) {
+        StrBuf b = {};
+        strbuf_appendf(&b, HEAD "disk:\n  partitions:\n    - {size: 1GiB, mount: /}\n");
+        for (size_t i = 1; i < n; i++)
+                strbuf_appendf(&b, "    - {size: 1MiB, fs: ext4, mount: /p%zu}\n", i);
+        return strbuf_steal(&b);
+}
+
+typedef struct LimitCase {
+        const char *name;
+        const char *inventory;
+        const char *yaml;          /* or NULL: many_partitions(n_partitions) */
+        size_t n_partitions;
+        int rc;                    /* plan_build()'s result */
+        unsigned line, column;     /* of the error, when rc < 0 */
+        const char *key, *message; /* the error's key, a part of its message */
+} LimitCase;
+
+#define HUGE "18446744073709551615"
+static const LimitCase limit_cases[] = {
+        { "2^64-1 bytes", "one-blank-disk-uefi.json",
+          HEAD "disk:\n  partitions:\n    - {size: " HUGE ", fs: swap}\n    - {size: rest, mount: /}\n",
+          0, -EINVAL, 6, 7, "disk.partitions[0].size", "beyond 2^64 bytes once aligned to 1 MiB" },
+        { "2^64-1 MiB next to the ESP", "one-blank-disk-uefi.json",
+          HEAD "disk:\n  partitions:\n    - {size: 17592186044415M, mount: /}\n",
+          0, -EINVAL, 6, 7, "disk.partitions[0].size", "is larger than the 8.0 GiB usable on /dev/vda" },
+        { "2^64-1 MiB on a 16 EiB disk", "limits-huge-disk.json",
+          HEAD "disk:\n  partitions:\n    - {size: 17592186044415M, mount: /}\n",
+          0, -EINVAL, 6, 7, "disk.partitions[0].size", "the layout is larger than the disk" },
+        { "two halves of 2^64 (the sum wraps to 0)", "limits-huge-disk.json",
+          HEAD "disk:\n  partitions:\n    - {size: 9223372036854775808, mount: /}\n"
+               "    - {size: 9223372036854775808, mount: /srv}\n",
+          0, -EINVAL, 7, 7, "disk.partitions", "the layout is larger than the disk" },
+        { "mirror of 8 EiB and 4 EiB (the difference times 100 wraps to 0)", "limits-huge-mirror.json",
+          HEAD "disk:\n  select: {serial: A}\n  mirror: {select: {serial: B}}\n  firmware: bios\n"
+               "  partitions:\n    - {size: rest, raid: md0}\n"
+               "raid:\n  - {name: md0, fs: ext4, mount: /}\n",
+          0, -EINVAL, 6, 20, "disk.mirror", "differ in size beyond the 1% tolerance" },
+        { "a 512 KiB disk (disk size less 1 MiB wraps)", "limits-tiny-disk.json",
+          HEAD "disk:\n  partitions:\n    - {size: rest, mount: /}\n",
+          0, -EINVAL, 5, 3, "disk", "is too small" },
+        { "128 partitions and the ESP", "one-blank-disk-uefi.json", NULL, 128,
+          -EINVAL, 133, 7, "disk.partitions", "holds at most 128 partitions and the EFI system partition" },
+        { "128 partitions and the BIOS boot partition", "one-blank-disk.json", NULL, 128,
+          -EINVAL, 133, 7, "disk.partitions", "disk.partitions[127] would be number 129" },
+        { "127 partitions and the ESP: 128, planned", "one-blank-disk-uefi.json", NULL, 127, 0, 0, 0, NULL, NULL },
+};
+
+/* One case of limit_cases (its initial state). */
+static void test_limit(void **state) {
+        const LimitCase *c = *state;
+        *state = NULL;
+        _cleanup_free_ char *yaml = c->yaml ? strdup(c->yaml) : many_partitions(c->n_partitions);
+        void *st = NULL;
+
+        assert_non_null(yaml);
+        fixture_setup(&st);
+        Fixture *f = st;
+        *state = st; /* torn down by fixture_teardown() even when an assertion fails */
+        assert_int_equal(build(f, c->inventory, yaml), c->rc);
+        if (c->rc == 0) {
+                assert_int_equal(f->errors.n, 0);
+                /* Nothing wrapped: every partition inside the usable space, in order. */
+                for (size_t k = 0; k < f->plan->n_partitions; k++) {
+                        const PlanPartition *pl = &f->plan->partitions[k];
+                        assert_true(pl->size > 0);
+                        assert_true(pl->start >= f->plan->usable_start);
+                        assert_true(pl->start + pl->size <= f->plan->usable_end);
+                        assert_true(k == 0 || pl->start >= pl[-1].start + pl[-1].size);
+                }
+                return;
+        }
+        assert_int_equal(f->errors.n, 1);
+        assert_int_equal(f->errors.v[0].line, c->line);
+        assert_int_equal(f->errors.v[0].column, c->column);
+        assert_string_equal(f->errors.v[0].key, c->key);
+        if (!strstr(f->errors.v[0].message, c->message))
+                fail_msg("%s: '%s' lacks '%s'", c->name, f->errors.v[0].message, c->message);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
@@ -820,6 +906,9 @@ int main(void) {
                 cmocka_unit_test(test_select_table),
                 cmocka_unit_test(test_select_validation),
                 cmocka_unit_test(test_wwn_normalised),
+#define L(i) { limit_cases[i].name, test_limit, NULL, fixture_teardown, (void *) &limit_cases[i] }
+                L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7), L(8),
         };
+        _Static_assert(ELEMENTSOF(limit_cases) == 9, "a case of limit_cases is not run");
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
