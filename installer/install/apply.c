@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "boot/boot.h"
@@ -710,18 +711,21 @@ static int step_image(Apply *a) {
                                 src.skip_checksum ? "NOT VERIFIED (insecure_no_checksum)" : "verified", ru.ru_maxrss);
 }
 
-static int step_configure(Apply *a, const BootParams *bp) {
+/* The installed system's configuration (install_configure(), the same
+ * path as `installer configure --root`): fstab from the plan's volumes, then
+ * the profile's system settings, files, packages and post_install commands.
+ * After the image, before the bootloader (a failure leaves a disk that does
+ * not boot). Returns an InstallerExit. */
+static int step_target(Apply *a, const BootParams *bp) {
         const Plan *plan = a->plan;
         size_t n = 0;
         _cleanup_free_ char *iid = NULL;
-        Phase ph;
-        int r;
 
         /* fstab: every filesystem of the new system (and the kept ones),
          * in the plan's order. */
         _cleanup_free_ TargetMount *mounts = new0(TargetMount, plan->n_volumes ? plan->n_volumes : 1);
         if (!mounts)
-                return -ENOMEM;
+                return EXIT_FAILURE_GENERIC;
         for (size_t i = 0; i < plan->n_volumes; i++) {
                 const PlanVolume *v = &plan->volumes[i];
                 if (v->fs == FS_NONE || !a->vol[i].fs_uuid)
@@ -731,84 +735,17 @@ static int step_configure(Apply *a, const BootParams *bp) {
         }
         iid = strprintf("iid-%s-%" PRIx64, plan->profile->hostname, report_now_usec());
         if (!iid)
-                return -ENOMEM;
-        TargetConfig cfg = {
+                return EXIT_FAILURE_GENERIC;
+        InstallTarget t = {
+                .root = TARGET_ROOT,
                 .profile = plan->profile,
                 .mounts = mounts,
                 .n_mounts = n,
                 .boot_mac = bp->mac,
                 .instance_id = iid,
+                .chroot_steps = true,
         };
-        report_phase_begin(&ph, "configure", "hostname %s, %zu user%s", plan->profile->hostname, plan->profile->n_users,
-                           plan->profile->n_users == 1 ? "" : "s");
-        r = target_configure(TARGET_ROOT, &cfg);
-        if (r < 0)
-                return fail(&ph, r, "Configuring the installed system failed", NULL);
-        return report_phase_end(&ph, 0, "fstab, hostname, network, groups and users, machine-id, time zone/locale/keyboard/NTP/sshd policy, first boot written");
-}
-
-/* The profile's files, packages and post_install commands: after the
- * configuration (the accounts the files belong to exist), before the
- * bootloader (a failure leaves a disk that does not boot). */
-static int step_files(Apply *a) {
-        const Profile *p = a->plan->profile;
-        Phase ph;
-        int r;
-
-        if (p->n_files == 0)
-                return 0;
-        report_phase_begin(&ph, "files", "%zu file%s", p->n_files, p->n_files == 1 ? "" : "s");
-        r = target_write_files(TARGET_ROOT, p);
-        if (r < 0)
-                return fail(&ph, r, "Writing the profile's files failed", NULL);
-        return report_phase_end(&ph, 0, NULL);
-}
-
-static int step_packages(Apply *a) {
-        const Profile *p = a->plan->profile;
-        size_t n = strv_length(p->packages);
-        Phase ph;
-        int r;
-
-        if (n > 0 && !p->apt_mirror) {
-                report_info("packages: %zu package%s left to the first boot (no apt mirror in the profile)", n,
-                            n == 1 ? "" : "s");
-                n = 0;
-        }
-        if (n > 0) {
-                _cleanup_free_ char *safe = fetch_url_redact(p->apt_mirror);
-                report_phase_begin(&ph, "packages", "%zu package%s from %s", n, n == 1 ? "" : "s", safe ?: "?");
-                r = target_install_packages(TARGET_ROOT, p);
-                if (r < 0)
-                        return fail(&ph, r, "Installing packages in the target failed", NULL);
-                report_phase_end(&ph, 0, NULL);
-        }
-        if (p->locale) {
-                report_phase_begin(&ph, "locale", "%s", p->locale);
-                r = target_generate_locale(TARGET_ROOT, p);
-                if (r < 0)
-                        return fail(&ph, r, "Generating the locale failed", NULL);
-                report_phase_end(&ph, 0, NULL);
-        }
-        return 0;
-}
-
-static int step_post_install(Apply *a) {
-        const Profile *p = a->plan->profile;
-        size_t failed = 0;
-        Phase ph;
-        int r;
-
-        if (p->n_post_install == 0)
-                return 0;
-        report_phase_begin(&ph, "post-install", "%zu command%s in the target", p->n_post_install,
-                           p->n_post_install == 1 ? "" : "s");
-        r = target_run_post_install(TARGET_ROOT, p, &failed);
-        if (r < 0)
-                return fail(&ph, r, "A post_install command failed", NULL);
-        if (failed > 0)
-                return report_phase_end(&ph, 0, "%zu optional command%s failed", failed, failed == 1 ? "" : "s");
-        return report_phase_end(&ph, 0, NULL);
+        return install_configure(&t);
 }
 
 /* UEFI: the NVRAM entry, after systemd-boot is on the ESP. Failing to write
@@ -876,48 +813,64 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
                 return EXIT_INSTALL_FAILED;
         }
 
-        r = step_prepare_disk(&a);
+        /* A signal (basic/interrupt.h) stops the install between steps
+         * (and fails the step whose child it killed): the same unwind as
+         * any failure. */
+        r = interrupt_check();
+        if (r >= 0)
+                r = step_prepare_disk(&a);
         if (r < 0)
                 goto out;
+        if ((r = interrupt_check()) < 0)
+                goto out_stop;
         r = step_raid(&a);
         if (r < 0)
+                goto out_stop;
+        if ((r = interrupt_check()) < 0)
                 goto out_stop;
         r = step_luks(&a);
         if (r < 0)
                 goto out_stop;
+        if ((r = interrupt_check()) < 0)
+                goto out_stop;
         r = step_lvm(&a);
         if (r < 0)
+                goto out_stop;
+        if ((r = interrupt_check()) < 0)
                 goto out_stop;
         r = mkdir_p(TARGET_ROOT, 0755);
         if (r < 0)
                 goto out_stop;
+        if ((r = interrupt_check()) < 0)
+                goto out_unmount;
         r = step_mount(&a);
         if (r < 0)
+                goto out_unmount;
+        if ((r = interrupt_check()) < 0)
                 goto out_unmount;
         r = step_image(&a);
         if (r < 0) {
                 ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
                 goto out_unmount;
         }
-        r = step_configure(&a, bp);
-        if (r < 0)
+        if ((r = interrupt_check()) < 0)
                 goto out_unmount;
-        r = step_files(&a);
-        if (r < 0) {
-                ret = r == -EBADMSG ? EXIT_CHECKSUM : EXIT_INSTALL_FAILED;
+        r = step_target(&a, bp);
+        if (r != EXIT_OK) {
+                ret = r;
                 goto out_unmount;
         }
-        r = step_packages(&a);
-        if (r < 0)
-                goto out_unmount;
-        r = step_post_install(&a);
-        if (r < 0)
+        if ((r = interrupt_check()) < 0)
                 goto out_unmount;
         r = step_storage_config(&a);
         if (r < 0)
                 goto out_unmount;
+        if ((r = interrupt_check()) < 0)
+                goto out_unmount;
         r = step_luks_config(&a);
         if (r < 0)
+                goto out_unmount;
+        if ((r = interrupt_check()) < 0)
                 goto out_unmount;
         r = step_bootloader(&a);
         if (r < 0)
@@ -932,7 +885,8 @@ out:
                 report_info("INSTALL COMPLETE: %s installed on %s in %.1fs", plan->profile->hostname, a.disk,
                             (double) (report_now_usec() - t0) / 1e6);
         else
-                report_info("INSTALL FAILED (exit status %d): no bootloader was written; %s will not boot", ret, a.disk);
+                report_info("INSTALL FAILED (exit status %d%s): no bootloader was written; %s will not boot",
+                            interrupt_exit_status(ret), interrupt_signal() ? ", after a signal" : "", a.disk);
         apply_done(&a);
         return ret;
 }

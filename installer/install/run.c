@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <strings.h>
 
+#include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/sha256.h"
 #include "basic/strutil.h"
@@ -284,5 +285,10 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 return EXIT_OK;
         }
 
+        /* A signal before the first write: nothing to unwind. */
+        if (interrupt_check() < 0) {
+                log_error("Stopped by a signal before anything was written");
+                return EXIT_INSTALL_FAILED;
+        }
         return install_apply(plan, bp, &keys);
 }
