@@ -36,7 +36,8 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
         rootfd = target_root_open(c->root);
         if (rootfd < 0)
                 return rootfd;
-        return target_write_file(rootfd, EXTLINUX_CONF, text, strlen(text), 0644, 0, 0);
+        /* Owned by the installer (root). */
+        return target_write_file(rootfd, EXTLINUX_CONF, text, strlen(text), 0644, geteuid(), getegid());
 }
 
 static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_error) {

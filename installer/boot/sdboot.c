@@ -172,10 +172,10 @@ static int esp_put(int espfd, const char *esp, const char *rel, const char *text
         return r;
 }
 
-/* A file of the target: /etc/kernel/... */
+/* A file of the target: /etc/kernel/..., owned by the installer (root). */
 static int target_put(int rootfd, const char *root, const char *path, const char *text, mode_t mode,
                       char **ret_error) {
-        int r = target_write_file(rootfd, path, text, strlen(text), mode, 0, 0);
+        int r = target_write_file(rootfd, path, text, strlen(text), mode, geteuid(), getegid());
         if (r < 0)
                 *ret_error = strprintf("cannot write %s in %s: %s", path, root, strerror(-r));
         return r;
