@@ -721,20 +721,21 @@ static void test_storage_files_stay_in_root(void **state) {
         } rows[] = {
                 { "etc/mdadm -> outside", MDADM, "/etc/mdadm", "%O", 0, "/etc/mdadm/mdadm.conf" },
                 { "etc/mdadm -> ../../..", MDADM, "/etc/mdadm", "../../..", 0, "/etc/mdadm/mdadm.conf" },
-                { "etc -> ../../../outside", MDADM, "/etc", "../../../outside", 0, "/etc/mdadm/mdadm.conf" },
+                { "etc -> ../../outside", MDADM, "/etc", "../../outside", 0, "/etc/mdadm/mdadm.conf" },
                 { "mdadm.conf -> canary", MDADM, "/etc/mdadm/mdadm.conf", "%O/canary", 0, "/etc/mdadm/mdadm.conf" },
                 { "etc/crypttab -> canary", CRYPTTAB, "/etc/crypttab", "%O/canary", 0, "/etc/crypttab" },
                 { "etc -> outside (crypttab)", CRYPTTAB, "/etc", "%O", 0, "/etc/crypttab" },
                 { "etc/cryptsetup-keys.d -> outside", CRYPTTAB, "/etc/cryptsetup-keys.d", "%O", -ENOTDIR, NULL },
                 { "etc/fstab -> canary", FSTAB, "/etc/fstab", "%O/canary", 0, "/etc/fstab" },
-                { "etc -> ../../.. (fstab)", FSTAB, "/etc", "../../..", 0, "/etc/fstab" },
+                { "etc -> ../.. (fstab)", FSTAB, "/etc", "../..", 0, "/etc/fstab" },
         };
         char *const arrays[] = { (char *) "ARRAY /dev/md/0 metadata=1.2 UUID=0a1b2c3d:4e5f6a7b:8c9d0e1f:2a3b4c5d" };
         TargetCrypt crypt[] = { { "secure", "38c3dc11-f40d-46ea-a1f8-985823c1af23", "key", 3 } };
         TargetMount mounts[] = { { .mount = "/", .fs = FS_EXT4, .fs_uuid = "0b5e3c1a-2f4d-4e6b-9a8c-7d1e2f3a4b5c" } };
 
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                /* BASE/r/root: "../../.." from its /etc reaches BASE. */
+                /* BASE/r/root: "../.." from it (a link in /) and "../../.." from its /etc
+                 * (a link in /etc) reach BASE. */
                 _cleanup_free_ char *base = make_tmpdir();
                 _cleanup_free_ char *root = strprintf("%s/r/root", base), *outside = strprintf("%s/outside", base);
                 _cleanup_free_ char *canary = strprintf("%s/canary", outside), *at = strprintf("%s%s", root, rows[i].at);
