@@ -8,10 +8,23 @@
  *     Specification type 1 entry, the kernel and initrd copied there, the
  *     removable-media copy \EFI\BOOT\BOOTX64.EFI and an NVRAM boot entry.
  * A machine whose install failed earlier has no bootloader and so never
- * boots a half-installed system. */
+ * boots a half-installed system.
+ *
+ * One entry point, boot_install(), chooses and does all of it; the rest of
+ * this header is its parts, public for tests.
+ *
+ * The image is data we did not make: every read of it and every write into
+ * it, the EFI system partition (mounted inside it) included, goes through
+ * the root-confined resolution of target/target-fs.h. A symlink in the
+ * image resolves as it would inside the installed system and never leads
+ * out of root; the kernel and initrd must be regular files in the image's
+ * /boot (a link to one there is fine: a link elsewhere could put any file of
+ * the target, /etc/shadow, on the ESP that anyone may read); the ESP holds
+ * no symlinks at all (FAT has none: one there was put by someone). */
 
 #include <stdbool.h>
 
+#include "boot/cmdline-prefix.h"
 #include "profile/profile.h"
 
 typedef struct BootConfig {
@@ -31,6 +44,7 @@ typedef struct BootConfig {
         const char *sdboot_efi;    /* NULL = /usr/lib/systemd/boot/efi/systemd-bootx64.efi */
         const char *efibootmgr;    /* NULL = /usr/bin/efibootmgr */
         const char *efivars;       /* NULL = /sys/firmware/efi/efivars */
+        bool nvram_entry;          /* UEFI: boot_install() also writes the NVRAM entry */
 } BootConfig;
 
 /* Where systemd-boot goes on the ESP, and the NVRAM entry's label (the
@@ -40,19 +54,45 @@ typedef struct BootConfig {
 #define BOOT_EFI_LOADER "\\EFI\\systemd\\systemd-bootx64.efi"
 #define BOOT_EFI_LABEL "Linux Boot Manager"
 
-/* Find the newest kernel and its initrd in ROOT/boot. Returns names relative
- * to /boot ("vmlinuz-6.1.0-27-amd64"). -ENOENT when there is none. */
+/* ---- the dispatcher (boot.c) ------------------------------------------------ */
+
+/* The bootloader for c: with c->esp systemd-boot (boot_install_sdboot()),
+ * then, with c->nvram_entry, the NVRAM entry (boot_efi_nvram_entry(); a
+ * failure there is a warning, logged: the removable-media path boots
+ * anyway, and the entry is logged at info level); else extlinux
+ * (boot_write_extlinux_conf(), boot_install_extlinux()). Returns 0 or
+ * -errno with *ret_error saying what failed on what: -ENOENT no kernel with
+ * an initrd in the image's /boot (or no systemd-boot for the installer),
+ * -ELOOP a symlink on the ESP or on the way to it, -EXDEV a directory that
+ * resolves outside the target, others from the file system or the tools. */
+int boot_install(const BootConfig *c, char **ret_error);
+
+/* One line saying what boot_install(c) will do, for the phase that runs
+ * it: "systemd-boot on /dev/vda partition 1 (EFI system partition,
+ * /boot/efi)" or "extlinux, gptmbr.bin boot code on /dev/vda". NULL: OOM. */
+char *boot_describe(const BootConfig *c);
+
+/* Find the newest kernel and its initrd in the target's /boot (resolved
+ * inside root). Returns names relative to /boot ("vmlinuz-6.1.0-27-amd64").
+ * Only kernels whose vmlinuz-VERSION and initrd.img-VERSION are both
+ * non-empty regular files in /boot count (see above; VERSION printable,
+ * without spaces). -ENOENT when there is none, -errno when root cannot be
+ * opened. */
 int boot_find_kernel(const char *root, char **ret_kernel, char **ret_initrd);
 
-/* The installed system's kernel command line: root=UUID=... ro, the serial
- * console, extra_args. */
+/* The installed system's kernel command line: BOOT_CMDLINE_PREFIX_FMT with
+ * the root filesystem's UUID, then extra_args. */
 char *boot_kernel_options(const BootConfig *c);
 
-/* Write ROOT/boot/extlinux/extlinux.conf. */
+/* ---- BIOS: extlinux (extlinux.c) --------------------------------------------- */
+
+/* Write /boot/extlinux/extlinux.conf in the target. */
 int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char *initrd);
 
-/* Install extlinux into ROOT/boot/extlinux and write the MBR boot code
- * (gptmbr.bin for GPT, mbr.bin for msdos) to the first 440 bytes of disk. */
+/* Install extlinux into the target's /boot/extlinux (resolved inside root
+ * and on the filesystem of /boot, else -EXDEV; extlinux is given its real
+ * path) and write the MBR boot code (gptmbr.bin for GPT, mbr.bin for msdos)
+ * to the first 440 bytes of disk (and of mirror_disk). */
 int boot_install_extlinux(const BootConfig *c, char **ret_error);
 
 /* ---- UEFI: systemd-boot (sdboot.c) ------------------------------------------ */
@@ -77,7 +117,10 @@ char *boot_sdboot_entry(const BootOsRelease *os, const char *version, const char
  * ESP/loader/entries/TOKEN-VERSION.conf, loader/loader.conf, then
  * systemd-boot itself at EFI/systemd/ and the removable-media path EFI/BOOT/.
  * In the target: /etc/kernel/{cmdline,entry-token,install.conf} and the
- * kernel and initramfs hooks that run kernel-install on kernel updates. */
+ * kernel and initramfs hooks that run kernel-install on kernel updates.
+ * The ESP's mount point c->esp must exist in the target with no symlink on
+ * the way (-ELOOP), nor may one be on the ESP; systemd-boot, the kernel
+ * and the initrd are opened before anything is written. */
 int boot_install_sdboot(const BootConfig *c, char **ret_error);
 
 /* True when path (NULL: /sys/firmware/efi/efivars) is a mounted efivarfs. */
@@ -93,6 +136,3 @@ int boot_efi_parse_entries(const char *output, const char *label, char ***ret_id
  * writable EFI variables: the removable-media path boots anyway. */
 int boot_efi_nvram_entry(const BootConfig *c, char **ret_entry, char **ret_error);
 
-/* The bootloader for c: systemd-boot when c->esp is set, else extlinux.
- * The NVRAM entry is not part of it (boot_efi_nvram_entry()). */
-int boot_install(const BootConfig *c, char **ret_error);

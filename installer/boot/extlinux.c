@@ -2,72 +2,23 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "basic/fileio.h"
 #include "basic/process.h"
 #include "basic/strutil.h"
 #include "boot/boot.h"
+#include "target/target-fs.h"
 
 #define MBR_CODE_SIZE 440 /* the boot code area before the disk signature */
-
-/* Compare Debian kernel versions in file names well enough to pick the newest:
- * version-aware comparison of the digits. */
-static int kernel_cmp(const char *a, const char *b) {
-        return strverscmp(a, b);
-}
-
-int boot_find_kernel(const char *root, char **ret_kernel, char **ret_initrd) {
-        _cleanup_free_ char *dir = path_join_root(root, "/boot");
-        _cleanup_strv_free_ char **names = NULL;
-        const char *best = NULL;
-        int r;
-
-        if (!dir)
-                return -ENOMEM;
-        r = dir_list_sorted(dir, &names);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; names[i]; i++) {
-                const char *ver = startswith(names[i], "vmlinuz-");
-                if (!ver)
-                        continue;
-                /* Only kernels with an initrd: the Debian kernel needs one. */
-                _cleanup_free_ char *initrd = strprintf("%s/initrd.img-%s", dir, ver);
-                if (!initrd)
-                        return -ENOMEM;
-                if (access(initrd, R_OK) < 0)
-                        continue;
-                if (!best || kernel_cmp(names[i], best) > 0)
-                        best = names[i];
-        }
-        if (!best)
-                return -ENOENT;
-        *ret_kernel = strdup(best);
-        *ret_initrd = strprintf("initrd.img-%s", best + strlen("vmlinuz-"));
-        if (!*ret_kernel || !*ret_initrd) {
-                free(*ret_kernel);
-                free(*ret_initrd);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-char *boot_kernel_options(const BootConfig *c) {
-        return strprintf("root=UUID=%s ro console=tty0 console=ttyS0,115200n8%s%s", c->root_fs_uuid,
-                         c->extra_args ? " " : "", c->extra_args ? c->extra_args : "");
-}
+#define EXTLINUX_DIR "/boot/extlinux"
+#define EXTLINUX_CONF EXTLINUX_DIR "/extlinux.conf"
 
 int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char *initrd) {
-        _cleanup_free_ char *dir = path_join_root(c->root, "/boot/extlinux");
-        _cleanup_free_ char *path = NULL, *text = NULL, *options = boot_kernel_options(c);
+        _cleanup_free_ char *text = NULL, *options = boot_kernel_options(c);
+        _cleanup_close_ int rootfd = -1;
         /* extlinux resolves paths on the filesystem it is installed on. */
         const char *prefix = c->separate_boot ? "/" : "/boot/";
-        int r;
 
-        if (!dir || !options)
+        if (!options)
                 return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
         text = strprintf("# Written by the installer. Boots the installed system on the serial\n"
                          "# console and the screen.\n"
                          "SERIAL 0 115200\n"
@@ -80,10 +31,13 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
                          "  INITRD %s%s\n"
                          "  APPEND %s\n",
                          prefix, kernel, prefix, initrd, options);
-        path = strprintf("%s/extlinux.conf", dir);
-        if (!text || !path)
+        if (!text)
                 return -ENOMEM;
-        return write_file_atomic(path, text, strlen(text), 0644);
+        rootfd = target_root_open(c->root);
+        if (rootfd < 0)
+                return rootfd;
+        /* Owned by the installer (root). */
+        return target_write_file(rootfd, EXTLINUX_CONF, text, strlen(text), 0644, geteuid(), getegid());
 }
 
 static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_error) {
@@ -117,13 +71,48 @@ static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_erro
         return 0;
 }
 
-int boot_install_extlinux(const BootConfig *c, char **ret_error) {
-        _cleanup_free_ char *dir = path_join_root(c->root, "/boot/extlinux"), *out = NULL;
-        char *argv[] = { (char *) (c->extlinux ? c->extlinux : "/usr/bin/extlinux"), (char *) "--install", dir, NULL };
+/* The directory extlinux --install gets: /boot/extlinux resolved inside
+ * the target (made if missing) and on the filesystem of /boot, by its real
+ * host path. A link in the image cannot make extlinux write the boot
+ * sector of a filesystem outside the target. */
+static int extlinux_dir(const BootConfig *c, char **ret, char **ret_error) {
+        _cleanup_close_ int rootfd = -1, bootfd = -1;
+        struct stat boot_st, st;
         int r;
 
-        if (!dir)
-                return -ENOMEM;
+        rootfd = target_root_open(c->root);
+        if (rootfd < 0) {
+                *ret_error = strprintf("cannot open the target %s: %s", c->root, strerror(-rootfd));
+                return rootfd;
+        }
+        bootfd = target_open_dir(rootfd, "/boot", 0);
+        if (bootfd < 0 || fstat(bootfd, &boot_st) < 0) {
+                r = bootfd < 0 ? bootfd : -errno;
+                *ret_error = strprintf("cannot open /boot in %s: %s", c->root, strerror(-r));
+                return r;
+        }
+        r = target_dir_host_path(rootfd, EXTLINUX_DIR, CHASE_MKDIR, ret, &st);
+        if (r < 0) {
+                *ret_error = strprintf("cannot make %s in %s: %s", EXTLINUX_DIR, c->root, strerror(-r));
+                return r;
+        }
+        if (st.st_dev != boot_st.st_dev) {
+                *ret_error = strprintf("%s in %s is on another filesystem than /boot (a symlink in the image): "
+                                       "extlinux would not boot", EXTLINUX_DIR, c->root);
+                free(TAKE_PTR(*ret));
+                return -EXDEV;
+        }
+        return 0;
+}
+
+int boot_install_extlinux(const BootConfig *c, char **ret_error) {
+        _cleanup_free_ char *dir = NULL, *out = NULL;
+        int r;
+
+        r = extlinux_dir(c, &dir, ret_error);
+        if (r < 0)
+                return r;
+        char *argv[] = { (char *) (c->extlinux ? c->extlinux : "/usr/bin/extlinux"), (char *) "--install", dir, NULL };
         r = process_run(argv, NULL, &out);
         if (r < 0) {
                 *ret_error = strprintf("extlinux --install %s failed: %s", dir, out && *out ? out : strerror(-r));
@@ -135,23 +124,4 @@ int boot_install_extlinux(const BootConfig *c, char **ret_error) {
         /* RAID1: /boot is on an array whose members start the same on both
          * disks, so the same boot code boots either disk alone. */
         return write_mbr_code(c, c->mirror_disk, ret_error);
-}
-
-int boot_install(const BootConfig *c, char **ret_error) {
-        _cleanup_free_ char *kernel = NULL, *initrd = NULL;
-        int r;
-
-        if (c->esp)
-                return boot_install_sdboot(c, ret_error);
-        r = boot_find_kernel(c->root, &kernel, &initrd);
-        if (r < 0) {
-                *ret_error = strprintf("no kernel with an initrd in %s/boot: the image is not bootable", c->root);
-                return r;
-        }
-        r = boot_write_extlinux_conf(c, kernel, initrd);
-        if (r < 0) {
-                *ret_error = strprintf("cannot write extlinux.conf: %s", strerror(-r));
-                return r;
-        }
-        return boot_install_extlinux(c, ret_error);
 }

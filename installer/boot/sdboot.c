@@ -24,7 +24,8 @@
 #include "basic/fileio.h"
 #include "basic/process.h"
 #include "basic/strutil.h"
-#include "boot/boot.h"
+#include "boot/boot-internal.h"
+#include "target/target-fs.h"
 
 #define EFIVARFS_MAGIC 0xde5e81e4
 #define DEFAULT_SDBOOT_EFI "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
@@ -74,23 +75,35 @@ static char *entry_token_from(const char *id) {
         return strbuf_steal(&b);
 }
 
-int boot_read_os_release(const char *root, BootOsRelease *ret) {
-        _cleanup_free_ char *etc = path_join_root(root, "/etc/os-release");
-        _cleanup_free_ char *usr = path_join_root(root, "/usr/lib/os-release");
-        _cleanup_free_ char *text = NULL, *id = NULL, *image_id = NULL, *pretty = NULL;
+/* Larger than this, it is not an os-release. */
+#define OS_RELEASE_MAX (64 * 1024)
+
+static int read_os_release_file(int rootfd, const char *path, char **ret) {
+        _cleanup_close_ int fd = -1;
         struct stat st;
+
+        fd = target_open_file(rootfd, path, 0, &st);
+        if (fd < 0)
+                return fd;
+        if (st.st_size > OS_RELEASE_MAX)
+                return -EFBIG;
+        return read_full_fd(fd, ret, NULL);
+}
+
+int boot_read_os_release(const char *root, BootOsRelease *ret) {
+        _cleanup_free_ char *text = NULL, *id = NULL, *image_id = NULL, *pretty = NULL;
+        _cleanup_close_ int rootfd = -1;
         char *save = NULL;
         int r;
 
-        if (!etc || !usr)
-                return -ENOMEM;
-        /* /etc/os-release is usually a link to ../usr/lib/os-release; a
-         * link is never followed (an absolute one would lead out of root). */
-        r = -ENOENT;
-        if (lstat(etc, &st) == 0 && S_ISREG(st.st_mode))
-                r = read_full_file(etc, &text, NULL);
-        if (r < 0)
-                r = read_full_file(usr, &text, NULL);
+        rootfd = target_root_open(root);
+        if (rootfd < 0)
+                return rootfd;
+        /* /etc/os-release is usually a link to ../usr/lib/os-release,
+         * followed within the target. */
+        r = read_os_release_file(rootfd, "/etc/os-release", &text);
+        if (r < 0 && r != -ENOMEM && r != -EFBIG)
+                r = read_os_release_file(rootfd, "/usr/lib/os-release", &text);
         if (r < 0 && r != -ENOENT)
                 return r;
         for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
@@ -140,49 +153,31 @@ char *boot_sdboot_entry(const BootOsRelease *os, const char *version, const char
                          title, version, os->token, options, os->token, version, os->token, version, version);
 }
 
-/* A small file written as write_file_atomic() does, without chmod (FAT). */
-static int esp_write(const char *path, const char *text) {
-        _cleanup_free_ char *tmp = strprintf("%s.tmp", path);
-        _cleanup_close_ int fd = -1;
+/* ESP/rel, with text or (src >= 0) a copy of the file src, named from in
+ * messages. The ESP's directory fd is its root: nothing on it is a
+ * symlink, nothing made there is chmod()ed (FAT). */
+static int esp_put(int espfd, const char *esp, const char *rel, const char *text, int src, const char *from,
+                   char **ret_error) {
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ char *name = NULL;
         int r;
 
-        if (!tmp)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, text, strlen(text));
-        if (r >= 0 && (fsync(fd) < 0 || rename(tmp, path) < 0))
-                r = -errno;
+        r = target_chase(espfd, rel, CHASE_MKDIR | CHASE_NO_SYMLINKS | CHASE_NO_CHMOD, &dirfd, &name);
+        if (r >= 0)
+                r = src >= 0 ? target_copy_fd_at(dirfd, name, src, TARGET_MODE_KEEP, 0, 0)
+                             : target_write_at(dirfd, name, text, strlen(text), TARGET_MODE_KEEP, 0, 0);
         if (r < 0)
-                unlink(tmp);
+                *ret_error = strprintf("cannot write %s%s%s%s: %s%s", esp, rel, from ? " from " : "", from ? from : "",
+                                       strerror(-r), r == -ELOOP ? " (a symlink on the EFI system partition)" : "");
         return r;
 }
 
-/* Under root (the ESP or the target): mkdir -p the parent of rel, then
- * write text to it (or copy the file from). */
-static int put(const char *root, const char *rel, const char *text, const char *from, mode_t mode,
-               char **ret_error) {
-        _cleanup_free_ char *path = path_join_root(root, rel), *dir = NULL;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        dir = strndup(path, (size_t) (strrchr(path, '/') - path));
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r >= 0) {
-                if (from)
-                        r = copy_file_atomic(from, path, mode);
-                else if (mode == 0)
-                        r = esp_write(path, text);
-                else
-                        r = write_file_atomic(path, text, strlen(text), mode);
-        }
+/* A file of the target: /etc/kernel/..., owned by the installer (root). */
+static int target_put(int rootfd, const char *root, const char *path, const char *text, mode_t mode,
+                      char **ret_error) {
+        int r = target_write_file(rootfd, path, text, strlen(text), mode, geteuid(), getegid());
         if (r < 0)
-                *ret_error = strprintf("cannot write %s%s%s: %s", path, from ? " from " : "", from ? from : "",
-                                       strerror(-r));
+                *ret_error = strprintf("cannot write %s in %s: %s", path, root, strerror(-r));
         return r;
 }
 
@@ -208,7 +203,7 @@ static char *hook_script(const char *esp, const char *what, const char *body) {
                          what, esp, esp, esp, esp, body);
 }
 
-static int write_target_config(const BootConfig *c, const BootOsRelease *os, const char *options,
+static int write_target_config(const BootConfig *c, int rootfd, const BootOsRelease *os, const char *options,
                                char **ret_error) {
         static const struct {
                 const char *path, *what, *body;
@@ -238,41 +233,57 @@ static int write_target_config(const BootConfig *c, const BootOsRelease *os, con
 
         if (!cmdline || !token || !conf)
                 return -ENOMEM;
-        r = put(c->root, "/etc/kernel/cmdline", cmdline, NULL, 0644, ret_error);
+        r = target_put(rootfd, c->root, "/etc/kernel/cmdline", cmdline, 0644, ret_error);
         if (r >= 0)
-                r = put(c->root, "/etc/kernel/entry-token", token, NULL, 0644, ret_error);
+                r = target_put(rootfd, c->root, "/etc/kernel/entry-token", token, 0644, ret_error);
         if (r >= 0)
-                r = put(c->root, "/etc/kernel/install.conf", conf, NULL, 0644, ret_error);
+                r = target_put(rootfd, c->root, "/etc/kernel/install.conf", conf, 0644, ret_error);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(hooks); i++) {
                 _cleanup_free_ char *script = hook_script(c->esp, hooks[i].what, hooks[i].body);
                 if (!script)
                         return -ENOMEM;
-                r = put(c->root, hooks[i].path, script, NULL, 0755, ret_error);
+                r = target_put(rootfd, c->root, hooks[i].path, script, 0755, ret_error);
         }
         return r;
 }
 
 int boot_install_sdboot(const BootConfig *c, char **ret_error) {
-        _cleanup_free_ char *kernel = NULL, *initrd = NULL, *esp = path_join_root(c->root, c->esp);
-        _cleanup_free_ char *options = boot_kernel_options(c), *entry = NULL, *loader = NULL;
-        _cleanup_free_ char *kernel_src = NULL, *initrd_src = NULL, *dir = NULL, *entry_path = NULL;
+        _cleanup_free_ char *kernel = NULL, *initrd = NULL, *options = boot_kernel_options(c);
+        _cleanup_free_ char *entry = NULL, *loader = NULL, *kernel_src = NULL, *initrd_src = NULL;
+        _cleanup_free_ char *k = NULL, *i = NULL, *entry_path = NULL;
+        _cleanup_close_ int rootfd = -1, espfd = -1, efifd = -1, kernelfd = -1, initrdfd = -1;
         const char *efi = c->sdboot_efi ? c->sdboot_efi : DEFAULT_SDBOOT_EFI, *version;
         BootOsRelease os = {};
         int r;
 
-        if (!esp || !options)
+        if (!options)
                 return -ENOMEM;
-        if (access(efi, R_OK) < 0) {
+        /* Everything read and opened before the first write. */
+        efifd = open(efi, O_RDONLY | O_CLOEXEC);
+        if (efifd < 0) {
                 r = -errno;
                 *ret_error = strprintf("%s: %s (package systemd-boot-efi)", efi, strerror(errno));
                 return r;
         }
-        r = boot_find_kernel(c->root, &kernel, &initrd);
+        rootfd = target_root_open(c->root);
+        if (rootfd < 0) {
+                *ret_error = strprintf("cannot open the target %s: %s", c->root, strerror(-rootfd));
+                return rootfd;
+        }
+        r = boot_find_kernel_at(rootfd, &kernel, &initrd, &kernelfd, &initrdfd);
         if (r < 0) {
                 *ret_error = strprintf("no kernel with an initrd in %s/boot: the image is not bootable", c->root);
                 return r;
         }
         version = kernel + strlen("vmlinuz-");
+        /* The mount point of the ESP: no symlink on the way, or the files
+         * would land elsewhere in the target, not on the ESP. */
+        espfd = target_open_dir(rootfd, c->esp, CHASE_NO_SYMLINKS);
+        if (espfd < 0) {
+                *ret_error = strprintf("cannot open the EFI system partition at %s in %s: %s%s", c->esp, c->root,
+                                       strerror(-espfd), espfd == -ELOOP ? " (a symlink on the way)" : "");
+                return espfd;
+        }
         r = boot_read_os_release(c->root, &os);
         if (r < 0) {
                 *ret_error = strprintf("cannot read the image's os-release: %s", strerror(-r));
@@ -285,39 +296,33 @@ int boot_install_sdboot(const BootConfig *c, char **ret_error) {
                            "default %s-*\n"
                            "editor no\n",
                            os.token);
-        kernel_src = strprintf("%s/boot/%s", c->root, kernel);
-        initrd_src = strprintf("%s/boot/%s", c->root, initrd);
-        dir = strprintf("/%s/%s", os.token, version);
+        kernel_src = strprintf("/boot/%s", kernel);
+        initrd_src = strprintf("/boot/%s", initrd);
+        k = strprintf("/%s/%s/linux", os.token, version);
+        i = strprintf("/%s/%s/%s", os.token, version, initrd);
         entry_path = strprintf("/loader/entries/%s-%s.conf", os.token, version);
-        if (!entry || !loader || !kernel_src || !initrd_src || !dir || !entry_path) {
+        if (!entry || !loader || !kernel_src || !initrd_src || !k || !i || !entry_path) {
                 r = -ENOMEM;
                 goto out;
         }
 
         /* The kernel and initrd first, the entry, then the boot manager:
          * an ESP without systemd-boot does not boot. */
-        {
-                _cleanup_free_ char *k = strprintf("%s/linux", dir), *i = strprintf("%s/%s", dir, initrd);
-                if (!k || !i) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                r = put(esp, k, NULL, kernel_src, 0644, ret_error);
-                if (r >= 0)
-                        r = put(esp, i, NULL, initrd_src, 0644, ret_error);
-        }
+        r = esp_put(espfd, c->esp, k, NULL, kernelfd, kernel_src, ret_error);
         if (r >= 0)
-                r = put(esp, entry_path, entry, NULL, 0, ret_error);
+                r = esp_put(espfd, c->esp, i, NULL, initrdfd, initrd_src, ret_error);
         if (r >= 0)
-                r = put(esp, "/loader/entries.srel", "type1\n", NULL, 0, ret_error);
+                r = esp_put(espfd, c->esp, entry_path, entry, -1, NULL, ret_error);
         if (r >= 0)
-                r = put(esp, "/loader/loader.conf", loader, NULL, 0, ret_error);
+                r = esp_put(espfd, c->esp, "/loader/entries.srel", "type1\n", -1, NULL, ret_error);
         if (r >= 0)
-                r = write_target_config(c, &os, options, ret_error);
+                r = esp_put(espfd, c->esp, "/loader/loader.conf", loader, -1, NULL, ret_error);
         if (r >= 0)
-                r = put(esp, BOOT_SDBOOT_PATH, NULL, efi, 0644, ret_error);
+                r = write_target_config(c, rootfd, &os, options, ret_error);
         if (r >= 0)
-                r = put(esp, BOOT_REMOVABLE_PATH, NULL, efi, 0644, ret_error);
+                r = esp_put(espfd, c->esp, BOOT_SDBOOT_PATH, NULL, efifd, efi, ret_error);
+        if (r >= 0)
+                r = esp_put(espfd, c->esp, BOOT_REMOVABLE_PATH, NULL, efifd, efi, ret_error);
         if (r >= 0)
                 sync();
 out:

@@ -55,10 +55,14 @@ static int read_link_at(int dirfd, const char *name, char **ret) {
 }
 
 /* A missing directory on the way: 0755 whatever the umask (networkd, for
- * one, reads /etc/systemd/network as an unprivileged user). */
-static int mkdir_0755(int dirfd, const char *name) {
+ * one, reads /etc/systemd/network as an unprivileged user). On FAT
+ * (CHASE_NO_CHMOD) what mkdir gives: a chmod there fails for modes the
+ * mount options do not allow. */
+static int mkdir_0755(int dirfd, const char *name, ChaseFlags flags) {
         _cleanup_close_ int fd = -1;
 
+        if (flags & CHASE_NO_CHMOD)
+                return mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
         if (mkdirat(dirfd, name, 0700) < 0)
                 return errno == EEXIST ? 0 : -errno;
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -149,7 +153,7 @@ static int chase_internal(int rootfd, const char *path, ChaseFlags flags, int *r
                                 r = -ENOENT;
                                 goto fail;
                         }
-                        r = mkdir_0755(chase_cur(&c), name);
+                        r = mkdir_0755(chase_cur(&c), name, flags);
                         if (r < 0)
                                 goto fail;
                         if (fstatat(chase_cur(&c), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -158,6 +162,10 @@ static int chase_internal(int rootfd, const char *path, ChaseFlags flags, int *r
                         }
                 }
 
+                if (S_ISLNK(st.st_mode) && (flags & CHASE_NO_SYMLINKS)) {
+                        r = -ELOOP;
+                        goto fail;
+                }
                 if (S_ISLNK(st.st_mode) && (!last || (flags & CHASE_FOLLOW))) {
                         _cleanup_free_ char *target = NULL;
                         char *next;
@@ -248,7 +256,7 @@ int target_open_dir(int rootfd, const char *path, ChaseFlags flags) {
         if (!name)
                 return TAKE_FD(dirfd);
         if (flags & CHASE_MKDIR) {
-                r = mkdir_0755(dirfd, name);
+                r = mkdir_0755(dirfd, name, flags);
                 if (r < 0)
                         return r;
         }
@@ -259,10 +267,37 @@ int target_open_dir(int rootfd, const char *path, ChaseFlags flags) {
 }
 
 
-/* Read dirfd/name, a regular file (checked before opening: a FIFO would block). */
-static int read_file_at(int dirfd, const char *name, char **ret, size_t *ret_size, struct stat *ret_st) {
+int target_dir_host_path(int rootfd, const char *path, ChaseFlags flags, char **ret, struct stat *ret_st) {
         _cleanup_close_ int fd = -1;
-        struct stat st;
+        _cleanup_free_ char *root_path = NULL, *dir_path = NULL;
+        char proc[64];
+        const char *rest;
+        int r;
+
+        fd = target_open_dir(rootfd, path, flags);
+        if (fd < 0)
+                return fd;
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", rootfd);
+        r = read_link_at(AT_FDCWD, proc, &root_path);
+        if (r < 0)
+                return r;
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        r = read_link_at(AT_FDCWD, proc, &dir_path);
+        if (r < 0)
+                return r;
+        /* Belt and braces: what the kernel says the directory is. */
+        rest = streq(root_path, "/") ? dir_path : startswith(dir_path, root_path);
+        if (!rest || (*rest != '/' && *rest != 0) || dir_path[0] != '/')
+                return log_debug_errno(-EXDEV, "%s resolves to %s, outside the target %s", path, dir_path, root_path);
+        if (ret_st && fstat(fd, ret_st) < 0)
+                return -errno;
+        *ret = TAKE_PTR(dir_path);
+        return 0;
+}
+
+int target_open_file_at(int dirfd, const char *name, struct stat *ret_st) {
+        _cleanup_close_ int fd = -1;
+        struct stat st, fst;
 
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
@@ -270,9 +305,35 @@ static int read_file_at(int dirfd, const char *name, char **ret, size_t *ret_siz
                 return S_ISDIR(st.st_mode) ? -EISDIR : -EBADF;
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
+                return errno == ELOOP ? -EBADF : -errno;
+        /* Replaced in between? */
+        if (fstat(fd, &fst) < 0)
                 return -errno;
-        if (ret_st && fstat(fd, ret_st) < 0)
-                return -errno;
+        if (!S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+                return -EBADF;
+        if (ret_st)
+                *ret_st = fst;
+        return TAKE_FD(fd);
+}
+
+int target_open_file(int rootfd, const char *path, ChaseFlags flags, struct stat *ret_st) {
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = target_chase(rootfd, path, (flags & CHASE_NO_SYMLINKS) ? flags : flags | CHASE_FOLLOW, &dirfd, &name);
+        if (r < 0)
+                return r;
+        return target_open_file_at(dirfd, name, ret_st);
+}
+
+/* Read dirfd/name, a regular file (checked before opening: a FIFO would block). */
+static int read_file_at(int dirfd, const char *name, char **ret, size_t *ret_size, struct stat *ret_st) {
+        _cleanup_close_ int fd = -1;
+
+        fd = target_open_file_at(dirfd, name, ret_st);
+        if (fd < 0)
+                return fd;
         return read_full_fd(fd, ret, ret_size);
 }
 
@@ -322,24 +383,50 @@ static char *tmp_name(const char *name) {
         return strprintf(".#%s.installer-tmp", name);
 }
 
-int target_write_at(int dirfd, const char *name, const char *data, size_t size, mode_t mode, uid_t uid,
-                    gid_t gid) {
+/* Copy all of the file in (from offset 0) to out. */
+static int copy_fd_data(int in, int out) {
+        char buf[64 * 1024];
+        off_t off = 0;
+
+        for (;;) {
+                ssize_t n = pread(in, buf, sizeof buf, off);
+                int r;
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return 0;
+                r = write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+                off += n;
+        }
+}
+
+/* dirfd/name replaced by what is in data (or, without data, in the file
+ * src), through a temporary file in the same directory. */
+static int replace_at(int dirfd, const char *name, const char *data, size_t size, int src, mode_t mode, uid_t uid,
+                      gid_t gid) {
         _cleanup_free_ char *tmp = tmp_name(name);
         _cleanup_close_ int fd = -1;
+        bool keep = mode == TARGET_MODE_KEEP;
         int r;
 
         if (!tmp)
                 return -ENOMEM;
         if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
                 return -errno;
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, keep ? 0644 : 0600);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, data, size);
+        r = src < 0 ? write_all(fd, data, size) : copy_fd_data(src, fd);
         if (r < 0)
                 goto fail;
         /* chown first: it would clear set-id bits set before it. */
-        if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if ((!keep && (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)) || fsync(fd) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -351,6 +438,19 @@ int target_write_at(int dirfd, const char *name, const char *data, size_t size, 
 fail:
         (void) unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int target_write_at(int dirfd, const char *name, const char *data, size_t size, mode_t mode, uid_t uid,
+                    gid_t gid) {
+        if (!data && size > 0)
+                return -EINVAL;
+        return replace_at(dirfd, name, data, size, -1, mode, uid, gid);
+}
+
+int target_copy_fd_at(int dirfd, const char *name, int fd, mode_t mode, uid_t uid, gid_t gid) {
+        if (fd < 0)
+                return -EBADF;
+        return replace_at(dirfd, name, NULL, 0, fd, mode, uid, gid);
 }
 
 int target_write_file(int rootfd, const char *path, const char *data, size_t size, mode_t mode, uid_t uid,

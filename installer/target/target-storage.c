@@ -4,18 +4,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "target/target-internal.h"
 
 int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n) {
-        _cleanup_free_ char *dir = path_join_root(root, "/etc/mdadm"), *path = path_join_root(root, "/etc/mdadm/mdadm.conf");
+        _cleanup_close_ int rootfd = -1;
         StrBuf b = {};
         int r;
 
-        if (!dir || !path)
-                return -ENOMEM;
         strbuf_appendf(&b, "# mdadm.conf: written by the installer. See mdadm.conf(5).\n"
                            "# The initramfs assembles these arrays (update-initramfs after a change).\n"
                            "HOMEHOST <system>\n"
@@ -26,9 +23,8 @@ int target_write_mdadm_conf(const char *root, char *const arrays[], size_t n) {
                 strbuf_done(&b);
                 return -ENOMEM;
         }
-        r = mkdir_p(dir, 0755);
-        if (r >= 0)
-                r = write_file_atomic(path, b.data, b.len, 0644);
+        rootfd = target_root_open(root);
+        r = rootfd < 0 ? rootfd : target_write_file(rootfd, "/etc/mdadm/mdadm.conf", b.data, b.len, 0644, 0, 0);
         strbuf_done(&b);
         return r;
 }
@@ -65,6 +61,7 @@ int target_update_initramfs(const char *root, const char *kernel_version, char *
                         (char *) kernel_version, NULL };
         char *argv[] = { (char *) "/usr/sbin/update-initramfs", (char *) "-u", (char *) "-k", (char *) kernel_version, NULL };
         _cleanup_free_ char *leftover = NULL;
+        _cleanup_close_ int rootfd = -1;
         int r;
 
         if (!kernel_version || !*kernel_version || strchr(kernel_version, '/'))
@@ -74,9 +71,10 @@ int target_update_initramfs(const char *root, const char *kernel_version, char *
                 return 0;
         log_warning("update-initramfs: building it for this machine (MODULES=dep) failed (%s); building the generic one",
                     r == -EPROTO ? "mkinitramfs failed" : strerror(-r));
-        leftover = strprintf("%s/boot/initrd.img-%s.new", root, kernel_version);
-        if (leftover)
-                (void) unlink(leftover);
+        leftover = strprintf("/boot/initrd.img-%s.new", kernel_version);
+        rootfd = target_root_open(root);
+        if (leftover && rootfd >= 0)
+                (void) target_unlink(rootfd, leftover);
         if (ret_output) {
                 free(*ret_output);
                 *ret_output = NULL;

@@ -16,6 +16,7 @@
 #include "basic/process.h"
 #include "basic/strutil.h"
 #include "boot/boot.h"
+#include "target/target-fs.h"
 
 #define KVER "6.1.0-56-amd64"
 #define OPTIONS "root=UUID=0b5e3c1a-2f4d-4e6b-9a8c-7d1e2f3a4b5c ro console=tty0 console=ttyS0,115200n8"
@@ -386,6 +387,256 @@ static void test_extlinux_conf(void **state) {
                                       " quiet\n"));
 }
 
+/* ---- the dispatcher ------------------------------------------------------------------------ */
+
+/* boot_install() owns the NVRAM entry too: without EFI variables it is a
+ * warning, the install succeeds (efibootmgr is never run). What it does is
+ * one line for the phase; the kernel command line starts with the prefix
+ * the plan prints. */
+static void test_dispatcher(void **state) {
+        char *root = make_target(DEBIAN_OS_RELEASE), *vars = make_tmpdir(), *err = NULL;
+        _cleanup_free_ char *efi = fake_sdboot(), *esp = path_join_root(root, "/boot/efi");
+        BootConfig c = {
+                .root = root, .disk = "/dev/vda", .mirror_disk = "/dev/vdb", .table = PARTITION_TABLE_GPT,
+                .root_fs_uuid = "0b5e3c1a-2f4d-4e6b-9a8c-7d1e2f3a4b5c", .extra_args = "quiet",
+        };
+
+        _cleanup_free_ char *bios = boot_describe(&c);
+        assert_string_equal(bios, "extlinux, gptmbr.bin boot code on /dev/vda and /dev/vdb");
+        c.table = PARTITION_TABLE_MSDOS;
+        c.mirror_disk = NULL;
+        _cleanup_free_ char *bios2 = boot_describe(&c);
+        assert_string_equal(bios2, "extlinux, mbr.bin boot code on /dev/vda");
+
+        _cleanup_free_ char *options = boot_kernel_options(&c);
+        _cleanup_free_ char *prefix = strprintf(BOOT_CMDLINE_PREFIX_FMT, c.root_fs_uuid);
+        assert_string_equal(prefix, OPTIONS);
+        assert_true(startswith(options, prefix));
+        assert_string_equal(options + strlen(prefix), " quiet");
+
+        c.esp = "/boot/efi";
+        c.esp_partition = 1;
+        c.sdboot_efi = efi;
+        c.efivars = vars;
+        c.efibootmgr = "/nonexistent/efibootmgr";
+        c.nvram_entry = true;
+        _cleanup_free_ char *uefi = boot_describe(&c);
+        assert_string_equal(uefi, "systemd-boot on /dev/vda partition 1 (EFI system partition, /boot/efi)");
+        assert_int_equal(boot_install(&c, &err), 0);
+        assert_null(err);
+        _cleanup_free_ char *a = get_file(esp, BOOT_REMOVABLE_PATH);
+        assert_string_equal(a, "MZ fake systemd-boot\n");
+}
+
+/* ---- a hostile image: symlinks that lead out of the target ----------------------------------- */
+
+#define CANARY "CANARY: a file of the installer's own system\n"
+#define NEWER "6.1.0-99-amd64"
+
+/* The world around a target: BASE/outside/ holds a canary file (and a
+ * kernel, as a lure); the target is BASE/r/root, so that "../../.." from its
+ * /etc or /boot reaches BASE. Tools and the disk live elsewhere. */
+typedef struct Hostile {
+        char *base, *root, *outside, *esp;
+        char *efi, *tools, *extlinux_log;
+        char *before; /* snapshot of BASE without the target */
+} Hostile;
+
+static StrBuf snap;
+static const char *snap_skip;
+static size_t snap_base_len;
+
+static int snap_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        const char *rest = startswith(path, snap_skip);
+        if (rest && (*rest == '/' || !*rest))
+                return 0;
+        assert_int_equal(strbuf_appendf(&snap, "%s %o", path + snap_base_len, (unsigned) st->st_mode), 0);
+        if (S_ISREG(st->st_mode)) {
+                _cleanup_free_ char *text = NULL;
+                assert_int_equal(read_full_file(path, &text, NULL), 0);
+                assert_int_equal(strbuf_appendf(&snap, " [%s]", text), 0);
+        }
+        assert_int_equal(strbuf_append(&snap, "\n"), 0);
+        return 0;
+}
+
+/* Every path, mode and file content below h->base except the target. */
+static char *snapshot(const Hostile *h) {
+        snap = (StrBuf) {};
+        snap_skip = h->root;
+        snap_base_len = strlen(h->base);
+        assert_int_equal(nftw(h->base, snap_entry, 16, FTW_PHYS), 0);
+        return strbuf_steal(&snap);
+}
+
+static void make_hostile(Hostile *h) {
+        *h = (Hostile) { .base = make_tmpdir(), .tools = make_tmpdir() };
+        h->root = strprintf("%s/r/root", h->base);
+        h->outside = strprintf("%s/outside", h->base);
+        h->esp = strprintf("%s/boot/efi", h->root);
+        h->extlinux_log = strprintf("%s/extlinux.args", h->tools);
+        assert_non_null(h->root);
+        assert_non_null(h->esp);
+        put_file(h->outside, "/canary", CANARY);
+        put_file(h->outside, "/vmlinuz-7.0.0-lure", CANARY);
+        put_file(h->outside, "/initrd.img-7.0.0-lure", CANARY);
+        put_file(h->root, "/boot/vmlinuz-" KVER, "KERNEL " KVER "\n");
+        put_file(h->root, "/boot/initrd.img-" KVER, "INITRD " KVER "\n");
+        put_file(h->root, "/boot/vmlinuz-6.1.0-50-amd64", "OLD KERNEL\n");
+        put_file(h->root, "/boot/initrd.img-6.1.0-50-amd64", "OLD INITRD\n");
+        put_file(h->root, "/usr/lib/os-release", DEBIAN_OS_RELEASE);
+        assert_int_equal(mkdir_p(h->esp, 0755), 0);
+        /* The tools: systemd-boot, an extlinux that records its arguments,
+         * syslinux's MBR code and a disk (a file). */
+        h->efi = strprintf("%s/systemd-bootx64.efi", h->tools);
+        assert_int_equal(write_file_atomic(h->efi, "MZ fake systemd-boot\n", 21, 0644), 0);
+        _cleanup_free_ char *script = strprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s\n", h->extlinux_log);
+        put_file(h->tools, "/extlinux", script);
+        _cleanup_free_ char *ext = strprintf("%s/extlinux", h->tools);
+        assert_int_equal(chmod(ext, 0755), 0);
+        put_file(h->tools, "/mbr/gptmbr.bin", "GPTMBR");
+        put_file(h->tools, "/mbr/mbr.bin", "MBR");
+        put_file(h->tools, "/disk", "................................................................");
+}
+
+static void hostile_done(Hostile *h) {
+        free(h->root);
+        free(h->outside);
+        free(h->esp);
+        free(h->efi);
+        free(h->extlinux_log);
+        free(h->before);
+}
+
+/* "%O" in a link target: the outside directory's absolute path. */
+static void hostile_link(const Hostile *h, const char *at, const char *target) {
+        _cleanup_free_ char *path = path_join_root(h->root, at), *parent = NULL, *t = NULL;
+        const char *o = strstr(target, "%O");
+
+        t = o ? strprintf("%.*s%s%s", (int) (o - target), target, h->outside, o + 2) : strdup(target);
+        parent = strndup(path, (size_t) (strrchr(path, '/') - path));
+        assert_int_equal(mkdir_p(parent, 0755), 0);
+        (void) nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        assert_int_equal(symlink(t, path), 0);
+}
+
+static int esp_has_canary(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        _cleanup_free_ char *text = NULL;
+        if (type != FTW_F || read_full_file(path, &text, NULL) < 0)
+                return 0;
+        return strstr(text, "CANARY") || strstr(text, "PATH=") || strstr(text, "BOOT_TEST_SECRET") ? 1 : 0;
+}
+
+static void test_hostile_symlinks(void **state) {
+        enum { SDBOOT, EXTLINUX };
+        static const struct {
+                const char *what;
+                int loader;
+                const char *at, *target;
+                int ret;          /* what boot_install() returns */
+                const char *kver; /* the kernel that must be on the ESP (sdboot, ret 0) */
+        } rows[] = {
+                /* Writes into the target that a link would lead out. */
+                { "etc/kernel -> outside (absolute)", SDBOOT, "/etc/kernel", "%O", 0, KVER },
+                { "etc/kernel -> ../../..", SDBOOT, "/etc/kernel", "../../..", 0, KVER },
+                { "etc/kernel/postinst.d -> outside", SDBOOT, "/etc/kernel/postinst.d", "%O", 0, KVER },
+                { "etc/initramfs -> ../../../outside", SDBOOT, "/etc/initramfs", "../../../outside", 0, KVER },
+                { "etc/kernel/cmdline -> canary", SDBOOT, "/etc/kernel/cmdline", "%O/canary", 0, KVER },
+                /* Reads of the image that a link would lead out: the newest
+                 * kernel is no kernel, the one before it boots. */
+                { "vmlinuz -> /proc/self/environ", SDBOOT, "/boot/vmlinuz-" NEWER, "/proc/self/environ", 0, KVER },
+                { "vmlinuz -> canary (absolute)", SDBOOT, "/boot/vmlinuz-" NEWER, "%O/canary", 0, KVER },
+                { "vmlinuz -> canary (relative)", SDBOOT, "/boot/vmlinuz-" NEWER, "../../../outside/canary", 0, KVER },
+                { "initrd -> canary", SDBOOT, "/boot/initrd.img-" KVER, "%O/canary", 0, "6.1.0-50-amd64" },
+                { "vmlinuz -> /etc/hostname (in the target, not in /boot)", SDBOOT, "/boot/vmlinuz-" NEWER, "/etc/hostname", 0, KVER },
+                { "boot -> outside (with a kernel there)", SDBOOT, "/boot", "%O", -ENOENT, NULL },
+                /* The ESP: nothing on it or on the way to it is a link. */
+                { "boot/efi -> outside", SDBOOT, "/boot/efi", "%O", -ELOOP, NULL },
+                { "boot/efi/loader -> outside", SDBOOT, "/boot/efi/loader", "%O", -ELOOP, NULL },
+                { "boot/efi/EFI -> ../../../../outside", SDBOOT, "/boot/efi/EFI", "../../../../outside", -ELOOP, NULL },
+                { "boot/efi/debian -> outside", SDBOOT, "/boot/efi/debian", "%O", -ELOOP, NULL },
+                /* extlinux: its configuration and the directory it installs to. */
+                { "boot/extlinux -> outside", EXTLINUX, "/boot/extlinux", "%O", 0, NULL },
+                { "boot/extlinux -> ../../../outside", EXTLINUX, "/boot/extlinux", "../../../outside", 0, NULL },
+                { "extlinux.conf -> canary", EXTLINUX, "/boot/extlinux/extlinux.conf", "%O/canary", 0, NULL },
+                { "boot -> outside (extlinux)", EXTLINUX, "/boot", "%O", -ENOENT, NULL },
+        };
+
+        setenv("BOOT_TEST_SECRET", "the installer's environment", 1);
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                Hostile h;
+                char *err = NULL;
+
+                print_message("  %s\n", rows[i].what);
+                make_hostile(&h);
+                put_file(h.root, "/boot/initrd.img-" NEWER, "INITRD " NEWER "\n");
+                put_file(h.root, "/etc/hostname", "x\n");
+                hostile_link(&h, rows[i].at, rows[i].target);
+                h.before = snapshot(&h);
+
+                _cleanup_free_ char *ext = strprintf("%s/extlinux", h.tools), *disk = strprintf("%s/disk", h.tools);
+                BootConfig c = {
+                        .root = h.root,
+                        .disk = disk,
+                        .table = PARTITION_TABLE_GPT,
+                        .root_fs_uuid = "0b5e3c1a-2f4d-4e6b-9a8c-7d1e2f3a4b5c",
+                        .syslinux_dir = h.tools,
+                        .extlinux = ext,
+                };
+                if (rows[i].loader == SDBOOT) {
+                        c.esp = "/boot/efi";
+                        c.esp_partition = 1;
+                        c.sdboot_efi = h.efi;
+                }
+                int r = boot_install(&c, &err);
+                if (r != rows[i].ret)
+                        fail_msg("%s: boot_install() returned %d (%s), expected %d", rows[i].what, r,
+                                 err ? err : "no message", rows[i].ret);
+                if (r < 0)
+                        assert_non_null(err); /* a clean error, with a message */
+                free(err);
+
+                /* Nothing outside the target changed. */
+                _cleanup_free_ char *after = snapshot(&h);
+                if (!streq(h.before, after))
+                        fail_msg("%s: outside the target\nbefore:\n%safter:\n%s", rows[i].what, h.before, after);
+
+                /* Nothing of the host or the outside on the ESP. */
+                if (access(h.esp, F_OK) == 0)
+                        assert_int_equal(nftw(h.esp, esp_has_canary, 16, FTW_PHYS), 0);
+                if (rows[i].kver) {
+                        _cleanup_free_ char *k = strprintf("/debian/%s/linux", rows[i].kver);
+                        const char *want = streq(rows[i].kver, KVER) ? "KERNEL " KVER "\n" : "OLD KERNEL\n";
+                        _cleanup_free_ char *got = get_file(h.esp, k);
+                        assert_string_equal(got, want);
+                        /* /etc/kernel/cmdline where the installed system
+                         * finds it (links resolved inside the target). */
+                        _cleanup_close_ int rootfd = target_root_open(h.root);
+                        _cleanup_free_ char *cmdline = NULL;
+                        assert_true(rootfd >= 0);
+                        assert_int_equal(target_read_file(rootfd, "/etc/kernel/cmdline", &cmdline, NULL), 0);
+                        assert_string_equal(cmdline, OPTIONS "\n");
+                }
+                if (rows[i].loader == EXTLINUX && r == 0) {
+                        /* extlinux got a directory inside the target. */
+                        _cleanup_free_ char *args = NULL, *real = realpath(h.root, NULL);
+                        assert_int_equal(read_full_file(h.extlinux_log, &args, NULL), 0);
+                        assert_true(startswith(args, "--install\n"));
+                        const char *dir = args + strlen("--install\n");
+                        const char *rest = startswith(dir, real);
+                        if (!rest || *rest != '/')
+                                fail_msg("%s: extlinux --install %s: not in %s", rows[i].what, dir, real);
+                        /* Its extlinux.conf is next to it. */
+                        _cleanup_free_ char *conf = strprintf("%.*s/extlinux.conf", (int) strcspn(dir, "\n"), dir);
+                        _cleanup_free_ char *text = NULL;
+                        assert_int_equal(read_full_file(conf, &text, NULL), 0);
+                        assert_non_null(strstr(text, "  LINUX /boot/vmlinuz-" KVER "\n"));
+                }
+                hostile_done(&h);
+        }
+        unsetenv("BOOT_TEST_SECRET");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_os_release),
@@ -395,6 +646,8 @@ int main(void) {
                 cmocka_unit_test(test_efi_parse_entries),
                 cmocka_unit_test(test_nvram_needs_efivars),
                 cmocka_unit_test(test_extlinux_conf),
+                cmocka_unit_test(test_dispatcher),
+                cmocka_unit_test(test_hostile_symlinks),
         };
         return cmocka_run_group_tests(tests, NULL, remove_tmpdirs);
 }

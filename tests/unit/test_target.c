@@ -30,6 +30,7 @@
 #include "basic/fileio.h"
 #include "basic/strutil.h"
 #include "profile/profile.h"
+#include "target/target-fs.h"
 #include "target/target.h"
 #include "ydoc/ydoc.h"
 
@@ -677,6 +678,153 @@ static void test_crypttab(void **state) {
         assert_int_equal(target_write_crypttab(root, no_key, 1), -EINVAL);
 }
 
+/* ---- storage files in a hostile image: links that lead out of the target ------------------------ */
+
+#define CANARY "CANARY: a file of the installer's own system\n"
+
+static StrBuf snap;
+static const char *snap_skip;
+static size_t snap_base_len;
+
+static int snap_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        const char *rest = startswith(path, snap_skip);
+        if (rest && (*rest == '/' || !*rest))
+                return 0;
+        assert_int_equal(strbuf_appendf(&snap, "%s %o", path + snap_base_len, (unsigned) st->st_mode), 0);
+        if (S_ISREG(st->st_mode)) {
+                _cleanup_free_ char *text = read_string(path);
+                assert_int_equal(strbuf_appendf(&snap, " [%s]", text), 0);
+        }
+        assert_int_equal(strbuf_append(&snap, "\n"), 0);
+        return 0;
+}
+
+/* Every path, mode and file content below base, the target root excepted. */
+static char *snapshot(const char *base, const char *root) {
+        snap = (StrBuf) {};
+        snap_skip = root;
+        snap_base_len = strlen(base);
+        assert_int_equal(nftw(base, snap_entry, 16, FTW_PHYS), 0);
+        return strbuf_steal(&snap);
+}
+
+static void test_storage_files_stay_in_root(void **state) {
+        if (geteuid() != 0)
+                skip(); /* files owned by root */
+        enum { MDADM, CRYPTTAB, FSTAB };
+        static const struct {
+                const char *what;
+                int writer;
+                const char *at, *target; /* "%O": the outside directory */
+                int ret;
+                const char *path; /* what the installed system then reads (links resolved in it) */
+        } rows[] = {
+                { "etc/mdadm -> outside", MDADM, "/etc/mdadm", "%O", 0, "/etc/mdadm/mdadm.conf" },
+                { "etc/mdadm -> ../../..", MDADM, "/etc/mdadm", "../../..", 0, "/etc/mdadm/mdadm.conf" },
+                { "etc -> ../../outside", MDADM, "/etc", "../../outside", 0, "/etc/mdadm/mdadm.conf" },
+                { "mdadm.conf -> canary", MDADM, "/etc/mdadm/mdadm.conf", "%O/canary", 0, "/etc/mdadm/mdadm.conf" },
+                { "etc/crypttab -> canary", CRYPTTAB, "/etc/crypttab", "%O/canary", 0, "/etc/crypttab" },
+                { "etc -> outside (crypttab)", CRYPTTAB, "/etc", "%O", 0, "/etc/crypttab" },
+                { "etc/cryptsetup-keys.d -> outside", CRYPTTAB, "/etc/cryptsetup-keys.d", "%O", -ENOTDIR, NULL },
+                { "etc/fstab -> canary", FSTAB, "/etc/fstab", "%O/canary", 0, "/etc/fstab" },
+                { "etc -> ../.. (fstab)", FSTAB, "/etc", "../..", 0, "/etc/fstab" },
+        };
+        char *const arrays[] = { (char *) "ARRAY /dev/md/0 metadata=1.2 UUID=0a1b2c3d:4e5f6a7b:8c9d0e1f:2a3b4c5d" };
+        TargetCrypt crypt[] = { { "secure", "38c3dc11-f40d-46ea-a1f8-985823c1af23", "key", 3 } };
+        TargetMount mounts[] = { { .mount = "/", .fs = FS_EXT4, .fs_uuid = "0b5e3c1a-2f4d-4e6b-9a8c-7d1e2f3a4b5c" } };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                /* BASE/r/root: "../.." from it (a link in /) and "../../.." from its /etc
+                 * (a link in /etc) reach BASE. */
+                _cleanup_free_ char *base = make_tmpdir();
+                _cleanup_free_ char *root = strprintf("%s/r/root", base), *outside = strprintf("%s/outside", base);
+                _cleanup_free_ char *canary = strprintf("%s/canary", outside), *at = strprintf("%s%s", root, rows[i].at);
+                const char *o = strstr(rows[i].target, "%O");
+                _cleanup_free_ char *target = o ? strprintf("%.*s%s%s", (int) (o - rows[i].target), rows[i].target,
+                                                            outside, o + 2)
+                                                : strdup(rows[i].target);
+                int r = 0;
+
+                print_message("  %s\n", rows[i].what);
+                write_string(canary, CANARY);
+                write_string(at, "x"); /* the parents */
+                assert_int_equal(unlink(at), 0);
+                assert_int_equal(symlink(target, at), 0);
+                _cleanup_free_ char *before = snapshot(base, root);
+
+                switch (rows[i].writer) {
+                case MDADM: r = target_write_mdadm_conf(root, arrays, 1); break;
+                case CRYPTTAB: r = target_write_crypttab(root, crypt, 1); break;
+                case FSTAB: r = target_write_fstab(root, mounts, 1); break;
+                }
+                if (r != rows[i].ret)
+                        fail_msg("%s: returned %d, expected %d", rows[i].what, r, rows[i].ret);
+                _cleanup_free_ char *after = snapshot(base, root);
+                if (!streq(before, after))
+                        fail_msg("%s: outside the target\nbefore:\n%safter:\n%s", rows[i].what, before, after);
+                if (rows[i].path) {
+                        _cleanup_close_ int rootfd = target_root_open(root);
+                        _cleanup_free_ char *text = NULL;
+                        assert_true(rootfd >= 0);
+                        assert_int_equal(target_read_file(rootfd, rows[i].path, &text, NULL), 0);
+                        assert_true(startswith(text, "# "));
+                }
+        }
+}
+
+/* The resolver's API that boot/ uses: files opened only when regular,
+ * copies from an fd, no links at all for the ESP, FAT modes left alone,
+ * a directory's host path inside the root. */
+static void test_fs_api(void **state) {
+        _cleanup_free_ char *base = make_tmpdir();
+        _cleanup_free_ char *root = strprintf("%s/root", base), *outside = strprintf("%s/outside", base);
+        _cleanup_free_ char *fifo = strprintf("%s/boot/fifo", root), *canary = strprintf("%s/canary", outside);
+        _cleanup_free_ char *link = strprintf("%s/boot/link", root), *dirlink = strprintf("%s/d", root);
+        _cleanup_close_ int rootfd = -1, fd = -1, dirfd = -1;
+        _cleanup_free_ char *name = NULL, *host = NULL, *real = NULL, *copied = NULL, *text = NULL;
+        struct stat st;
+
+        write_string(canary, CANARY);
+        _cleanup_free_ char *kernel = strprintf("%s/boot/vmlinuz", root);
+        write_string(kernel, "KERNEL\n");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(symlink(canary, link), 0); /* resolves to ROOT/.../canary: absent */
+        assert_int_equal(symlink(outside, dirlink), 0);
+        rootfd = target_root_open(root);
+        assert_true(rootfd >= 0);
+
+        /* Regular files only; a FIFO does not block. */
+        assert_int_equal(target_open_file(rootfd, "/boot/fifo", 0, NULL), -EBADF);
+        assert_int_equal(target_open_file(rootfd, "/boot", 0, NULL), -EISDIR);
+        assert_int_equal(target_open_file(rootfd, "/boot/link", 0, NULL), -ENOENT);
+        assert_int_equal(target_open_file(rootfd, "/boot/link", CHASE_NO_SYMLINKS, NULL), -ELOOP);
+        fd = target_open_file(rootfd, "/boot/vmlinuz", 0, &st);
+        assert_true(fd >= 0);
+        assert_int_equal(st.st_size, 7);
+
+        /* A copy from the fd, whatever its offset; no chmod with TARGET_MODE_KEEP. */
+        assert_int_equal(lseek(fd, 3, SEEK_SET), 3);
+        assert_int_equal(target_chase(rootfd, "/esp/x/linux", CHASE_MKDIR | CHASE_NO_SYMLINKS | CHASE_NO_CHMOD,
+                                      &dirfd, &name), 0);
+        assert_int_equal(target_copy_fd_at(dirfd, name, fd, TARGET_MODE_KEEP, 0, 0), 0);
+        copied = strprintf("%s/esp/x/linux", root);
+        text = read_string(copied);
+        assert_string_equal(text, "KERNEL\n");
+        assert_int_equal(stat(copied, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644 & ~(mode_t) 077); /* umask 077 in this test */
+        /* No symlink on the way with CHASE_NO_SYMLINKS. */
+        closep(&dirfd);
+        free(TAKE_PTR(name));
+        assert_int_equal(target_chase(rootfd, "/d/file", CHASE_MKDIR | CHASE_NO_SYMLINKS, &dirfd, &name), -ELOOP);
+        assert_int_equal(target_open_dir(rootfd, "/d", CHASE_NO_SYMLINKS), -ELOOP);
+
+        /* A host path for a tool: the link d -> OUTSIDE is ROOT/OUTSIDE. */
+        real = realpath(root, NULL);
+        assert_int_equal(target_dir_host_path(rootfd, "/d", CHASE_MKDIR, &host, NULL), 0);
+        _cleanup_free_ char *want = strprintf("%s%s", real, outside);
+        assert_string_equal(host, want);
+}
+
 static void test_seed_errors(void **state) {
         if (geteuid() != 0)
                 skip(); /* files owned by root */
@@ -884,7 +1032,7 @@ static void test_emit_exact(void **state) {
 }
 
 int main(void) {
-        struct CMUnitTest tests[ELEMENTSOF(cases) + 11];
+        struct CMUnitTest tests[ELEMENTSOF(cases) + 13];
         size_t n = 0;
 
         setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH, 1);
@@ -905,5 +1053,7 @@ int main(void) {
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_network_unsafe_values);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_emit_roundtrip);
         tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_emit_exact);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_storage_files_stay_in_root);
+        tests[n++] = (struct CMUnitTest) cmocka_unit_test(test_fs_api);
         return _cmocka_run_group_tests("target", tests, n, NULL, remove_tmpdirs);
 }
