@@ -30,6 +30,7 @@
 #include "plan/plan.h"
 #include "report/report.h"
 #include "target/target.h"
+#include "target/target-fs.h"
 
 #define TARGET_ROOT "/mnt/target"
 
@@ -321,7 +322,8 @@ static int step_lvm(Apply *a) {
  * list of lvm2 is newer than the initrd); without lvm2 the installed system
  * could not mount its root: refused. */
 static int step_lvm_config(Apply *a) {
-        _cleanup_free_ char *out = NULL, *kernel = NULL, *initrd = NULL, *initrd_path = NULL, *list = NULL;
+        _cleanup_free_ char *out = NULL, *kernel = NULL, *initrd = NULL, *initrd_path = NULL;
+        _cleanup_close_ int rootfd = -EBADF, list_fd = -EBADF, initrd_fd = -EBADF;
         struct stat st_initrd, st_list;
         Phase ph;
         int r;
@@ -329,20 +331,24 @@ static int step_lvm_config(Apply *a) {
         if (!plan_lvm_holds_system(a->plan))
                 return 0;
         report_phase_begin(&ph, "storage-config", "the initramfs activates LVM (/ or /boot on a logical volume)");
-        list = path_join_root(TARGET_ROOT, "/var/lib/dpkg/info/lvm2.list");
-        if (!list)
-                return fail(&ph, -ENOMEM, "Out of memory", NULL);
-        if (stat(list, &st_list) < 0)
+        /* The image's files are read inside its root (target/target-fs.h):
+         * a link in the image never leads to the installer's own files. */
+        rootfd = target_root_open(TARGET_ROOT);
+        if (rootfd < 0)
+                return fail(&ph, rootfd, TARGET_ROOT, NULL);
+        list_fd = target_open_file(rootfd, "/var/lib/dpkg/info/lvm2.list", 0, &st_list);
+        if (list_fd < 0)
                 return fail(&ph, -ENOENT, "LVM in the installed system",
                             strdup("the installed system has no lvm2 package: its initramfs could not activate the volume "
                                    "group holding / or /boot (add lvm2 to the image, or to packages: with an apt mirror)"));
         r = boot_find_kernel(TARGET_ROOT, &kernel, &initrd);
         if (r < 0)
                 return fail(&ph, r, "No kernel in the installed system's /boot", NULL);
-        initrd_path = strprintf("%s/boot/%s", TARGET_ROOT, initrd);
+        initrd_path = strprintf("/boot/%s", initrd);
         if (!initrd_path)
                 return fail(&ph, -ENOMEM, "Out of memory", NULL);
-        if (stat(initrd_path, &st_initrd) >= 0 && st_initrd.st_mtime > st_list.st_mtime) {
+        initrd_fd = target_open_file(rootfd, initrd_path, 0, &st_initrd);
+        if (initrd_fd >= 0 && st_initrd.st_mtime > st_list.st_mtime) {
                 report_info("%s was built after lvm2 was installed: it activates volume groups already, not rebuilt", initrd);
                 return report_phase_end(&ph, 0, NULL);
         }
@@ -748,21 +754,6 @@ static int step_target(Apply *a, const BootParams *bp) {
         return install_configure(&t);
 }
 
-/* UEFI: the NVRAM entry, after systemd-boot is on the ESP. Failing to write
- * it is a warning: the firmware boots \EFI\BOOT\BOOTX64.EFI anyway. */
-static void nvram_entry(const BootConfig *c) {
-        _cleanup_free_ char *entry = NULL, *err = NULL;
-        int r;
-
-        r = boot_efi_nvram_entry(c, &entry, &err);
-        if (r < 0)
-                log_warning("WARNING: no NVRAM boot entry: %s; the machine boots from %s through the removable-media "
-                            "path \\EFI\\BOOT\\BOOTX64.EFI", err ? err : strerror(-r), c->disk);
-        else
-                report_info("NVRAM boot entry %s '%s' -> %s partition %u %s, first in BootOrder", entry,
-                            BOOT_EFI_LABEL, c->disk, c->esp_partition, BOOT_EFI_LOADER);
-}
-
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
         const PlanPartition *esp = NULL;
@@ -783,21 +774,17 @@ static int step_bootloader(Apply *a) {
                 .root_fs_uuid = root != SIZE_MAX ? a->vol[root].fs_uuid : NULL,
                 .separate_boot = volume_at(plan, "/boot", NULL) != NULL,
                 .extra_args = plan->profile->kernel_append,
+                .nvram_entry = true,
         };
         if (plan->firmware == FIRMWARE_UEFI && esp) {
                 c.esp = esp->mount;
                 c.esp_partition = esp->number;
-                report_phase_begin(&ph, "bootloader", "systemd-boot on %s partition %u (EFI system partition, %s)",
-                                   a->disk, esp->number, esp->mount);
-        } else
-                report_phase_begin(&ph, "bootloader", "extlinux, %s boot code on %s%s%s",
-                                   plan->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin", a->disk,
-                                   a->mirror ? " and " : "", a->mirror ? a->mirror : "");
+        }
+        _cleanup_free_ char *what = boot_describe(&c);
+        report_phase_begin(&ph, "bootloader", "%s", what ? what : "bootloader");
         r = boot_install(&c, &err);
         if (r < 0)
                 return fail(&ph, r, "Bootloader", err);
-        if (c.esp)
-                nvram_entry(&c);
         return report_phase_end(&ph, 0, NULL);
 }
 

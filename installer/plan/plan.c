@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
 #include "plan/plan.h"
+#include "boot/cmdline-prefix.h"
 
 #include <inttypes.h>
 
@@ -257,8 +258,7 @@ static void print_network(const Profile *pr, FILE *f) {
 
 static void print_kernel_append(const Plan *p, FILE *f) {
         if (p->profile->kernel_append)
-                fprintf(f, "  Cmdline:    root=UUID=... ro console=tty0 console=ttyS0,115200n8 %s\n",
-                        p->profile->kernel_append);
+                fprintf(f, "  Cmdline:    " BOOT_CMDLINE_PREFIX_FMT " %s\n", "...", p->profile->kernel_append);
 }
 
 /* Where the bootloader goes (written last, by install_apply()). */
