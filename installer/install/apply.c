@@ -101,7 +101,7 @@ static int step_prepare_mirror(Apply *a) {
 
         report_phase_begin(&ph, "wipe-mirror", "%s%s", a->mirror,
                            plan->mirror_wipe ? " (holds data; the profile allows wiping it)" : "");
-        r = disk_wipe(a->mirror, &err);
+        r = disk_wipe(plan, a->mirror, &err);
         if (r < 0)
                 return fail(&ph, r, "Wiping failed", err);
         report_phase_end(&ph, 0, NULL);
@@ -156,6 +156,10 @@ static int step_raid(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the RAID modules", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < plan->n_raids; i++) {
                 const PlanRaid *pr = &plan->raids[i];
                 _cleanup_free_ char *m0 = NULL, *m1 = NULL;
@@ -230,6 +234,10 @@ static int step_lvm(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the device-mapper module", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < plan->n_vgs; i++) {
                 const PlanVg *vg = &plan->vgs[i];
                 char *pvs[DISK_LVM_PV_MAX + 1] = {};
@@ -449,6 +457,10 @@ static int step_luks(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading dm_crypt", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t k = 0; k < plan->n_luks; k++) {
                 const PlanLuks *pk = &plan->luks[k];
                 size_t i = SIZE_MAX;
@@ -559,7 +571,7 @@ static int step_prepare_disk(Apply *a) {
         } else {
                 report_phase_begin(&ph, "wipe", "%s%s", a->disk,
                                    plan->wipe ? " (holds data; the profile allows wiping it)" : "");
-                r = disk_wipe(a->disk, &err);
+                r = disk_wipe(plan, a->disk, &err);
         }
         if (r < 0)
                 return fail(&ph, r, "Wiping failed", err);
@@ -599,6 +611,10 @@ static int step_prepare_disk(Apply *a) {
         }
 
         report_phase_begin(&ph, "mkfs", NULL);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < n; i++) {
                 const PlanPartition *p = &plan->partitions[i];
                 if (p->preserve) {

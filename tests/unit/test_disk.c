@@ -469,20 +469,23 @@ static void test_wipe_whole_disk_filesystem(void **state) {
         _cleanup_free_ char *image = tmp_path("wipe-fs.img");
         _cleanup_free_ char *listed = NULL;
         char *err = NULL, *t;
+        Layout l;
 
+        layout_gpt_bios(&l, 1 * GiB); /* a disk image has no identity to check */
         make_image(image, 64 * MiB);
         assert_int_equal(run(NULL, "/sbin/mke2fs", "-q", "-F", "-t", "ext4", image, NULL), 0);
         t = blkid_type_at(image, 0, 0);
         assert_string_equal(t, "ext4");
         free(t);
 
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
         assert_null(blkid_type_at(image, 0, 0));
         assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
         assert_string_equal(listed, "");
         assert_true(range_is_zero(image, 0, MiB));
         assert_true(range_is_zero(image, 63 * MiB, MiB));
+        layout_done(&l);
         unlink(image);
 }
 
@@ -513,7 +516,7 @@ static void test_wipe_partitions(void **state) {
         free(err);
         err = NULL;
 
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
 
         /* ...and accepted after it. Nothing anywhere, not even where the
@@ -543,14 +546,14 @@ static void test_wipe_gpt(void **state) {
         layout_gpt_bios(&l, 1 * GiB);
         make_image(image, 1 * GiB);
         assert_int_equal(disk_partition(l.plan, image, &err), 0);
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
         assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
         assert_string_equal(listed, "");
         assert_true(range_is_zero(image, 0, MiB));
         assert_true(range_is_zero(image, GiB - MiB, MiB));
 
-        assert_int_equal(disk_wipe("/nonexistent/disk.img", &err), -ENOENT);
+        assert_int_equal(disk_wipe(l.plan, "/nonexistent/disk.img", &err), -ENOENT);
         assert_contains(err, "/nonexistent/disk.img");
         free(err);
         layout_done(&l);
@@ -908,7 +911,7 @@ static void test_loop_mkfs_and_in_use(void **state) {
          * partitions (BLKPG; this works even where the kernel cannot parse
          * partition tables itself, like the build host's). */
         assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
-        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
         assert_int_equal(disk_partition(l.plan, s->loop, &err), 0);
         assert_null(err);
         assert_int_equal(disk_wait_partitions(s->loop, 3, 10000), 0);
@@ -936,7 +939,7 @@ static void test_loop_mkfs_and_in_use(void **state) {
         assert_contains(err, "mounted on");
         free(err);
         err = NULL;
-        assert_int_equal(disk_wipe(s->loop, &err), -EBUSY);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), -EBUSY);
         free(err);
         err = NULL;
         assert_int_equal(umount2(s->mnt, 0), 0);
@@ -963,7 +966,7 @@ static void test_loop_mkfs_and_in_use(void **state) {
         /* Wipe the block device: the kernel forgets the partitions. */
         _cleanup_free_ char *p1 = NULL;
         assert_int_equal(disk_partition_devnode(s->loop, 1, &p1), 0);
-        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
         assert_null(err);
         wait_gone(p1);
         assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
