@@ -114,9 +114,10 @@ int disk_wipe(const Plan *plan, const char *path, char **ret_error);
  * 446 stay), and on a GPT disk the legacy BIOS bootable attribute (bit 2)
  * is cleared on every partition, on an msdos disk the active flag (0x80)
  * of every primary partition; both tables' checksums are updated (primary
- * and backup GPT). The UEFI side needs nothing here: the plan never preserves
- * an ESP (plan/ refuses), so the old ESP with its EFI/BOOT/BOOTX64.EFI is one
- * of the partitions whose signatures are erased. */
+ * and backup GPT). UEFI: an old ESP that is replaced is one of the
+ * partitions whose signatures are erased here (its FAT gone, firmware finds
+ * no EFI/BOOT/BOOTX64.EFI on it); a preserved one (only possible unmounted)
+ * is never written, by definition. */
 int disk_wipe_replaced(const Plan *plan, const char *path, char **ret_error);
 
 /* Erase every signature libblkid knows on path (a new partition, before

@@ -80,6 +80,10 @@ static int step_check_mirror(Apply *a) {
 
         _cleanup_free_ char *released = NULL;
         report_phase_begin(&ph, "teardown-mirror", "%s", a->mirror);
+        /* disk identity (issue 11): stopping an array writes its superblocks */
+        r = disk_verify_identity(plan_mirror_disk(plan), a->mirror, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the mirror disk", err);
         r = disk_teardown(a->mirror, &released, &err);
         if (r < 0)
                 return fail(&ph, r, "Cannot release the mirror disk", err);
@@ -546,6 +550,10 @@ static int step_prepare_disk(Apply *a) {
          * released first, or nothing could be written. */
         _cleanup_free_ char *released = NULL;
         report_phase_begin(&ph, "teardown", "%s", a->disk);
+        /* disk identity (issue 11): stopping an array writes its superblocks */
+        r = disk_verify_identity(plan_target_disk(plan), a->disk, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the target disk", err);
         r = disk_teardown(a->disk, &released, &err);
         if (r < 0)
                 return fail(&ph, r, "Cannot release the target disk", err);
