@@ -18,9 +18,9 @@ grep -q "serial: PLANNED-1" "$T/profiles/default.yaml" || die "test setup: no di
 make_www "inst.finish=poweroff inst.test_pause_before_check=$PAUSE"
 link_image
 
-make_disk "$T/bystander.raw" 4G
-make_disk "$T/planned.raw" 4G
-make_disk "$T/other.raw" 4G
+make_disk "$T/bystander.raw" 2G
+make_disk "$T/planned.raw" 2G
+make_disk "$T/other.raw" 2G
 # Recognisable content, so that "byte-identical" means something.
 for f in bystander planned other; do
 	printf '%s: not to be written\n' "$f" | dd of="$T/$f.raw" bs=1 seek=$((512 * 1024)) conv=notrunc status=none
