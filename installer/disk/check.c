@@ -7,10 +7,13 @@
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <limits.h>
 #include <strings.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "basic/fileio.h"
+#include "basic/log.h"
 #include "basic/strutil.h"
 #include "disk/disk-internal.h"
 #include "hw/hw.h"
@@ -317,6 +320,10 @@ static int check_disk(const HwDisk *d, bool wipe, const Plan *preserving, const 
                                   path, format_bytes(a, sizeof a, size), size, d->devnode,
                                   format_bytes(b, sizeof b, d->size), d->size);
 
+        r = disk_verify_identity_fd(d, fd, path, ret_error);
+        if (r < 0)
+                return r;
+
         if (S_ISBLK(st.st_mode)) {
                 int ss = 0, ro = 0;
                 _cleanup_close_ int excl = -1;
@@ -368,7 +375,28 @@ static int check_disk(const HwDisk *d, bool wipe, const Plan *preserving, const 
         return check_preserved(preserving, fd, path, ret_error);
 }
 
+/* Test seam (docs/testing.md): $INSTALLER_TEST_PAUSE_BEFORE_CHECK seconds
+ * (1-600; rootfs/init sets it from inst.test_pause_before_check=N) of sleep
+ * before the last look, so that a VM test can swap the disk under the
+ * installer's feet. */
+static void test_pause(void) {
+        const char *e = getenv("INSTALLER_TEST_PAUSE_BEFORE_CHECK");
+        unsigned long n;
+        char *end;
+
+        if (!e || !*e)
+                return;
+        errno = 0;
+        n = strtoul(e, &end, 10);
+        if (errno || *end || n == 0 || n > 600)
+                return;
+        log_warning("TEST SEAM: pausing %lu s before check-target (INSTALLER_TEST_PAUSE_BEFORE_CHECK)", n);
+        (void) nanosleep(&(struct timespec) { .tv_sec = (time_t) n }, NULL);
+        log_warning("TEST SEAM: pause over");
+}
+
 int disk_check_target(const Plan *plan, const char *path, char **ret_error) {
+        test_pause();
         return check_disk(plan_target_disk(plan), plan->wipe, plan->keep_table ? plan : NULL, path, ret_error);
 }
 
@@ -376,4 +404,136 @@ int disk_check_mirror(const Plan *plan, const char *path, char **ret_error) {
         if (!plan_mirror_disk(plan))
                 return -EINVAL;
         return check_disk(plan_mirror_disk(plan), plan->mirror_wipe, NULL, path, ret_error);
+}
+
+/* ---- identity: is this still the disk the plan was made for? ------------------------ */
+
+static void diff_str(StrBuf *b, const char *what, const char *planned, const char *found) {
+        if (streq_ptr(planned, found))
+                return;
+        (void) strbuf_appendf(b, "%s%s: planned %s%s%s, found %s%s%s", b->len ? "; " : "", what,
+                              planned ? "\"" : "", planned ?: "none", planned ? "\"" : "",
+                              found ? "\"" : "", found ?: "none", found ? "\"" : "");
+}
+
+int disk_identity_compare(const HwDisk *planned, const HwDisk *found, const char *path, char **ret_error) {
+        StrBuf b = {};
+        char x[32], y[32];
+
+        if ((planned->major || planned->minor) && (planned->major != found->major || planned->minor != found->minor))
+                (void) strbuf_appendf(&b, "%sdevice number: planned %u:%u, found %u:%u", b.len ? "; " : "",
+                                      planned->major, planned->minor, found->major, found->minor);
+        if (planned->size != found->size)
+                (void) strbuf_appendf(&b, "%ssize: planned %s (%" PRIu64 " bytes), found %s (%" PRIu64 " bytes)",
+                                      b.len ? "; " : "", format_bytes(x, sizeof x, planned->size), planned->size,
+                                      format_bytes(y, sizeof y, found->size), found->size);
+        if (planned->logical_sector_size && found->logical_sector_size &&
+            planned->logical_sector_size != found->logical_sector_size)
+                (void) strbuf_appendf(&b, "%slogical sector size: planned %u, found %u", b.len ? "; " : "",
+                                      planned->logical_sector_size, found->logical_sector_size);
+        diff_str(&b, "serial", planned->serial, found->serial);
+        diff_str(&b, "WWN", planned->wwn, found->wwn);
+        diff_str(&b, "WWID", planned->wwid, found->wwid);
+        diff_str(&b, "by-path", planned->by_path, found->by_path);
+        if (!b.len)
+                return 0;
+        if (!b.data)
+                return -ENOMEM;
+
+        int r = disk_error(ret_error, -ESTALE,
+                           "Refusing to write %s: it is not the disk the plan was made for (%s, serial %s); %s. "
+                           "Nothing was written to it",
+                           path, planned->devnode ?: "?", planned->serial ?: "none", b.data);
+        strbuf_done(&b);
+        return r;
+}
+
+/* The kernel name of the whole disk fd is open on: vda for 253:0. -ESTALE
+ * for a partition, -ENOENT when sysfs does not know it. */
+static int blockdev_name(dev_t devnum, char **ret) {
+        _cleanup_free_ char *link = NULL, *part = NULL;
+        char target[PATH_MAX];
+        ssize_t n;
+
+        link = strprintf("/sys/dev/block/%u:%u", major(devnum), minor(devnum));
+        part = strprintf("/sys/dev/block/%u:%u/partition", major(devnum), minor(devnum));
+        if (!link || !part)
+                return -ENOMEM;
+        n = readlink(link, target, sizeof target - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = 0;
+        if (access(part, F_OK) == 0)
+                return -ESTALE;
+        const char *base = strrchr(target, '/');
+        *ret = strdup(base ? base + 1 : target);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int disk_verify_identity_fd(const HwDisk *planned, int fd, const char *path, char **ret_error) {
+        _cleanup_free_ char *name = NULL;
+        HwDisk found = {};
+        struct stat st;
+        int r;
+
+        if (!planned)
+                return -EINVAL;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                return disk_error(ret_error, r, "Cannot stat %s: %s", path, strerror(-r));
+        }
+        /* A disk image (tests) has no identity beyond its size, which
+         * disk_check_target() compares. */
+        if (!S_ISBLK(st.st_mode))
+                return 0;
+
+        r = blockdev_name(st.st_rdev, &name);
+        if (r == -ESTALE)
+                return disk_error(ret_error, r, "Refusing to write %s: it is a partition, not the disk %s the plan was made for",
+                                  path, planned->devnode ?: "?");
+        if (r < 0)
+                return disk_error(ret_error, -ESTALE,
+                                  "Refusing to write %s: the kernel does not list it as a disk (%s); the plan was made for %s",
+                                  path, strerror(-r), planned->devnode ?: "?");
+        r = hw_disk_identify(NULL, name, &found);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return disk_error(ret_error, -ESTALE, "Refusing to write %s: cannot read what identifies it (%s)", path,
+                                  strerror(-r));
+        /* What the kernel says about the open device, not about a name. */
+        found.major = major(st.st_rdev);
+        found.minor = minor(st.st_rdev);
+        r = disk_identity_compare(planned, &found, path, ret_error);
+        hw_disk_free_contents(&found);
+        return r;
+}
+
+int disk_verify_identity(const HwDisk *planned, const char *path, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+
+        fd = disk_open(path, O_RDONLY | O_NONBLOCK, NULL, NULL);
+        if (fd == -ENOTBLK)
+                return disk_error(ret_error, fd, "Refusing to write %s: neither a block device nor a regular file", path);
+        if (fd < 0)
+                return disk_error(ret_error, fd, "Cannot open %s: %s", path, strerror(-fd));
+        return disk_verify_identity_fd(planned, fd, path, ret_error);
+}
+
+const HwDisk *disk_planned_disk(const Plan *plan, const char *path) {
+        const HwDisk *m = plan_mirror_disk(plan);
+
+        if (m && path && (streq_ptr(path, m->devnode) || hw_disk_has_path(m, path)))
+                return m;
+        return plan_target_disk(plan);
+}
+
+int disk_verify_plan(const Plan *plan, char **ret_error) {
+        const HwDisk *t = plan_target_disk(plan), *m = plan_mirror_disk(plan);
+        int r;
+
+        r = disk_verify_identity(t, t->devnode, ret_error);
+        if (r < 0 || !m)
+                return r;
+        return disk_verify_identity(m, m->devnode, ret_error);
 }

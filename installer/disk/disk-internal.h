@@ -22,3 +22,13 @@ int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid);
 
 /* Undo the octal escapes of /proc/self/mountinfo and /proc/swaps (\040), in place. */
 void disk_unescape_octal(char *s);
+
+/* Zero the MBR boot code area (bytes 0-439) of the disk fd is open on. */
+int disk_zero_boot_code(int fd);
+
+/* The disk fd (size bytes) cannot boot until boot code is written again:
+ * the MBR boot code zeroed, the active flag cleared on the four MBR entries,
+ * the legacy BIOS bootable attribute cleared on every GPT entry (primary and
+ * backup tables, checksums updated; a table that does not verify is left
+ * alone). The disk signature and everything else stay. 0 or -errno. */
+int disk_make_unbootable(int fd, uint64_t size, const char *path, char **ret_error);

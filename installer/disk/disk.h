@@ -16,13 +16,52 @@
 
 #include "plan/plan.h"
 
+/* ---- identity: the disk written is the disk that was planned ----------------
+ *
+ * The plan names a disk by its kernel name (/dev/vda), but the kernel reuses
+ * names: a disk pulled and another plugged in (or a controller that reset)
+ * can take the name after the plan was made. So every destructive step
+ * first checks, through the file descriptor it is about to write with, that
+ * the block device is the inventory's disk: the same device number (when the
+ * inventory was detected on this machine: HwDisk.major/minor), size, logical
+ * sector size, serial, WWN, WWID and by-path name (hw_disk_identify() reads
+ * them again from sysfs). A mismatch is -ESTALE with a message naming the
+ * device, what was planned and what was found, e.g.
+ *   "Refusing to write /dev/vda: it is not the disk the plan was made for
+ *    (/dev/vda, serial disk0); serial: planned "disk0", found "other". Nothing
+ *    was written to it"
+ * The installer exits with status 6 (install failed); nothing was written.
+ * A regular file (a disk image, in tests) has no identity beyond its size,
+ * which disk_check_target() compares.
+ *
+ * disk_check_target(), disk_check_mirror(), disk_wipe(), disk_wipe_replaced()
+ * and disk_partition() verify it themselves. Steps that write to partitions,
+ * arrays, LUKS or LVM built on the disks (disk_wipe_signatures, disk_mkfs,
+ * disk_md_create, disk_luks_format, disk_lvm_create_vg) call
+ * disk_verify_plan() right before they start. */
+
+/* Is the block device `path` (or the one fd is open on) the disk `planned`?
+ * 0, -ESTALE (the message says what differs), -ENOTBLK, -ENOMEM, -errno of
+ * open(). */
+int disk_verify_identity(const HwDisk *planned, const char *path, char **ret_error);
+int disk_verify_identity_fd(const HwDisk *planned, int fd, const char *path, char **ret_error);
+/* The comparison alone (FOUND as hw_disk_identify() read it). 0 or -ESTALE. */
+int disk_identity_compare(const HwDisk *planned, const HwDisk *found, const char *path, char **ret_error);
+/* Which of the plan's disks `path` names: the mirror disk when it is one of
+ * the mirror's names, else the target disk. */
+const HwDisk *disk_planned_disk(const Plan *plan, const char *path);
+/* Both of the plan's disks (the target by its devnode, and the mirror if
+ * any) are still the planned ones: disk_verify_identity() on each. */
+int disk_verify_plan(const Plan *plan, char **ret_error);
+
 /* Right before the first write: is `path` still the disk the plan was made
  * for, and is it safe to write? Opens `path` read-only (and, for a block
  * device, once with O_EXCL to see whether anyone holds it). Returns 0 when it
  * may be written, else:
  *   -ENOTBLK    neither a block device nor a regular file
  *   -ESTALE     its size (or logical sector size) differs from the inventory's
- *               for the plan's target disk
+ *               for the plan's target disk, or (a block device) it is not the
+ *               planned disk (see above: serial, WWN, device number...)
  *   -EROFS      the block device is read-only
  *   -EBUSY      it or one of its partitions is mounted, used as swap, held by
  *               RAID/device-mapper, or otherwise opened exclusively
@@ -56,15 +95,29 @@ int disk_teardown(const char *path, char **ret_summary, char **ret_error);
  * backup at the end). Then zero the first and the last MiB (MBR boot code,
  * GPT primary and backup). Nothing is discarded. fsync()s, and on a block
  * device re-reads the partition table (BLKRRPART). A block device is opened
- * with O_EXCL, so a disk in use is refused with -EBUSY. */
-int disk_wipe(const char *path, char **ret_error);
+ * with O_EXCL, so a disk in use is refused with -EBUSY; then verified to be
+ * the plan's disk that `path` names (disk_planned_disk(): the target, or the
+ * mirror), -ESTALE before any write when it is not. */
+int disk_wipe(const Plan *plan, const char *path, char **ret_error);
 
 /* Reinstall (plan->keep_table): erase every signature libblkid knows on each
  * partition of the existing table that the plan does not preserve, so that
  * old RAID, LVM, LUKS, swap or filesystem metadata cannot reassemble. The
  * partition table itself, the preserved partitions and the space between
  * partitions are not touched (a preserved partition found elsewhere than
- * the plan saw it: -ESTALE). Opened like disk_wipe(). */
+ * the plan saw it: -ESTALE). Opened and verified like disk_wipe().
+ *
+ * It also makes the disk unbootable until the bootloader step writes boot
+ * code again, so that a reinstall that fails half way never starts the old
+ * system's boot loader on a half-written disk: the MBR boot code area (bytes
+ * 0-439) is zeroed (the disk signature at 440 and the partition entries at
+ * 446 stay), and on a GPT disk the legacy BIOS bootable attribute (bit 2)
+ * is cleared on every partition, on an msdos disk the active flag (0x80)
+ * of every primary partition; both tables' checksums are updated (primary
+ * and backup GPT). UEFI: an old ESP that is replaced is one of the
+ * partitions whose signatures are erased here (its FAT gone, firmware finds
+ * no EFI/BOOT/BOOTX64.EFI on it); a preserved one (only possible unmounted)
+ * is never written, by definition. */
 int disk_wipe_replaced(const Plan *plan, const char *path, char **ret_error);
 
 /* Erase every signature libblkid knows on path (a new partition, before
@@ -86,6 +139,7 @@ int disk_wipe_signatures(const char *path, char **ret_error);
  * never printed, and no question is ever asked (warnings are ignored, errors
  * cancel the operation). */
 int disk_partition(const Plan *plan, const char *path, char **ret_error);
+/* (disk_partition() verifies the identity like disk_wipe() first.) */
 
 /* The device node of partition `number` of `disk`: /dev/vda -> /dev/vda2,
  * /dev/nvme0n1, /dev/loop0, /dev/mmcblk0 (ending in a digit) -> ...p2.

@@ -248,13 +248,19 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
         unsigned ss;
         int r;
 
-        /* The same checks as everywhere else before libparted sees it. */
+        /* The same checks as everywhere else before libparted sees it,
+         * and is it still the planned disk? */
         r = disk_open(path, O_RDONLY | O_NONBLOCK, NULL, NULL);
         if (r == -ENOTBLK)
                 return disk_error(ret_error, r, "Cannot partition %s: neither a block device nor a regular file", path);
         if (r < 0)
                 return disk_error(ret_error, r, "Cannot open %s: %s", path, strerror(-r));
-        close(r);
+        {
+                _cleanup_close_ int fd = r;
+                r = disk_verify_identity_fd(disk_planned_disk(plan, path), fd, path, ret_error);
+                if (r < 0)
+                        return r;
+        }
 
         dev = ped_device_get(path);
         if (!dev)
@@ -312,6 +318,17 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
         if (!ped_disk_commit(disk))
                 return disk_error(ret_error, -EIO, "Failed to write the partition table to %s: %s", path,
                                   parted_reason());
+
+        /* libparted puts its own MBR boot code into an msdos table whose
+         * boot code area is blank; that code starts the active partition's
+         * boot sector, which may still be an old install's. Until the
+         * bootloader step writes boot code, the disk must boot nothing. */
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        r = fd < 0 ? -errno : disk_zero_boot_code(fd);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r < 0)
+                return disk_error(ret_error, r, "Failed to clear the MBR boot code of %s: %s", path, strerror(-r));
         return 0;
 }
 

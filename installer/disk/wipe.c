@@ -159,7 +159,7 @@ static int reread_partition_table(int fd) {
         }
 }
 
-int disk_wipe(const char *path, char **ret_error) {
+int disk_wipe(const Plan *plan, const char *path, char **ret_error) {
         _cleanup_free_ Range *parts = NULL;
         _cleanup_close_ int fd = -1;
         size_t n_parts = 0;
@@ -181,6 +181,10 @@ int disk_wipe(const char *path, char **ret_error) {
                                   path);
         if (fd < 0)
                 return disk_error(ret_error, fd, "Cannot open %s for writing: %s", path, strerror(-fd));
+        /* Through the descriptor that writes: still the planned disk? */
+        r = disk_verify_identity_fd(disk_planned_disk(plan, path), fd, path, ret_error);
+        if (r < 0)
+                return r;
 
         /* Partitions first, while the table that locates them still exists. */
         r = list_partitions(fd, size, &parts, &n_parts);
@@ -252,6 +256,15 @@ int disk_wipe_replaced(const Plan *plan, const char *path, char **ret_error) {
         fd = open_for_wipe(path, &st, &size, ret_error);
         if (fd < 0)
                 return fd;
+        r = disk_verify_identity_fd(disk_planned_disk(plan, path), fd, path, ret_error);
+        if (r < 0)
+                return r;
+        /* The first write of a reinstall: from here until the bootloader
+         * step, neither the old boot code nor an old bootable flag may start
+         * anything on this half-written disk. */
+        r = disk_make_unbootable(fd, size, path, ret_error);
+        if (r < 0)
+                return r;
         r = list_partitions(fd, size, &parts, &n_parts);
         if (r < 0)
                 return disk_error(ret_error, r, "Failed to read the partition table of %s: %s", path, strerror(-r));

@@ -148,6 +148,14 @@ static int detect_dmi(const HwCtx *c, HwDmi *d) {
                 if (r < 0)
                         return r;
         }
+        /* A placeholder is not a serial number (hw_dmi_serial_is_placeholder()):
+         * dropped here, so that neither the serial/ profile lookup nor
+         * match.serial ever sees it. */
+        if (d->product_serial && hw_dmi_serial_is_placeholder(d->product_serial)) {
+                log_debug("DMI product serial \"%s\" is a placeholder; ignored", d->product_serial);
+                free(d->product_serial);
+                d->product_serial = NULL;
+        }
         /* SMBIOS UUIDs are conventionally compared in lower case. */
         for (char *s = d->product_uuid; s && *s; s++)
                 *s = (char) tolower((unsigned char) *s);
@@ -270,6 +278,11 @@ static int detect_disk(const HwCtx *c, const char *name, HwDisk *d) {
         if (!rel)
                 return -ENOMEM;
         d->size = read_attr_u64(c, rel, 0) * 512;
+        _cleanup_free_ char *devnum = NULL;
+        if ((r = hw_read_attr(c, &devnum, "/sys/block/%s/dev", name)) < 0)
+                return r;
+        if (!devnum || sscanf(devnum, "%u:%u", &d->major, &d->minor) != 2)
+                d->major = d->minor = 0;
 #define U64_ATTR(field, attr, def)                                               \
         do {                                                                     \
                 _cleanup_free_ char *a = strprintf("/sys/block/%s/%s", name, attr); \
@@ -320,7 +333,7 @@ static int detect_disk(const HwCtx *c, const char *name, HwDisk *d) {
         return detect_partitions(c, d);
 }
 
-static void hw_disk_done(HwDisk *d) {
+void hw_disk_free_contents(HwDisk *d) {
         free(d->name);
         free(d->devnode);
         free(d->model);
@@ -341,6 +354,28 @@ static void hw_disk_done(HwDisk *d) {
                 free(d->partitions[i].uuid);
         }
         free(d->partitions);
+}
+
+int hw_disk_identify(const char *sysroot, const char *name, HwDisk *ret) {
+        HwCtx c = { .sysroot = sysroot };
+        _cleanup_free_ char *rel = NULL;
+        HwDisk d = {};
+        int r;
+
+        if (!name || !*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        rel = strprintf("/sys/block/%s", name);
+        if (!rel)
+                return -ENOMEM;
+        if (!path_exists(&c, rel))
+                return -ENOENT;
+        r = detect_disk(&c, name, &d);
+        if (r < 0) {
+                hw_disk_free_contents(&d);
+                return r;
+        }
+        *ret = d;
+        return 0;
 }
 
 static int detect_disks(const HwCtx *c, HwProbeFlags flags, Inventory *inv) {
@@ -368,7 +403,7 @@ static int detect_disks(const HwCtx *c, HwProbeFlags flags, Inventory *inv) {
                         return r;
                 if (d->size == 0) {
                         /* Empty card readers, ejected media: not disks. */
-                        hw_disk_done(d);
+                        hw_disk_free_contents(d);
                         inv->n_disks--;
                         continue;
                 }
@@ -466,7 +501,7 @@ void hw_inventory_free(Inventory *inv) {
         if (!inv)
                 return;
         for (size_t i = 0; i < inv->n_disks; i++)
-                hw_disk_done(&inv->disks[i]);
+                hw_disk_free_contents(&inv->disks[i]);
         free(inv->disks);
         for (size_t i = 0; i < inv->n_nics; i++) {
                 free(inv->nics[i].name);

@@ -29,6 +29,8 @@ typedef struct HwPartition {
 typedef struct HwDisk {
         char *name;            /* vda, sda, nvme0n1 */
         char *devnode;         /* /dev/vda */
+        unsigned major, minor; /* the kernel's device number, from /sys/block/NAME/dev; 0:0 when
+                                * unknown (an inventory loaded from JSON does not carry it) */
         uint64_t size;         /* bytes */
         unsigned logical_sector_size;
         unsigned physical_sector_size;
@@ -99,6 +101,36 @@ int hw_probe_filesystem(const char *path, char **ret_fstype, char **ret_label, c
  * The one constructor of probes in the installer (hw/ and disk/). */
 typedef struct blkid_struct_probe *blkid_probe;
 blkid_probe hw_blkid_probe_new(int fd, uint64_t offset, uint64_t size, bool partitions);
+
+/* Detect one disk by its kernel name (vda, sda, nvme0n1) the way
+ * hw_inventory_detect() does, without probing signatures or partitions'
+ * contents: what identifies it (device number, size, sector sizes, serial,
+ * WWN, WWID, by-id and by-path names). sysroot may be NULL ("/"). Returns 0,
+ * -ENOENT when /sys/block/NAME does not exist, -EINVAL for a name with '/',
+ * -ENOMEM. Free with
+ * hw_disk_free_contents(). */
+int hw_disk_identify(const char *sysroot, const char *name, HwDisk *ret);
+void hw_disk_free_contents(HwDisk *d);
+
+/* SMBIOS strings that vendors leave as placeholders are not identities: two
+ * machines with "To Be Filled By O.E.M." are not the same machine. The one
+ * list of placeholder serial numbers (compared without case, after trimming
+ * white space; hw/dmi.c):
+ *   empty or blank; only zeros, only 'F's, only 'X's, only '-', '.' or '*'
+ *   ("00000000", "FFFFFFFF", "xxxxxxxx");
+ *   "0123456789", "123456789", "1234567890", "12345678", "1234567";
+ *   "To Be Filled By O.E.M.", "To be filled by O.E.M" (with or without
+ *   the dots), "Default string", "Default", "System Serial Number",
+ *   "Chassis Serial Number", "Base Board Serial Number", "Serial Number",
+ *   "SerialNumber", "Not Specified", "Not Applicable", "Not Available",
+ *   "Not Present", "None", "N/A", "NA", "OEM", "O.E.M.", "Unknown",
+ *   "Invalid", "Empty".
+ * Such a serial is dropped at detection (HwDmi.product_serial stays NULL) and
+ * never used for the serial/ profile lookup nor for match.serial. */
+bool hw_dmi_serial_is_placeholder(const char *serial);
+/* SMBIOS UUIDs left unset: NULL, empty, all zeros or all ones (QEMU without
+ * -uuid, many white boxes), ignoring dashes. */
+bool hw_dmi_uuid_is_placeholder(const char *uuid);
 
 /* True when the disk holds a partition table or any signature. */
 bool hw_disk_has_data(const HwDisk *d);

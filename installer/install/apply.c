@@ -117,6 +117,10 @@ static int step_check_mirror(Apply *a) {
 
         _cleanup_free_ char *released = NULL;
         report_phase_begin(&ph, "teardown-mirror", "%s", a->mirror);
+        /* disk identity (issue 11): stopping an array writes its superblocks */
+        r = disk_verify_identity(plan_mirror_disk(plan), a->mirror, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the mirror disk", err);
         r = disk_teardown(a->mirror, &released, &err);
         if (r < 0)
                 return fail(&ph, r, "Cannot release the mirror disk", err);
@@ -138,7 +142,7 @@ static int step_prepare_mirror(Apply *a) {
 
         report_phase_begin(&ph, "wipe-mirror", "%s%s", a->mirror,
                            plan->mirror_wipe ? " (holds data; the profile allows wiping it)" : "");
-        r = disk_wipe(a->mirror, &err);
+        r = disk_wipe(plan, a->mirror, &err);
         if (r < 0)
                 return fail(&ph, r, "Wiping failed", err);
         report_phase_end(&ph, 0, NULL);
@@ -192,6 +196,10 @@ static int step_raid(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the RAID modules", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < plan->n_volumes; i++) {
                 const PlanVolume *v = &plan->volumes[i];
                 const PlanRaid *pr = v->raid;
@@ -251,6 +259,10 @@ static int step_lvm(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading the device-mapper module", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < plan->n_volumes; i++) {
                 const PlanVolume *v = &plan->volumes[i];
                 uint64_t extents = 0;
@@ -428,6 +440,10 @@ static int step_luks(Apply *a) {
         r = disk_load_modules(modules, &err);
         if (r < 0)
                 return fail(&ph, r, "Loading dm_crypt", err);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < plan->n_volumes; i++) {
                 const PlanVolume *v = &plan->volumes[i];
                 if (v->kind != PLAN_VOLUME_LUKS)
@@ -547,6 +563,10 @@ static int step_prepare_disk(Apply *a) {
          * released first, or nothing could be written. */
         _cleanup_free_ char *released = NULL;
         report_phase_begin(&ph, "teardown", "%s", a->disk);
+        /* disk identity (issue 11): stopping an array writes its superblocks */
+        r = disk_verify_identity(plan_target_disk(plan), a->disk, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing the target disk", err);
         r = disk_teardown(a->disk, &released, &err);
         if (r < 0)
                 return fail(&ph, r, "Cannot release the target disk", err);
@@ -572,7 +592,7 @@ static int step_prepare_disk(Apply *a) {
         } else {
                 report_phase_begin(&ph, "wipe", "%s%s", a->disk,
                                    plan->wipe ? " (holds data; the profile allows wiping it)" : "");
-                r = disk_wipe(a->disk, &err);
+                r = disk_wipe(plan, a->disk, &err);
         }
         if (r < 0)
                 return fail(&ph, r, "Wiping failed", err);
@@ -616,6 +636,10 @@ static int step_prepare_disk(Apply *a) {
         }
 
         report_phase_begin(&ph, "mkfs", NULL);
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
         for (size_t i = 0; i < n; i++) {
                 const PlanVolume *v = &plan->volumes[i];
                 const PlanPartition *p = v->partition;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 
 #include "basic/strutil.h"
+#include "hw/hw.h"
 #include "install/install.h"
 #include "medium/medium.h"
 
@@ -33,21 +34,6 @@ static int push(char ***l, const char *base, const char *dir, const char *key) {
         return r;
 }
 
-/* SMBIOS leaves the UUID all zeros or all ones when the vendor did not set
- * one (QEMU without -uuid, many white boxes): not an identity. */
-static bool uuid_is_set(const char *uuid) {
-        bool zeros = true, ones = true;
-        if (!uuid || !*uuid)
-                return false;
-        for (const char *c = uuid; *c; c++) {
-                if (*c == '-')
-                        continue;
-                zeros = zeros && *c == '0';
-                ones = ones && (*c == 'f' || *c == 'F');
-        }
-        return !zeros && !ones;
-}
-
 int install_profile_candidates(const BootParams *bp, const Inventory *inv, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         /* Booted from a medium: its profile tree, unless told otherwise. */
@@ -71,9 +57,11 @@ int install_profile_candidates(const BootParams *bp, const Inventory *inv, char 
                 if ((r = push(&l, base, "mac", mac)) < 0)
                         return r;
         }
-        if (uuid_is_set(uuid) && (r = push(&l, base, "uuid", uuid)) < 0)
+        /* Placeholders (all-zero UUIDs, "To Be Filled By O.E.M.") are not
+         * identities: every such machine would fetch the same profile. */
+        if (!hw_dmi_uuid_is_placeholder(uuid) && (r = push(&l, base, "uuid", uuid)) < 0)
                 return r;
-        if (serial && *serial && (r = push(&l, base, "serial", serial)) < 0)
+        if (!hw_dmi_serial_is_placeholder(serial) && (r = push(&l, base, "serial", serial)) < 0)
                 return r;
         char *d = strprintf("%s%sdefault.yaml", base, endswith(base, "/") ? "" : "/");
         if (!d || strv_push(&l, d) < 0) {

@@ -469,20 +469,23 @@ static void test_wipe_whole_disk_filesystem(void **state) {
         _cleanup_free_ char *image = tmp_path("wipe-fs.img");
         _cleanup_free_ char *listed = NULL;
         char *err = NULL, *t;
+        Layout l;
 
+        layout_gpt_bios(&l, 1 * GiB); /* a disk image has no identity to check */
         make_image(image, 64 * MiB);
         assert_int_equal(run(NULL, "/sbin/mke2fs", "-q", "-F", "-t", "ext4", image, NULL), 0);
         t = blkid_type_at(image, 0, 0);
         assert_string_equal(t, "ext4");
         free(t);
 
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
         assert_null(blkid_type_at(image, 0, 0));
         assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
         assert_string_equal(listed, "");
         assert_true(range_is_zero(image, 0, MiB));
         assert_true(range_is_zero(image, 63 * MiB, MiB));
+        layout_done(&l);
         unlink(image);
 }
 
@@ -513,7 +516,7 @@ static void test_wipe_partitions(void **state) {
         free(err);
         err = NULL;
 
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
 
         /* ...and accepted after it. Nothing anywhere, not even where the
@@ -543,14 +546,14 @@ static void test_wipe_gpt(void **state) {
         layout_gpt_bios(&l, 1 * GiB);
         make_image(image, 1 * GiB);
         assert_int_equal(disk_partition(l.plan, image, &err), 0);
-        assert_int_equal(disk_wipe(image, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, image, &err), 0);
         assert_null(err);
         assert_int_equal(run(&listed, "/sbin/wipefs", image, NULL), 0);
         assert_string_equal(listed, "");
         assert_true(range_is_zero(image, 0, MiB));
         assert_true(range_is_zero(image, GiB - MiB, MiB));
 
-        assert_int_equal(disk_wipe("/nonexistent/disk.img", &err), -ENOENT);
+        assert_int_equal(disk_wipe(l.plan, "/nonexistent/disk.img", &err), -ENOENT);
         assert_contains(err, "/nonexistent/disk.img");
         free(err);
         layout_done(&l);
@@ -675,6 +678,234 @@ static void test_reinstall_keeps_partition(void **state) {
         free(l.disk.ptuuid);
         free(l.disk.fstype);
         unlink(image);
+}
+
+
+/* ---- reinstall: unbootable from the first write ---------------------------------- */
+
+static void read_at(const char *path, uint64_t offset, void *buf, size_t n) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, buf, n, (off_t) offset), (ssize_t) n);
+        close(fd);
+}
+
+static void write_at(const char *path, uint64_t offset, const void *buf, size_t n) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, buf, n, (off_t) offset), (ssize_t) n);
+        close(fd);
+}
+
+static uint64_t gpt_entry_attrs(const char *image, uint64_t entries_lba, unsigned number) {
+        uint8_t a[8];
+        uint64_t v = 0;
+        read_at(image, entries_lba * 512 + (uint64_t) (number - 1) * 128 + 48, a, sizeof a);
+        for (int i = 7; i >= 0; i--)
+                v = v << 8 | a[i];
+        return v;
+}
+
+/* An old install (partitions 1, 2 with data, 3) with boot code and a
+ * bootable flag on partition 1, and a plan that keeps partition 2. */
+static void reinstall_setup(Layout *l, const char *image, PartitionTable table) {
+        static const ProfilePartition parts[] = {
+                PART(SIZE_BYTES, 64 * MiB, FS_SWAP, NULL, NULL, NULL),
+                PART(SIZE_REST, 0, FS_EXT4, "/", "root", NULL),
+                { .preserve = { .by = PRESERVE_NUMBER, .number = 2 }, .mount = (char *) "/srv", .fs = FS_NONE },
+                PART(SIZE_BYTES, 100 * MiB, FS_EXT4, "/var", "var", NULL),
+        };
+        bool gpt = table == PARTITION_TABLE_GPT;
+        ProfileErrors errors = {};
+        uint8_t code[440];
+
+        make_image(image, 1 * GiB);
+        assert_int_equal(setenv("REINSTALL_IMAGE", image, 1), 0);
+        FILE *f = popen("/sbin/sfdisk -q --no-reread --no-tell-kernel \"$REINSTALL_IMAGE\" >/dev/null", "w");
+        assert_non_null(f);
+        fputs(gpt ? "label: gpt\nstart=1MiB, size=99MiB, attrs=LegacyBIOSBootable\nstart=100MiB, size=200MiB\n"
+                    "start=300MiB, size=100MiB, attrs=LegacyBIOSBootable\n"
+                  : "label: dos\nstart=1MiB, size=99MiB, bootable\nstart=100MiB, size=200MiB\nstart=300MiB, size=100MiB\n",
+              f);
+        assert_int_equal(pclose(f), 0);
+        memset(code, 0xeb, sizeof code); /* "the old boot loader" */
+        write_at(image, 0, code, sizeof code);
+        plant_signature(image, 1 * MiB, FS_EXT4);
+        plant_signature(image, 100 * MiB, FS_EXT4);
+        plant_signature(image, 300 * MiB, FS_SWAP);
+
+        *l = (Layout) {
+                .disk = { .name = (char *) "vda", .devnode = (char *) "/dev/vda", .size = 1 * GiB,
+                          .logical_sector_size = 512, .physical_sector_size = 512, .transport = (char *) "virtio" },
+        };
+        assert_int_equal(hw_disk_probe_signatures(&l->disk, image), 0);
+        l->inv = (Inventory) { .firmware = FIRMWARE_BIOS, .disks = &l->disk, .n_disks = 1 };
+        memcpy(l->parts, parts, sizeof parts);
+        l->profile = (Profile) {
+                .filename = (char *) "test.yaml",
+                .hostname = (char *) "test",
+                .disk = { .select = { .rotational = -1 }, .wipe = true, .table = table,
+                          .partitions = l->parts, .n_partitions = ELEMENTSOF(parts) },
+        };
+        assert_int_equal(plan_build(&l->inv, &l->profile, &l->plan, &errors), 0);
+        profile_errors_done(&errors);
+        assert_true(l->plan->keep_table);
+}
+
+static void reinstall_done(Layout *l) {
+        layout_done(l);
+        for (size_t i = 0; i < l->disk.n_partitions; i++) {
+                free(l->disk.partitions[i].name);
+                free(l->disk.partitions[i].fstype);
+                free(l->disk.partitions[i].label);
+                free(l->disk.partitions[i].uuid);
+        }
+        free(l->disk.partitions);
+        free(l->disk.pttype);
+        free(l->disk.ptuuid);
+        free(l->disk.fstype);
+}
+
+static void test_reinstall_unbootable_gpt(void **state) {
+        _cleanup_free_ char *image = tmp_path("unbootable-gpt.img"), *before = NULL, *after = NULL, *out = NULL;
+        uint8_t mbr0[512], mbr1[512];
+        char *err = NULL;
+        Layout l;
+
+        reinstall_setup(&l, image, PARTITION_TABLE_GPT);
+        before = sha256_range(image, 100 * MiB, 200 * MiB);
+        read_at(image, 0, mbr0, sizeof mbr0);
+        /* sfdisk put the attribute into both tables (backup entries at
+         * the last 33 sectors of 1 GiB: LBA 2097119). */
+        assert_true(gpt_entry_attrs(image, 2, 1) & 4);
+        assert_true(gpt_entry_attrs(image, 2097119, 1) & 4);
+        assert_true(gpt_entry_attrs(image, 2, 3) & 4);
+
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_int_equal(disk_wipe_replaced(l.plan, image, &err), 0);
+        assert_null(err);
+
+        /* No boot code, no legacy-bootable partition, in either table... */
+        read_at(image, 0, mbr1, sizeof mbr1);
+        assert_true(range_is_zero(image, 0, 440));
+        assert_memory_equal(mbr0 + 440, mbr1 + 440, 512 - 440); /* disk signature, protective entry */
+        for (unsigned n = 1; n <= 3; n++) {
+                assert_int_equal(gpt_entry_attrs(image, 2, n) & 4, 0);
+                assert_int_equal(gpt_entry_attrs(image, 2097119, n) & 4, 0);
+        }
+        /* ...the checksums still verify (sfdisk would complain and fall
+         * back to the backup), the preserved partition is untouched. */
+        assert_int_equal(run(&out, "/sbin/sfdisk", "--verify", image, NULL), 0);
+        assert_null(strstr(out, "corrupt"));
+        assert_null(strstr(out, "CRC"));
+        free(out);
+        out = sfdisk_dump_normalized(image);
+        assert_null(strstr(out, "attrs"));
+        assert_contains(out, "IMAGE2 : start=      204800, size=      409600");
+        after = sha256_range(image, 100 * MiB, 200 * MiB);
+        assert_string_equal(before, after);
+
+        /* The new table: libparted keeps the boot code area blank, the new
+         * root gets its legacy-boot attribute only from the plan (the
+         * bootloader step writes gptmbr.bin later). */
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_true(range_is_zero(image, 0, 440));
+        after = (free(after), sha256_range(image, 100 * MiB, 200 * MiB));
+        assert_string_equal(before, after);
+
+        reinstall_done(&l);
+        unlink(image);
+}
+
+static void test_reinstall_unbootable_msdos(void **state) {
+        _cleanup_free_ char *image = tmp_path("unbootable-dos.img"), *before = NULL, *after = NULL, *out = NULL;
+        uint8_t mbr0[512], mbr1[512];
+        char *err = NULL;
+        Layout l;
+
+        reinstall_setup(&l, image, PARTITION_TABLE_MSDOS);
+        before = sha256_range(image, 100 * MiB, 200 * MiB);
+        read_at(image, 0, mbr0, sizeof mbr0);
+        assert_int_equal(mbr0[446], 0x80);
+
+        assert_int_equal(disk_check_target(l.plan, image, &err), 0);
+        assert_int_equal(disk_wipe_replaced(l.plan, image, &err), 0);
+        read_at(image, 0, mbr1, sizeof mbr1);
+        assert_true(range_is_zero(image, 0, 440));
+        assert_memory_equal(mbr0 + 440, mbr1 + 440, 6); /* disk signature */
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(mbr1[446 + 16 * i], 0);
+        /* Only the active flags changed in the table. */
+        mbr0[446] = 0;
+        assert_memory_equal(mbr0 + 446, mbr1 + 446, 66);
+        out = sfdisk_dump_normalized(image);
+        assert_null(strstr(out, "bootable"));
+        after = sha256_range(image, 100 * MiB, 200 * MiB);
+        assert_string_equal(before, after);
+
+        /* libparted writes its own MBR code into a blank boot code area;
+         * disk_partition() takes it out again. */
+        assert_int_equal(disk_partition(l.plan, image, &err), 0);
+        assert_null(err);
+        assert_true(range_is_zero(image, 0, 440));
+        after = (free(after), sha256_range(image, 100 * MiB, 200 * MiB));
+        assert_string_equal(before, after);
+
+        reinstall_done(&l);
+        unlink(image);
+}
+
+/* ---- identity: the disk written is the disk planned ------------------------------ */
+
+static void test_identity_compare(void **state) {
+        const HwDisk planned = { .name = (char *) "vda", .devnode = (char *) "/dev/vda", .major = 253, .minor = 0,
+                                 .size = 4 * GiB, .logical_sector_size = 512, .serial = (char *) "disk0",
+                                 .wwn = (char *) "0x5000c500a1b2c3d4", .by_path = (char *) "pci-0000:00:04.0" };
+        static const struct {
+                const char *name;
+                HwDisk found;
+                const char *expect; /* NULL: the same disk */
+        } cases[] = {
+                { "same", {}, NULL },
+                { "other serial", { .serial = (char *) "disk1" }, "serial: planned \"disk0\", found \"disk1\"" },
+                { "no serial", { .serial = NULL }, "serial: planned \"disk0\", found none" },
+                { "other WWN", { .wwn = (char *) "0x5000c500ffffffff" }, "WWN: planned" },
+                { "other device number", { .minor = 16 }, "device number: planned 253:0, found 253:16" },
+                { "other size", { .size = 8 * GiB }, "size: planned 4.0 GiB" },
+                { "other sector size", { .logical_sector_size = 4096 }, "logical sector size: planned 512, found 4096" },
+                { "other slot", { .by_path = (char *) "pci-0000:00:05.0" }, "by-path: planned" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                HwDisk found = planned;
+                char *err = NULL;
+
+                /* Apply the case's difference to a copy of the planned disk. */
+                if (streq(cases[i].name, "other serial") || streq(cases[i].name, "no serial"))
+                        found.serial = cases[i].found.serial;
+                found.wwn = cases[i].found.wwn ? cases[i].found.wwn : found.wwn;
+                found.minor = cases[i].found.minor ? cases[i].found.minor : found.minor;
+                found.size = cases[i].found.size ? cases[i].found.size : found.size;
+                found.logical_sector_size = cases[i].found.logical_sector_size ?: found.logical_sector_size;
+                found.by_path = cases[i].found.by_path ? cases[i].found.by_path : found.by_path;
+
+                int r = disk_identity_compare(&planned, &found, "/dev/vda", &err);
+                if (!cases[i].expect) {
+                        assert_int_equal(r, 0);
+                        assert_null(err);
+                        continue;
+                }
+                assert_int_equal(r, -ESTALE);
+                assert_contains(err, "Refusing to write /dev/vda: it is not the disk the plan was made for");
+                assert_contains(err, cases[i].expect);
+                free(err);
+        }
+
+        /* An inventory loaded from JSON has no device number: not compared. */
+        HwDisk loaded = planned, found = planned;
+        loaded.major = loaded.minor = 0;
+        found.minor = 16;
+        assert_int_equal(disk_identity_compare(&loaded, &found, "/dev/vda", NULL), 0);
 }
 
 /* ---- the check before the first write ------------------------------------------- */
@@ -908,7 +1139,7 @@ static void test_loop_mkfs_and_in_use(void **state) {
          * partitions (BLKPG; this works even where the kernel cannot parse
          * partition tables itself, like the build host's). */
         assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
-        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
         assert_int_equal(disk_partition(l.plan, s->loop, &err), 0);
         assert_null(err);
         assert_int_equal(disk_wait_partitions(s->loop, 3, 10000), 0);
@@ -936,7 +1167,7 @@ static void test_loop_mkfs_and_in_use(void **state) {
         assert_contains(err, "mounted on");
         free(err);
         err = NULL;
-        assert_int_equal(disk_wipe(s->loop, &err), -EBUSY);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), -EBUSY);
         free(err);
         err = NULL;
         assert_int_equal(umount2(s->mnt, 0), 0);
@@ -963,12 +1194,71 @@ static void test_loop_mkfs_and_in_use(void **state) {
         /* Wipe the block device: the kernel forgets the partitions. */
         _cleanup_free_ char *p1 = NULL;
         assert_int_equal(disk_partition_devnode(s->loop, 1, &p1), 0);
-        assert_int_equal(disk_wipe(s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
         assert_null(err);
         wait_gone(p1);
         assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
         assert_int_equal(disk_wait_partitions(s->loop, 1, 100), -ETIMEDOUT);
 
+        layout_done(&l);
+}
+
+
+/* A block device that is not the planned disk (another serial, another
+ * device number) is refused by every writing step before it writes. */
+static void test_loop_identity(void **state) {
+        LoopState *s = *state;
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        HwDisk real = {};
+        char *err = NULL;
+        Layout l;
+
+        layout_gpt_uefi(&l, 256 * MiB, 64 * MiB, 64 * MiB);
+        s->image = tmp_path("loop-identity.img");
+        make_image(s->image, 256 * MiB);
+        write_at(s->image, 0, "old boot code", 13);
+        write_at(s->image, 128 * MiB, "data", 4);
+        loop_attach(s);
+        before = sha256_range(s->image, 0, 256 * MiB);
+
+        /* The plan was made for a disk with a serial number; the block
+         * device now under that name has none. */
+        l.disk.serial = (char *) "PLANNED-0001";
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), -ESTALE);
+        assert_contains(err, s->loop);
+        assert_contains(err, "serial: planned \"PLANNED-0001\", found none");
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), -ESTALE);
+        free(err);
+        err = NULL;
+        assert_int_equal(disk_partition(l.plan, s->loop, &err), -ESTALE);
+        free(err);
+        err = NULL;
+
+        /* Another device number. */
+        l.disk.serial = NULL;
+        const char *name = strrchr(s->loop, '/') + 1;
+        assert_int_equal(hw_disk_identify(NULL, name, &real), 0);
+        l.disk.major = real.major;
+        l.disk.minor = real.minor + 1;
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), -ESTALE);
+        assert_contains(err, "device number");
+        free(err);
+        err = NULL;
+
+        after = sha256_range(s->image, 0, 256 * MiB);
+        assert_string_equal(before, after);
+
+        /* The disk as it is: accepted. */
+        l.disk.minor = real.minor;
+        assert_int_equal(disk_identity_compare(&l.disk, &real, s->loop, NULL), 0);
+        assert_int_equal(disk_verify_identity(&l.disk, s->loop, &err), 0);
+        assert_int_equal(disk_check_target(l.plan, s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
+        assert_null(err);
+
+        hw_disk_free_contents(&real);
         layout_done(&l);
 }
 
@@ -1009,10 +1299,14 @@ int main(void) {
                 cmocka_unit_test(test_wipe_gpt),
                 cmocka_unit_test(test_check_target),
                 cmocka_unit_test(test_reinstall_keeps_partition),
+                cmocka_unit_test(test_reinstall_unbootable_gpt),
+                cmocka_unit_test(test_reinstall_unbootable_msdos),
+                cmocka_unit_test(test_identity_compare),
                 cmocka_unit_test(test_mkfs_files),
                 cmocka_unit_test(test_mkfs_errors),
                 cmocka_unit_test(test_mkfs_deterministic),
                 cmocka_unit_test_setup_teardown(test_loop_mkfs_and_in_use, loop_setup, loop_teardown),
+                cmocka_unit_test_setup_teardown(test_loop_identity, loop_setup, loop_teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

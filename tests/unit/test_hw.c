@@ -13,6 +13,7 @@
 #include "basic/fileio.h"
 #include "basic/strutil.h"
 #include "hw/hw.h"
+#include "install/install.h"
 
 static Inventory *detect(const char *name) {
         _cleanup_free_ char *root = strprintf("tests/data/sysroot/%s", name);
@@ -408,6 +409,157 @@ static void test_missing_sysroot(void **state) {
         hw_inventory_free(inv);
 }
 
+
+/* ---- placeholder DMI values: one list (hw.h), table-driven ------------------------ */
+
+static void test_dmi_serial_placeholders(void **state) {
+        static const struct {
+                const char *serial;
+                bool placeholder;
+        } cases[] = {
+                { NULL, true },
+                { "", true },
+                { "   ", true },
+                { "To Be Filled By O.E.M.", true },
+                { "To be filled by O.E.M.", true },
+                { "  TO BE FILLED BY O.E.M.  ", true },
+                { "To Be Filled By O.E.M", true },
+                { "Default string", true },
+                { "default string", true },
+                { "0123456789", true },
+                { "123456789", true },
+                { "1234567890", true },
+                { "System Serial Number", true },
+                { "Chassis Serial Number", true },
+                { "Base Board Serial Number", true },
+                { "Not Specified", true },
+                { "Not Applicable", true },
+                { "None", true },
+                { "N/A", true },
+                { "OEM", true },
+                { "O.E.M.", true },
+                { "Unknown", true },
+                { "0", true },
+                { "00000000", true },
+                { "000000000000000000000000", true },
+                { "FFFFFFFF", true },
+                { "xxxxxxxxxx", true },
+                { "--------", true },
+                /* real serial numbers */
+                { "SRV-0001", false },
+                { "CZ2D4N0MKT", false },
+                { "PF2ABCDE", false },
+                { "1234567891", false },
+                { "0000000001", false },
+                { "OEM-42", false },
+                { "Default string 2", false },
+                { "F00F", false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                if (hw_dmi_serial_is_placeholder(cases[i].serial) != cases[i].placeholder)
+                        fail_msg("\"%s\": expected %s", cases[i].serial ?: "(null)",
+                                 cases[i].placeholder ? "a placeholder" : "a serial number");
+}
+
+static void test_dmi_uuid_placeholders(void **state) {
+        assert_true(hw_dmi_uuid_is_placeholder(NULL));
+        assert_true(hw_dmi_uuid_is_placeholder(""));
+        assert_true(hw_dmi_uuid_is_placeholder("00000000-0000-0000-0000-000000000000"));
+        assert_true(hw_dmi_uuid_is_placeholder("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"));
+        assert_true(hw_dmi_uuid_is_placeholder("ffffffff-ffff-ffff-ffff-ffffffffffff"));
+        assert_false(hw_dmi_uuid_is_placeholder("3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09"));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+/* A machine whose vendor left "To Be Filled By O.E.M." in the serial: the
+ * inventory has no serial (so neither the serial/ lookup nor match.serial
+ * sees one). A copy of a recorded machine with that one file changed. */
+static void test_dmi_placeholder_dropped(void **state) {
+        char t[] = "/tmp/test-hw-XXXXXX";
+        _cleanup_free_ char *cmd = NULL;
+        Inventory *inv = NULL;
+
+        assert_non_null(mkdtemp(t));
+        cmd = strprintf("cp -a tests/data/sysroot/nvme-sata-usb/. %s/ && "
+                        "printf 'To Be Filled By O.E.M.\\n' > %s/sys/class/dmi/id/product_serial", t, t);
+        assert_non_null(cmd);
+        if (system(cmd) != 0) {
+                (void) nftw(t, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                skip();
+        }
+        assert_int_equal(hw_inventory_detect(t, 0, &inv), 0);
+        assert_null(inv->dmi.product_serial);
+        assert_string_equal(inv->dmi.product_uuid, "3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09");
+        hw_inventory_free(inv);
+        (void) nftw(t, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* One disk by its kernel name, as the identity check reads it again. */
+static void test_disk_identify(void **state) {
+        Inventory *inv = detect("nvme-sata-usb");
+        const HwDisk *d = disk(inv, "sda");
+        HwDisk one = {};
+
+        assert_int_equal(d->major, 8);
+        assert_int_equal(d->minor, 0);
+        assert_int_equal(hw_disk_identify("tests/data/sysroot/nvme-sata-usb", "sda", &one), 0);
+        assert_int_equal(one.major, 8);
+        assert_int_equal(one.minor, 0);
+        assert_int_equal(one.size, d->size);
+        assert_string_equal(one.serial, "SATA0001");
+        assert_string_equal(one.serial, d->serial);
+        assert_true(streq_ptr(one.wwn, d->wwn));
+        assert_true(streq_ptr(one.by_path, d->by_path));
+        hw_disk_free_contents(&one);
+        assert_int_equal(hw_disk_identify("tests/data/sysroot/nvme-sata-usb", "sdz", &one), -ENOENT);
+        assert_int_equal(hw_disk_identify("tests/data/sysroot/nvme-sata-usb", "../sda", &one), -EINVAL);
+        hw_inventory_free(inv);
+}
+
+
+/* The serial/ profile lookup never uses a placeholder, whether it comes from
+ * the kernel command line (iPXE's ${serial}) or from the inventory. */
+static void test_lookup_skips_placeholder_serial(void **state) {
+        static const char *const cmdlines[] = {
+                "inst.profiles=http://h/ inst.serial=To%20Be%20Filled%20By%20O.E.M.",
+                "inst.profiles=http://h/ inst.serial=Default%20string",
+                "inst.profiles=http://h/ inst.serial=0123456789",
+                "inst.profiles=http://h/ inst.serial=System%20Serial%20Number",
+                "inst.profiles=http://h/ inst.serial=N/A",
+                "inst.profiles=http://h/ inst.serial=00000000",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cmdlines); i++) {
+                BootParams bp;
+                char **urls = NULL;
+                assert_int_equal(cmdline_parse(cmdlines[i], &bp, NULL), 0);
+                assert_int_equal(install_profile_candidates(&bp, NULL, &urls), 0);
+                if (strv_length(urls) != 1)
+                        fail_msg("%s: %s is a candidate", cmdlines[i], urls[0]);
+                assert_string_equal(urls[0], "http://h/default.yaml");
+                strv_free(urls);
+                cmdline_done(&bp);
+        }
+
+        /* From the inventory (one loaded from JSON keeps what it had). */
+        Inventory inv = { .dmi = { .product_serial = (char *) "Chassis Serial Number" } };
+        BootParams bp;
+        char **urls = NULL;
+        assert_int_equal(cmdline_parse("inst.profiles=http://h/", &bp, NULL), 0);
+        assert_int_equal(install_profile_candidates(&bp, &inv, &urls), 0);
+        assert_int_equal(strv_length(urls), 1);
+        strv_free(urls);
+        urls = NULL;
+        inv.dmi.product_serial = (char *) "SRV-0001";
+        assert_int_equal(install_profile_candidates(&bp, &inv, &urls), 0);
+        assert_int_equal(strv_length(urls), 2);
+        assert_string_equal(urls[0], "http://h/serial/SRV-0001.yaml");
+        strv_free(urls);
+        cmdline_done(&bp);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_nvme_sata_usb),
@@ -421,6 +573,11 @@ int main(void) {
                 cmocka_unit_test(test_json_round_trip),
                 cmocka_unit_test(test_json_round_trip_names),
                 cmocka_unit_test(test_missing_sysroot),
+                cmocka_unit_test(test_dmi_serial_placeholders),
+                cmocka_unit_test(test_dmi_uuid_placeholders),
+                cmocka_unit_test(test_dmi_placeholder_dropped),
+                cmocka_unit_test(test_disk_identify),
+                cmocka_unit_test(test_lookup_skips_placeholder_serial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
