@@ -392,7 +392,7 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                 if (e->critical)
                         fputs("CriticalConnection=true\n", f);
                 /* duid is networkd's default; netplan writes only mac. */
-                if (streq_ptr(e->dhcp_identifier, "mac"))
+                if (e->dhcp_identifier && streq(e->dhcp_identifier, "mac"))
                         fputs("ClientIdentifier=mac\n", f);
                 /* NetworkManager-compatible route metric; the MTU from DHCP is used. */
                 fprintf(f, "RouteMetric=%" PRId64 "\n", o->route_metric >= 0 ? o->route_metric : 100);
