@@ -37,11 +37,14 @@ static bool strv_is_safe(char *const *l) {
         return true;
 }
 
-/* The interface id is part of a file name. */
+/* The interface id is part of a file name, after NETWORK_PREFIX: a leading
+ * '.' (".np3s0", "..", which the profile allows, as netplan does) makes
+ * neither a hidden file nor a path component, and netplan writes
+ * "10-netplan-...network" for it too. */
 static bool id_is_safe(const char *s) {
         size_t n = s ? strlen(s) : 0;
 
-        return n > 0 && n <= 200 && s[0] != '.' &&
+        return n > 0 && n <= 200 &&
                s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")] == 0;
 }
 

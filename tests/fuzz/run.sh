@@ -14,7 +14,7 @@
 #   fuzz.log    libFuzzer's whole output
 # Seeds: profile: profiles/, tests/data/profiles/ and tests/fuzz/corpus/profile/;
 # inventory: tests/data/inventory/ and the recorded machines in tests/data/sysroot/;
-# netplan: tests/data/netplan/, the netplan sections of the profiles, and
+# netplan: tests/data/netplan/, tests/fuzz/corpus/netplan/, the netplan sections of the profiles, and
 # $NETPLAN_CORPUS (a directory of netplan examples, e.g. a checkout of
 # canonical/netplan's examples/) when set; cmdline: tests/fuzz/corpus/cmdline/;
 # plan: none (its input is a stream of decisions, not a file format).
@@ -78,7 +78,7 @@ for t in "${TARGETS[@]}"; do
 	inventory)
 		seed "$corpus" tests/data/inventory/*.json tests/data/sysroot/*.json;;
 	netplan)
-		seed "$corpus" tests/data/netplan/*.yaml
+		seed "$corpus" tests/data/netplan/*.yaml tests/fuzz/corpus/netplan/*
 		# The network: section of every profile, alone.
 		for f in profiles/*.yaml profiles/examples/*.yaml; do
 			[ -f "$f" ] && grep -q '^network:' "$f" || continue
