@@ -5,6 +5,8 @@
 #   make demo       PXE-boot a QEMU machine from build/www and install it
 #   make check      run every test; last line "N passed, N failed"
 #   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
+#   make installer-asan  the installer under ASan and UBSan, build/asan/installer
+#                   (make check runs the cli tests against it)
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
 #                   the netplan renderer and the kernel command line parser
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
@@ -113,6 +115,20 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR) $
 	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(BUILD)/asan/libinstaller.a $(LDLIBS) -lcmocka
 
 unit-asan: $(ASAN_UNIT_BIN)
+
+# The installer itself under the same sanitizers: build/asan/installer.
+# tests/run.sh runs the command-line tests against it ("cli-asan" section,
+# INSTALLER=build/asan/installer for tests/cli/lib.sh).
+ASAN_CMD_OBJ   := $(INST_CMD_SRC:%.c=$(BUILD)/asan/obj/%.o)
+ASAN_INSTALLER := $(BUILD)/asan/installer
+
+.PHONY: installer-asan
+installer-asan: $(ASAN_INSTALLER)
+
+$(ASAN_INSTALLER): $(ASAN_CMD_OBJ) $(BUILD)/asan/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---------------------------------------------------------------------------
 # Fuzzing with libFuzzer (clang only), one target per parser or planner
