@@ -6,7 +6,8 @@
  * on success the result is checked: every URL field starts with a scheme the
  * parser accepts, the MAC is normalised (17 characters, lower-case hex and
  * colons), the UUID is lower case, the token is printable ASCII, the finish
- * action is one of three words. cmdline_uri_decode() is fuzzed on the same
+ * action is one of three words. A refusal (-EINVAL) comes with a message.
+ * cmdline_uri_decode() is fuzzed on the same
  * bytes: a decoded string is never longer than its input and holds no NUL.
  *
  * Built and run by `make fuzz` (see docs/testing.md). Replay one input:
@@ -78,7 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort(); /* an error message without an error */
                 check_params(&p);
                 cmdline_done(&p);
-        } else if (r != -EINVAL && r != -ENOMEM)
+        } else if (r == -EINVAL) {
+                if (!error)
+                        abort(); /* refused without saying which word */
+        } else if (r != -ENOMEM)
                 abort();
 
         decoded = cmdline_uri_decode(line);

@@ -50,7 +50,7 @@ opts() {
 	profile) echo "-max_len=65536 -dict=tests/fuzz/yaml.dict";;
 	netplan) echo "-max_len=16384 -dict=tests/fuzz/netplan.dict";;
 	inventory) echo "-max_len=16384 -dict=tests/fuzz/inventory.dict";;
-	cmdline) echo "-max_len=4096 -dict=tests/fuzz/cmdline.dict";;
+	cmdline) echo "-max_len=2048 -dict=tests/fuzz/cmdline.dict";; # COMMAND_LINE_SIZE on x86
 	plan) echo "-max_len=1024";;
 	esac
 }
