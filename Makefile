@@ -5,8 +5,12 @@
 #   make demo       PXE-boot a QEMU machine from build/www and install it
 #   make check      run every test; last line "N passed, N failed"
 #   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
-#   make fuzz       fuzz the profile parser and the plan (libFuzzer, clang);
-#                   FUZZ_SECONDS=600 by default. See docs/testing.md.
+#   make installer-asan  the installer under ASan and UBSan, build/asan/installer
+#                   (make check runs the cli tests against it)
+#   make fuzz       fuzz the profile loader, the plan, the inventory loader,
+#                   the netplan renderer and the kernel command line parser
+#                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
+#                   default, FUZZ_TARGETS to pick some. See docs/testing.md.
 #   make image      build the demo Debian 12 OS image (debootstrap, root)
 #   make bench      run the benchmarks, write docs/benchmarks.md
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
@@ -112,35 +116,60 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR) $
 
 unit-asan: $(ASAN_UNIT_BIN)
 
+# The installer itself under the same sanitizers: build/asan/installer.
+# tests/run.sh runs the command-line tests against it ("cli-asan" section,
+# INSTALLER=build/asan/installer for tests/cli/lib.sh).
+ASAN_CMD_OBJ   := $(INST_CMD_SRC:%.c=$(BUILD)/asan/obj/%.o)
+ASAN_INSTALLER := $(BUILD)/asan/installer
+
+.PHONY: installer-asan
+installer-asan: $(ASAN_INSTALLER)
+
+$(ASAN_INSTALLER): $(ASAN_CMD_OBJ) $(BUILD)/asan/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
 # ---------------------------------------------------------------------------
-# Fuzzing with libFuzzer (clang only): the profile parser and validator, and
-# the plan of every profile that loads (tests/fuzz/fuzz_profile.c). Every
-# library source is compiled again with clang into build/fuzz/; the run
-# (tests/fuzz/run.sh) writes its corpus and any crash under build/fuzz/ and
-# fails if it finds one.
+# Fuzzing with libFuzzer (clang only), one target per parser or planner
+# (tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME, see docs/testing.md):
+#   profile    the profile parser and validator, and the plan of every
+#              profile that loads
+#   plan       the layout arithmetic: random machines and disk layouts
+#   inventory  the inventory JSON loader (plan --inventory)
+#   netplan    the netplan checker and renderer (networkd files, netplan YAML)
+#   cmdline    the kernel command line parser
+# Every library source is compiled again with clang into build/fuzz/; the run
+# (tests/fuzz/run.sh) fuzzes each target for FUZZ_SECONDS (per target),
+# keeps its corpus under build/fuzz/NAME/ and fails on any crash, leak,
+# timeout or sanitizer report. FUZZ_TARGETS="plan cmdline" runs some.
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 600
+FUZZ_TARGETS   ?= profile plan inventory netplan cmdline
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS    := $(ALL_CFLAGS) -g -O1 $(FUZZ_SAN)
 FUZZ_LIB_OBJ   := $(INST_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
-FUZZ_PROFILE   := $(BUILD)/fuzz/fuzz_profile
+FUZZ_BIN       := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: fuzz-build fuzz
+# Built through a pattern rule: keep them (make would delete them as
+# intermediate files and rebuild them for the next target).
+.SECONDARY: $(FUZZ_LIB_OBJ)
 
 $(BUILD)/fuzz/obj/%.o: %.c $(INST_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $< (fuzz)")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_PROFILE): tests/fuzz/fuzz_profile.c $(FUZZ_LIB_OBJ) $(INST_HDR)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(INST_HDR)
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 
-fuzz-build: $(FUZZ_PROFILE)
+fuzz-build: $(FUZZ_BIN)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
-	$(Q)tests/fuzz/run.sh --fuzzer $(FUZZ_PROFILE) --seconds $(FUZZ_SECONDS) --out $(BUILD)/fuzz
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --out $(BUILD)/fuzz $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.

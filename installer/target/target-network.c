@@ -37,11 +37,14 @@ static bool strv_is_safe(char *const *l) {
         return true;
 }
 
-/* The interface id is part of a file name. */
+/* The interface id is part of a file name, after NETWORK_PREFIX: a leading
+ * '.' (".np3s0", "..", which the profile allows, as netplan does) makes
+ * neither a hidden file nor a path component, and netplan writes
+ * "10-netplan-...network" for it too. */
 static bool id_is_safe(const char *s) {
         size_t n = s ? strlen(s) : 0;
 
-        return n > 0 && n <= 200 && s[0] != '.' &&
+        return n > 0 && n <= 200 &&
                s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")] == 0;
 }
 
@@ -392,7 +395,7 @@ static void format_network(const ProfileNetwork *net, const ProfileInterface *e,
                 if (e->critical)
                         fputs("CriticalConnection=true\n", f);
                 /* duid is networkd's default; netplan writes only mac. */
-                if (streq_ptr(e->dhcp_identifier, "mac"))
+                if (e->dhcp_identifier && streq(e->dhcp_identifier, "mac"))
                         fputs("ClientIdentifier=mac\n", f);
                 /* NetworkManager-compatible route metric; the MTU from DHCP is used. */
                 fprintf(f, "RouteMetric=%" PRId64 "\n", o->route_metric >= 0 ? o->route_metric : 100);

@@ -1,7 +1,9 @@
 # Shared helpers for the command-line tests (sourced).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-INSTALLER=$ROOT/build/installer/installer
+# INSTALLER: the binary under test; tests/run.sh sets it to build/asan/installer
+# for the cli-asan section (the same tests against an ASan/UBSan build).
+INSTALLER=${INSTALLER:-$ROOT/build/installer/installer}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 die() { echo "FAIL: $*" >&2; exit 1; }

@@ -1,79 +1,135 @@
 #!/bin/bash
-# Run the profile fuzzer (what `make fuzz` does after building it).
+# Run the libFuzzer targets (what `make fuzz` does after building them).
 #
-#   tests/fuzz/run.sh --fuzzer build/fuzz/fuzz_profile --seconds 600 --out build/fuzz
+#   tests/fuzz/run.sh [--seconds N] [--out DIR] [TARGET...]
+#   tests/fuzz/run.sh --seconds 600 --out build/fuzz profile plan inventory netplan cmdline
 #
-# The corpus is build/fuzz/corpus: the shipped and test profiles and the
-# hand-written seeds in tests/fuzz/corpus are copied into it first, and what
-# libFuzzer finds stays there for the next run. Crashes, leaks, timeouts and
-# out-of-memory inputs are written to build/fuzz/artifacts/; any of them fails
-# the run. The full libFuzzer output is in build/fuzz/fuzz.log; the end of the
-# run prints the executions and the coverage.
+# TARGET is the NAME of tests/fuzz/fuzz_NAME.c, built as DIR/fuzz_NAME; no
+# TARGET: all of them. Each runs for N seconds (per target, one after the
+# other). Per target, under DIR/NAME/:
+#   corpus/     the seeds (below) are copied in first; what libFuzzer finds
+#               stays there for the next run
+#   artifacts/  crashes, leaks, timeouts, out-of-memory inputs: any of them
+#               fails the run
+#   fuzz.log    libFuzzer's whole output
+# Seeds: profile: profiles/, tests/data/profiles/ and tests/fuzz/corpus/profile/;
+# inventory: tests/data/inventory/ and the recorded machines in tests/data/sysroot/;
+# netplan: tests/data/netplan/, tests/fuzz/corpus/netplan/, the netplan sections of the profiles, and
+# $NETPLAN_CORPUS (a directory of netplan examples, e.g. a checkout of
+# canonical/netplan's examples/) when set; cmdline: tests/fuzz/corpus/cmdline/;
+# plan: none (its input is a stream of decisions, not a file format).
+# The last lines print, per target: executions, seconds, coverage, corpus
+# size, and the verdict.
 set -u
 cd "$(dirname "$0")/../.."
 
-FUZZER=build/fuzz/fuzz_profile SECONDS_=600 OUT=build/fuzz
+SECONDS_=600 OUT=build/fuzz TARGETS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--fuzzer) FUZZER=$2; shift 2;;
 	--seconds) SECONDS_=$2; shift 2;;
 	--out) OUT=$2; shift 2;;
-	*) echo "usage: $0 [--fuzzer BIN] [--seconds N] [--out DIR]" >&2; exit 2;;
+	-*) echo "usage: $0 [--seconds N] [--out DIR] [TARGET...]" >&2; exit 2;;
+	*) TARGETS+=("$1"); shift;;
 	esac
 done
-if [ ! -x "$FUZZER" ]; then
-	echo "fuzz: $FUZZER is missing (make fuzz-build)" >&2
-	exit 1
-fi
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(profile plan inventory netplan cmdline)
 
-CORPUS=$OUT/corpus ARTIFACTS=$OUT/artifacts LOG=$OUT/fuzz.log
-mkdir -p "$CORPUS" "$ARTIFACTS"
+# seed DIR FILE...: copy with flat names (two files called default.yaml must
+# not collide).
+seed() {
+	local dir=$1 f; shift
+	for f in "$@"; do
+		[ -f "$f" ] && cp "$f" "$dir/seed-$(echo "$f" | tr / _)"
+	done
+	return 0
+}
 
-# Seeds: flat names, so that two files called default.yaml do not collide.
-n=0
-for f in profiles/*.yaml profiles/examples/*.yaml tests/fuzz/corpus/*; do
-	[ -f "$f" ] || continue
-	cp "$f" "$CORPUS/seed-$(echo "$f" | tr / _)" && n=$((n + 1))
-done
-while IFS= read -r f; do
-	cp "$f" "$CORPUS/seed-$(echo "$f" | tr / _)" && n=$((n + 1))
-done < <(find tests/data/profiles -name '*.yaml' | sort)
-echo "fuzz: $n seed files, corpus $CORPUS ($(find "$CORPUS" -type f | wc -l) inputs)," \
-	"${SECONDS_}s, log $LOG"
+# target options: max input length, dictionary
+opts() {
+	case "$1" in
+	profile) echo "-max_len=65536 -dict=tests/fuzz/yaml.dict";;
+	netplan) echo "-max_len=16384 -dict=tests/fuzz/netplan.dict";;
+	inventory) echo "-max_len=16384 -dict=tests/fuzz/inventory.dict";;
+	cmdline) echo "-max_len=2048 -dict=tests/fuzz/cmdline.dict";; # COMMAND_LINE_SIZE on x86
+	plan) echo "-max_len=1024";;
+	esac
+}
 
-# libFuzzer's -timeout and -rss_limit_mb make hangs and memory blow-ups
-# findings too. UBSan aborts on the first report (-fno-sanitize-recover).
 # PARTED_GPT_APPLE: without it Debian's libparted runs dmidecode from a
 # constructor and reads an uninitialised buffer, which ASan reports before
-# main() (see tests/run.sh).
+# main() (see tests/run.sh). UBSan aborts on the first report
+# (-fno-sanitize-recover); LeakSanitizer runs after every input that leaked.
 export PARTED_GPT_APPLE=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-"$FUZZER" \
-	-max_total_time="$SECONDS_" \
-	-max_len=65536 \
-	-timeout=10 \
-	-rss_limit_mb=2048 \
-	-dict=tests/fuzz/yaml.dict \
-	-artifact_prefix="$ARTIFACTS/" \
-	-print_final_stats=1 \
-	"$CORPUS" > "$LOG" 2>&1 &
-pid=$!
-# Progress on the terminal: libFuzzer's pulse lines (at doubling counts).
-tail -n +1 -f --pid=$pid "$LOG" 2>/dev/null | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|pulse)'
-wait $pid
-rc=$?
+failed=() summary=()
+for t in "${TARGETS[@]}"; do
+	fuzzer=$OUT/fuzz_$t
+	if [ ! -x "$fuzzer" ]; then
+		echo "fuzz: $fuzzer is missing (make fuzz-build)" >&2
+		failed+=("$t (not built)")
+		continue
+	fi
+	corpus=$OUT/$t/corpus artifacts=$OUT/$t/artifacts log=$OUT/$t/fuzz.log
+	mkdir -p "$corpus" "$artifacts"
+	case $t in
+	profile)
+		seed "$corpus" profiles/*.yaml profiles/examples/*.yaml tests/fuzz/corpus/profile/*
+		seed "$corpus" $(find tests/data/profiles -name '*.yaml' | sort);;
+	inventory)
+		seed "$corpus" tests/data/inventory/*.json tests/data/sysroot/*.json;;
+	netplan)
+		seed "$corpus" tests/data/netplan/*.yaml tests/fuzz/corpus/netplan/*
+		# The network: section of every profile, alone.
+		for f in profiles/*.yaml profiles/examples/*.yaml; do
+			[ -f "$f" ] && grep -q '^network:' "$f" || continue
+			sed -n '/^network:/,/^[^ #]/p' "$f" | sed '$ { /^[^ #]/d }' > "$corpus/seed-net-$(echo "$f" | tr / _)"
+		done
+		[ -z "${NETPLAN_CORPUS:-}" ] || seed "$corpus" "$NETPLAN_CORPUS"/*.yaml;;
+	cmdline)
+		seed "$corpus" tests/fuzz/corpus/cmdline/*;;
+	esac
+	echo "=== fuzz $t: ${SECONDS_}s, corpus $corpus ($(find "$corpus" -type f | wc -l) inputs), log $log"
+
+	# libFuzzer's -timeout and -rss_limit_mb make hangs and memory blow-ups
+	# findings too.
+	t0=$(date +%s)
+	# shellcheck disable=SC2046
+	"$fuzzer" \
+		-max_total_time="$SECONDS_" \
+		-timeout=10 \
+		-rss_limit_mb=2048 \
+		$(opts "$t") \
+		-artifact_prefix="$artifacts/" \
+		-print_final_stats=1 \
+		"$corpus" > "$log" 2>&1 &
+	pid=$!
+	# Progress on the terminal: libFuzzer's pulse lines (at doubling counts).
+	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|pulse)'
+	wait $pid
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	last=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1)
+	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\)\/\([^ ]*\).*/cov \1, ft \2, corpus \3 inputs (\4)/p')
+	found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log")
+	if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
+		verdict="FAILED (libFuzzer exit status $rc)"
+		echo "=== fuzz $t: $verdict"
+		grep -E '^(==[0-9]+==ERROR|SUMMARY:)|runtime error:|^fuzz_[a-z]+:' "$log" | head -5
+		for f in $found; do echo "  reproducer: $f (replay: $fuzzer $f)"; done
+		echo "  full output: $log"
+		failed+=("$t")
+	else
+		verdict="no crash"
+	fi
+	summary+=("$t: ${execs:-?} executions in ${secs}s, ${cov:-no coverage line}; $verdict")
+done
 
 echo "=== fuzz summary"
-grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$LOG" | tail -1
-grep -E '^Done [0-9]+ runs' "$LOG" | tail -1
-grep -E '^stat::' "$LOG"
-
-found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$LOG")
-if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
-	echo "=== fuzz: FAILED (libFuzzer exit status $rc)"
-	grep -E '^(==[0-9]+==ERROR|SUMMARY:)|runtime error:' "$LOG" | head -5
-	for f in $found; do echo "  reproducer: $f (replay: $FUZZER $f)"; done
-	echo "  full output: $LOG"
+for s in "${summary[@]}"; do echo "  $s"; done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "=== fuzz: FAILED: ${failed[*]}"
 	exit 1
 fi
 echo "=== fuzz: no crash"
