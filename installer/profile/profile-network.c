@@ -46,9 +46,15 @@ static const char *check_interface_address(const char *s) {
         return NULL;
 }
 
+/* An id is part of the file names the renderer writes (and netplan
+ * generates): at most 200 characters, as target-network.c takes them. */
+#define IFACE_ID_MAX 200
+
 static const char *check_iface_chars(const char *s) {
         if (*s == 0 || s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")] != 0)
                 return "may only contain letters, digits, '_', '.', ':' and '-'";
+        if (strlen(s) > IFACE_ID_MAX)
+                return "an interface id has at most 200 characters (it is part of a file name)";
         return NULL;
 }
 

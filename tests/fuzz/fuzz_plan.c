@@ -27,8 +27,7 @@
  *
  * Built and run by `make fuzz` (see docs/testing.md). Replay one input:
  *   PARTED_GPT_APPLE=0 build/fuzz/fuzz_plan FILE
- * FUZZ_VERBOSE=1 prints the generated profile, the errors and the plan;
- * FUZZ_STRICT=1 also runs the inputs that hit a known, reported bug (below). */
+ * FUZZ_VERBOSE=1 prints the generated profile, the errors and the plan. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,11 +44,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static FILE *devnull; /* or stderr with FUZZ_VERBOSE=1 */
-static bool verbose, strict;
+static bool verbose;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         verbose = getenv("FUZZ_VERBOSE") != NULL;
-        strict = getenv("FUZZ_STRICT") != NULL;
         if (verbose) {
                 devnull = stderr;
                 return 0;
@@ -410,16 +408,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int r;
 
         inv = make_inventory(&b);
-        /* A known bug, reported (tests/fuzz/crashes-for-lead/plan-tiny-disk-usable-end.bin):
-         * plan/layout.c computes the end of the usable area as
-         * disk size - 1 MiB without a check, so a GPT disk smaller than
-         * 1 MiB gets a usable area that wraps past 2^64 and any layout fits.
-         * Such machines are skipped, so that the campaign goes on, unless
-         * FUZZ_STRICT=1. */
-        if (!strict)
-                for (size_t i = 0; i < inv->n_disks; i++)
-                        if (inv->disks[i].size < PLAN_ALIGN)
-                                return 0;
         text = make_profile(&b, &text_size);
         if (!text)
                 return 0;

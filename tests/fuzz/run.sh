@@ -87,6 +87,9 @@ for t in "${TARGETS[@]}"; do
 		[ -z "${NETPLAN_CORPUS:-}" ] || seed "$corpus" "$NETPLAN_CORPUS"/*.yaml;;
 	cmdline)
 		seed "$corpus" tests/fuzz/corpus/cmdline/*;;
+	plan)
+		# Inputs that once broke a plan invariant (sizes wrapping past 2^64).
+		seed "$corpus" tests/fuzz/corpus/plan/*;;
 	esac
 	echo "=== fuzz $t: ${SECONDS_}s, corpus $corpus ($(find "$corpus" -type f | wc -l) inputs), log $log"
 

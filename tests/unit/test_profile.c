@@ -1646,6 +1646,8 @@ static void test_load_string_size(void **state) {
         "hostname: a\n"                                         \
         "disk: {partitions: [{size: rest, mount: /}]}\n"        \
         IMAGE
+#define LONG_ID "e" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" \
+        "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 #define KEY1 "[\"" ED25519 "\"]"
 
 static const struct {
@@ -1658,6 +1660,11 @@ static const struct {
           "so there is nothing to resolve 'include' against\n" },
         { "includes: [x.yaml]\n" HEAD,
           "test.yaml:1:1: error: includes: unknown key 'includes'; did you mean 'include'?\n" },
+        /* network: an id is part of a file name (found by fuzz_netplan) */
+        { HEAD "network:\n  version: 2\n  ethernets:\n    " LONG_ID ":\n      match: {name: eth0}\n      dhcp4: true\n",
+          "test.yaml:10:5: error: network.ethernets." LONG_ID ": invalid ethernet id '"
+          "e01234567890123456789012345678901234567890123456789012345678...': an interface id has at most 200 "
+          "characters (it is part of a file name)\n" },
         /* match */
         { HEAD "match:\n  mac: 52-54-00\n",
           "test.yaml:8:8: error: match.mac: invalid MAC address '52-54-00' (expected six hex pairs such as "
