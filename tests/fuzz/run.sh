@@ -17,7 +17,8 @@
 # netplan: tests/data/netplan/, tests/fuzz/corpus/netplan/, the netplan sections of the profiles, and
 # $NETPLAN_CORPUS (a directory of netplan examples, e.g. a checkout of
 # canonical/netplan's examples/) when set; cmdline: tests/fuzz/corpus/cmdline/;
-# plan: none (its input is a stream of decisions, not a file format).
+# plan: tests/fuzz/corpus/plan/ (its input is a stream of decisions, not a file
+# format: these are inputs that once broke a plan invariant).
 # The last lines print, per target: executions, seconds, coverage, corpus
 # size, and the verdict.
 set -u
