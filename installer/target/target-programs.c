@@ -102,7 +102,7 @@ static int install_packages(const char *root, int rootfd, const Profile *p) {
                 log_error_errno(r, "apt-get update in the target failed (mirror %s, suite %s)", safe_mirror, suite);
                 goto out;
         }
-        static const char *const head[] = { "/usr/bin/apt-get", "-q", "-y", "-o", "Dir::Etc::SourceList=" APT_LIST,
+        static const char *const head[] = { "/usr/bin/apt-get", "-q", "-y", "-o", ("Dir::Etc::SourceList=" APT_LIST),
                                             "-o", "Dir::Etc::SourceParts=-", "install" };
         argv = new0(char *, ELEMENTSOF(head) + strv_length(p->packages) + 1);
         if (!argv) {
