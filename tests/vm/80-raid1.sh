@@ -14,7 +14,11 @@ MAC=52:54:00:12:34:56
 # and a mount waiting behind such a stall outlived systemd's default 90 s
 # (/boot not mounted, emergency mode). What this test is about is the RAID:
 # the installed kernel gets a longer start timeout through bootloader.append,
-# as no_timer_check is given to the installer's kernel.
+# as no_timer_check is given to the installer's kernel. Device units do not
+# follow that timeout in systemd 252 (DefaultDeviceTimeoutSec, 90 s, has no
+# kernel parameter): a 70 s soft lockup in clear_page_rep during coldplug
+# made /boot's device time out in a clean run (2026-12-07), so a files:
+# entry raises it in the installed system too.
 cat > "$T/profiles/default.yaml" <<EOF
 version: 1
 hostname: raid01
@@ -29,6 +33,9 @@ disk:
 raid:
   - { name: md0, level: 1, fs: ext4, mount: /boot, label: boot }
   - { name: md1, level: 1, fs: ext4, mount: /, label: root }
+files:
+  - path: /etc/systemd/system.conf.d/50-tcg-device-timeout.conf
+    content: "[Manager]\nDefaultDeviceTimeoutSec=600\n"
 image:
   url: http://10.0.2.100/images/debian12.tar.zst
   sha256: "$(image_sha256)"
