@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "tree-snapshot.h"
 
 #include "basic/fileio.h"
 #include "basic/process.h"
@@ -442,31 +443,9 @@ typedef struct Hostile {
         char *before; /* snapshot of BASE without the target */
 } Hostile;
 
-static StrBuf snap;
-static const char *snap_skip;
-static size_t snap_base_len;
-
-static int snap_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        const char *rest = startswith(path, snap_skip);
-        if (rest && (*rest == '/' || !*rest))
-                return 0;
-        assert_int_equal(strbuf_appendf(&snap, "%s %o", path + snap_base_len, (unsigned) st->st_mode), 0);
-        if (S_ISREG(st->st_mode)) {
-                _cleanup_free_ char *text = NULL;
-                assert_int_equal(read_full_file(path, &text, NULL), 0);
-                assert_int_equal(strbuf_appendf(&snap, " [%s]", text), 0);
-        }
-        assert_int_equal(strbuf_append(&snap, "\n"), 0);
-        return 0;
-}
-
 /* Every path, mode and file content below h->base except the target. */
 static char *snapshot(const Hostile *h) {
-        snap = (StrBuf) {};
-        snap_skip = h->root;
-        snap_base_len = strlen(h->base);
-        assert_int_equal(nftw(h->base, snap_entry, 16, FTW_PHYS), 0);
-        return strbuf_steal(&snap);
+        return tree_snapshot(h->base, h->root);
 }
 
 static void make_hostile(Hostile *h) {

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "tree-snapshot.h"
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
@@ -682,31 +683,6 @@ static void test_crypttab(void **state) {
 
 #define CANARY "CANARY: a file of the installer's own system\n"
 
-static StrBuf snap;
-static const char *snap_skip;
-static size_t snap_base_len;
-
-static int snap_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        const char *rest = startswith(path, snap_skip);
-        if (rest && (*rest == '/' || !*rest))
-                return 0;
-        assert_int_equal(strbuf_appendf(&snap, "%s %o", path + snap_base_len, (unsigned) st->st_mode), 0);
-        if (S_ISREG(st->st_mode)) {
-                _cleanup_free_ char *text = read_string(path);
-                assert_int_equal(strbuf_appendf(&snap, " [%s]", text), 0);
-        }
-        assert_int_equal(strbuf_append(&snap, "\n"), 0);
-        return 0;
-}
-
-/* Every path, mode and file content below base, the target root excepted. */
-static char *snapshot(const char *base, const char *root) {
-        snap = (StrBuf) {};
-        snap_skip = root;
-        snap_base_len = strlen(base);
-        assert_int_equal(nftw(base, snap_entry, 16, FTW_PHYS), 0);
-        return strbuf_steal(&snap);
-}
 
 static void test_storage_files_stay_in_root(void **state) {
         if (geteuid() != 0)
@@ -750,7 +726,7 @@ static void test_storage_files_stay_in_root(void **state) {
                 write_string(at, "x"); /* the parents */
                 assert_int_equal(unlink(at), 0);
                 assert_int_equal(symlink(target, at), 0);
-                _cleanup_free_ char *before = snapshot(base, root);
+                _cleanup_free_ char *before = tree_snapshot(base, root);
 
                 switch (rows[i].writer) {
                 case MDADM: r = target_write_mdadm_conf(root, arrays, 1); break;
@@ -759,7 +735,7 @@ static void test_storage_files_stay_in_root(void **state) {
                 }
                 if (r != rows[i].ret)
                         fail_msg("%s: returned %d, expected %d", rows[i].what, r, rows[i].ret);
-                _cleanup_free_ char *after = snapshot(base, root);
+                _cleanup_free_ char *after = tree_snapshot(base, root);
                 if (!streq(before, after))
                         fail_msg("%s: outside the target\nbefore:\n%safter:\n%s", rows[i].what, before, after);
                 if (rows[i].path) {
