@@ -56,7 +56,7 @@ INST_HDR     := $(wildcard installer/*.h installer/*/*.h)
 INSTALLER    := $(BUILD)/installer/installer
 
 .PHONY: all installer deps kernel initramfs www demo check unit vmtest image bench clean distclean
-all: installer initramfs www
+all: installer server initramfs www
 
 installer: $(INSTALLER)
 
@@ -170,6 +170,41 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --out $(BUILD)/fuzz $(FUZZ_TARGETS)
+
+# ---------------------------------------------------------------------------
+# The site server (server/, docs/site.md): build/server/site-server. It uses
+# installer/basic through libinstaller.a. Its C tests: tests/server/test_*.c
+# (cmocka), linked with every server object but main.o.
+SERVER_PKGS    := libmicrohttpd sqlite3 libpq jansson libcrypto libcurl
+SERVER_CFLAGS  := $(ALL_CFLAGS) -Iserver $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
+SERVER_LIBS    := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
+SERVER_SRC     := $(sort $(wildcard server/*.c))
+SERVER_OBJ     := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
+SERVER_HDR     := $(wildcard server/*.h)
+SERVER_LIB_OBJ := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ))
+SERVER         := $(BUILD)/server/site-server
+SERVER_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
+SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=$(BUILD)/tests/server/%)
+
+.PHONY: server server-tests serve
+server: $(SERVER)
+
+$(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(SERVER_CFLAGS) -c -o $@ $<
+
+$(SERVER): $(SERVER_OBJ) $(BUILD)/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
+
+server-tests: $(SERVER_TEST_BIN)
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.
