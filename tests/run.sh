@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run every test and print a summary whose last line is "N passed, N failed".
 #
-#   tests/run.sh              everything (unit, unit-asan, cli, cli-asan, vm)
+#   tests/run.sh              everything (unit, unit-asan, cli, cli-asan, server, vm)
 #   TESTS="unit cli" tests/run.sh
 #   QEMU_ACCEL=kvm tests/run.sh   (where KVM can run Linux guests)
 #   VM_JOBS=1 tests/run.sh        (VM tests one at a time; default 2)
@@ -16,7 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TESTS=${TESTS:-unit unit-asan cli cli-asan vm}
+TESTS=${TESTS:-unit unit-asan cli cli-asan server vm}
 LOG=$ROOT/build/test-logs
 mkdir -p "$LOG"
 PASSED=0 FAILED=0
@@ -112,6 +112,50 @@ if want unit-asan; then
 	else
 		tail -30 "$LOG/build-asan.log"
 		fail "unit-asan build (see $LOG/build-asan.log)"
+	fi
+fi
+
+# ---- the site server (server/, docs/site.md) ------------------------------------
+# Its C tests (tests/server/test_*.c, cmocka: one per case) and its scripts
+# (tests/server/*.sh: one each, a skip (77) counts as failed). The scripts
+# start their own servers (site-server, PostgreSQL, nginx, chromium) on
+# 127.0.0.1 or a socket, and stop them.
+if want server; then
+	echo "=== server tests"
+	if make -j2 --no-print-directory WERROR=-Werror server server-tests > "$LOG/build-server.log" 2>&1; then
+		for t in build/tests/server/test_*; do
+			[ -x "$t" ] || continue
+			name=server/$(basename "$t")
+			out="$LOG/server-$(basename "$t").log"
+			(cd "$ROOT" && "$t") > "$out" 2>&1
+			rc=$?
+			ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+			bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+			ok=${ok:-0} bad=${bad:-0}
+			if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+				bad=1 # crashed
+			fi
+			[ "$ok" -gt 0 ] && pass "$name ($ok cases)" "$ok"
+			if [ "$bad" -gt 0 ]; then
+				grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20
+				fail "$name ($bad cases, see $out)" "$bad"
+			fi
+		done
+		for t in tests/server/*.sh; do
+			[ -f "$t" ] || continue
+			case $(basename "$t") in lib.sh | pg.sh) continue ;; esac
+			name=$(basename "$t" .sh)
+			t0=$(date +%s)
+			if timeout -k 10 900 bash "$t" > "$LOG/server-$name.log" 2>&1; then
+				pass "server/$name ($(( $(date +%s) - t0 ))s)"
+			else
+				tail -20 "$LOG/server-$name.log"
+				fail "server/$name (see $LOG/server-$name.log)"
+			fi
+		done
+	else
+		tail -30 "$LOG/build-server.log"
+		fail "server build (see $LOG/build-server.log)"
 	fi
 fi
 
