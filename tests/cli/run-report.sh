@@ -4,8 +4,9 @@
 # events of a run are complete, in order and carry the bearer token; the
 # inventory is uploaded once the profile names the report URL, and is
 # `installer inventory --json` byte for byte; a failing run also uploads its
-# log; canary secrets in the profile appear in no event, no log and no output; a dead report server is a warning and
-# leaves the exit status alone. docs/events.md.
+# log; canary secrets in the profile appear in no event, no log and no
+# output; a dead report server is a warning and leaves the exit status alone.
+# docs/events.md.
 . "$(dirname "$0")/lib.sh"
 SYSROOT=$ROOT/tests/data/sysroot/nvme-sata-usb
 CHECK=$ROOT/tests/vm/events-check.py
