@@ -518,7 +518,8 @@ char *page_machine_html(const Machine *m, const Attempt *attempts, size_t n_atte
 
         h_printf(&h, "<h2>Failure log <span class=\"meta\" data-field=\"log_attempt\"></span></h2>\n"
                      "<noscript><p>The log: <a href=\"/api/v1/machines/%" PRId64 "/log\">/api/v1/machines/%" PRId64
-                     "/log</a>.</p></noscript>\n<pre id=\"log\" class=\"log\"></pre>\n", m->id, m->id);
+                     "/log</a>.</p></noscript>\n<p class=\"none\" id=\"no-log\">None received for the latest attempt.</p>\n"
+                     "<pre id=\"log\" class=\"log\"></pre>\n", m->id, m->id);
         h_foot(&h, now_usec);
         return h_finish(&h);
 }
@@ -775,7 +776,7 @@ const char page_site_js[] =
         "      setField('events_attempt', a.kind + ' ' + a.number);\n"
         "    }\n"
         "    const want = a.id;\n"
-        "    fetch('/api/v1/machines/' + encodeURIComponent(id) + '/events?attempt=' + encodeURIComponent(a.number) +\n"
+        "    fetch('/api/v1/machines/' + encodeURIComponent(id) + '/events?attempt_id=' + encodeURIComponent(a.id) +\n"
         "          '&after=' + lastSeq + '&limit=1000', { cache: 'no-store' })\n"
         "      .then((r) => r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status)))\n"
         "      .then((d) => { if (shownAttempt === want) addEvents((d.events || []).filter((e) => e.seq > lastSeq)); })\n"
@@ -784,9 +785,9 @@ const char page_site_js[] =
         "  const fetchLog = (id, a) => {\n"
         "    const withLog = (a && a.has_log) ? a : null;\n"
         "    if (!withLog || logShownFor === withLog.id) return;\n"
-        "    fetch('/api/v1/machines/' + encodeURIComponent(id) + '/log?attempt=' + encodeURIComponent(withLog.number), { cache: 'no-store' })\n"
+        "    fetch('/api/v1/machines/' + encodeURIComponent(id) + '/log?attempt_id=' + encodeURIComponent(withLog.id), { cache: 'no-store' })\n"
         "      .then((r) => r.ok ? r.text() : Promise.reject(new Error('HTTP ' + r.status)))\n"
-        "      .then((t) => { logShownFor = withLog.id; $('log').textContent = t; setField('log_attempt', withLog.kind + ' ' + withLog.number); })\n"
+        "      .then((t) => { logShownFor = withLog.id; $('log').textContent = t; $('no-log').hidden = true; setField('log_attempt', withLog.kind + ' ' + withLog.number); })\n"
         "      .catch(() => {});\n"
         "  };\n"
         "  const renderMachine = (m) => {\n"
@@ -864,4 +865,6 @@ const char page_site_css[] =
         "pre { background: var(--head); padding: .6rem; overflow: auto; max-height: 36rem; border: 1px solid var(--line); }\n"
         "details > summary { cursor: pointer; color: var(--blue); }\n"
         ".events-wrap { max-height: 30rem; overflow: auto; }\n"
+        "time { white-space: nowrap; }\n"
+        "pre:empty { display: none; }\n"
         ;
