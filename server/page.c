@@ -131,7 +131,7 @@ static void format_rate_bytes(double b, char *buf, size_t len) {
 }
 
 static void format_seconds(double s, char *buf, size_t len) {
-        long v = lround(s), hh = v / 3600, mm = (v % 3600) / 60, ss = v % 60;
+        long v = s > 0 && s < 1e12 ? (long) (s + 0.5) : 0, hh = v / 3600, mm = (v % 3600) / 60, ss = v % 60;
 
         if (hh > 0)
                 snprintf(buf, len, "%ld:%02ld:%02ld", hh, mm, ss);
