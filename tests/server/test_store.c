@@ -577,6 +577,19 @@ static void test_events_dedupe(void **state) {
         assert_int_equal(m.last_seen, T0 + 4);
         machine_done(&m);
 
+        /* a big batch (several multi-row INSERTs) repeating seqs inside */
+        {
+                static Ev big[150];
+                for (size_t i = 0; i < ELEMENTSOF(big); i++)
+                        big[i] = progress(100 + (int64_t) (i % 40), "image", (int64_t) i, 1000);
+                assert_int_equal(add(s, a, big, ELEMENTSOF(big), T0 + 6), 40);
+                assert_int_equal(add(s, a, big, ELEMENTSOF(big), T0 + 7), 0);
+                OK(s, store_events_list(s, a, 99, 0, &l, &n));
+                assert_int_equal(n, 40);
+                assert_string_equal(l[39].json, big[39].json);
+                stored_event_list_free(l, n);
+        }
+
         size_t fresh;
         IntakeEvent one = e[0].e;
         one.json = e[0].json;
@@ -1051,6 +1064,77 @@ static void test_concurrent_events(void **state) {
         }
 }
 
+/* Servers starting at once against a new database: every one of them
+ * opens it (the schema is created once, under a lock). */
+#define OPENERS 6
+
+typedef struct Opener {
+        const char *url;
+        pthread_barrier_t *barrier;
+        int index, r;
+        char *error;
+} Opener;
+
+static void *opener_run(void *userdata) {
+        Opener *o = userdata;
+        Store *s = NULL;
+        pthread_barrier_wait(o->barrier);
+        o->r = store_open(o->url, &s, &o->error);
+        if (o->r >= 0) {
+                /* and it works at once */
+                Machine m = {};
+                char mac[18];
+                snprintf(mac, sizeof(mac), "52:54:00:00:0f:%02x", (unsigned) o->index);
+                o->r = store_machine_create(s, mac, NULL, NULL, NULL, MACHINE_READY, T0, &m);
+                machine_done(&m);
+        }
+        store_close(s);
+        return NULL;
+}
+
+static void test_concurrent_open(void **state) {
+        _cleanup_free_ char *url = NULL, *dbname = NULL;
+        Db *admin = NULL;
+
+        if (pg_url) {
+                dbname = strprintf("site_open_%d", (int) getpid());
+                assert_int_equal(db_open(pg_url, &admin, NULL), 0);
+                _cleanup_free_ char *sql = strprintf("CREATE DATABASE %s", dbname);
+                if (db_exec(admin, sql, NULL, 0, NULL) < 0)
+                        fail_msg("%s: %s", sql, db_error(admin));
+                url = strprintf("%s&dbname=%s", pg_url, dbname);
+        } else
+                url = strprintf("sqlite:%s/open-%u.db", tmpdir, db_counter++);
+
+        pthread_barrier_t barrier;
+        pthread_barrier_init(&barrier, NULL, OPENERS);
+        Opener o[OPENERS];
+        pthread_t th[OPENERS];
+        for (int i = 0; i < OPENERS; i++) {
+                o[i] = (Opener) { .url = url, .barrier = &barrier, .index = i };
+                assert_int_equal(pthread_create(&th[i], NULL, opener_run, &o[i]), 0);
+        }
+        for (int i = 0; i < OPENERS; i++)
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+        pthread_barrier_destroy(&barrier);
+        int failed = 0;
+        for (int i = 0; i < OPENERS; i++) {
+                if (o[i].r < 0) {
+                        print_error("opener %d: %s (%s)\n", i, strerror(-o[i].r), o[i].error ?: "");
+                        failed++;
+                }
+                free(o[i].error);
+        }
+
+        if (pg_url) {
+                _cleanup_free_ char *sql = strprintf("DROP DATABASE %s", dbname);
+                if (db_exec(admin, sql, NULL, 0, NULL) < 0)
+                        fail_msg("%s: %s", sql, db_error(admin));
+                db_close(admin);
+        }
+        assert_int_equal(failed, 0);
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1060,7 +1144,7 @@ static const struct CMUnitTest tests[] = {
         TEST(test_events_dedupe),   TEST(test_events_out_of_order), TEST(test_finish),
         TEST(test_finish_not_current), TEST(test_inventory),      TEST(test_logs),
         TEST(test_settings),        TEST(test_audit),             TEST(test_forget_cascades),
-        TEST(test_open_again),      TEST(test_concurrent_events),
+        TEST(test_open_again),      TEST(test_concurrent_open),   TEST(test_concurrent_events),
 };
 
 static int group_setup(void **state) {
