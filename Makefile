@@ -6,6 +6,7 @@
 #   make check      run every test; last line "N passed, N failed"
 #   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
 #   make installer-asan  the installer under ASan and UBSan, build/asan/installer
+#   make server-asan  the site server under ASan and UBSan, build/asan/site-server
 #                   (make check runs the cli tests against it)
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
 #                   the netplan renderer and the kernel command line parser
@@ -205,6 +206,27 @@ $(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstalle
 	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
 
 server-tests: $(SERVER_TEST_BIN)
+
+# The site server under ASan and UBSan: build/asan/site-server (its objects
+# in build/asan/obj/server/, linked with build/asan/libinstaller.a). The
+# server's scripts run against it with SITE_SERVER_BIN=build/asan/site-server
+# (tests/server/lib.sh); tests/server/hostile.sh is meant for it.
+ASAN_SERVER_CFLAGS := $(SERVER_CFLAGS) -O1 $(SAN_FLAGS)
+ASAN_SERVER_OBJ    := $(SERVER_SRC:%.c=$(BUILD)/asan/obj/%.o)
+ASAN_SERVER        := $(BUILD)/asan/site-server
+
+.PHONY: server-asan
+server-asan: $(ASAN_SERVER)
+
+$(BUILD)/asan/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -c -o $@ $<
+
+$(ASAN_SERVER): $(ASAN_SERVER_OBJ) $(BUILD)/asan/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -o $@ $(ASAN_SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/asan/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.
