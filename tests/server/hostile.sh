@@ -57,7 +57,9 @@ answer $MAC
 TOK=$TOKEN ID=$MID
 [ "${#TOK}" = 64 ] || fail "no token in the first answer"
 TOKENS=("$TOK")
-ok "machine $ID installing"
+fds() { find "/proc/$SITE_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+FD0=$(fds)
+ok "machine $ID installing ($FD0 file descriptors open)"
 
 # ---- /ipxe/answer: hostile query strings ----
 n0=$(machines_count)
@@ -520,6 +522,14 @@ for outcome in ok failed; do
 		fail "held while installing, the install $outcome, released: $(state "$hid"), expected $want (it would install again)"
 done
 ok "held during an install: released to what the install ended in"
+
+# ---- file descriptors: every connection and file closed again ----
+for _ in $(seq 20); do
+	[ "$(fds)" -le $((FD0 + 4)) ] && break
+	sleep 0.5
+done
+[ "$(fds)" -le $((FD0 + 4)) ] || fail "file descriptors: $FD0 at the start, $(fds) now: $(ls -l "/proc/$SITE_PID/fd" | tail -20)"
+ok "file descriptors: $FD0 at the start, $(fds) at the end"
 
 # ---- secrets, log hygiene and sanitizers ----
 # What clients send reaches the log only made harmless: no control
