@@ -1,6 +1,7 @@
 #!/bin/bash
 # Hostile clients against a real site-server (SQLite, 127.0.0.1, a free
-# port). Meant for the sanitizer build too:
+# port; HOSTILE_DB=URL: another store, e.g. a new PostgreSQL database of
+# tests/server/pg.sh). Meant for the sanitizer build too:
 #   make server-asan && SITE_SERVER_BIN=build/asan/site-server tests/server/hostile.sh
 # For every attack: the server stays up (/healthz), answers a 4xx (never a
 # 5xx, never a crash), stores nothing for a refused request, echoes nothing
@@ -25,7 +26,8 @@ ln -s /proc/self "$T/www/proc"                               # /proc through a l
 ln -s /proc/self/fd/0 "$T/www/magic"
 mkdir -p "$T/www/proc-like/self" && printf 'fine\n' > "$T/www/proc-like/self/environ"
 
-site_start --www "$T/www" --policy install --max-body 2MiB
+# HOSTILE_DB=postgresql://... runs it on an empty PostgreSQL database instead.
+site_start --www "$T/www" --policy install --max-body 2MiB ${HOSTILE_DB:+--db "$HOSTILE_DB"}
 HOST=${SITE_URL#http://}
 HOST=${HOST%/}
 export SITE_URL
@@ -181,7 +183,10 @@ expect_body '{"stored":0,"duplicates":10000}' "the same 10000 again"
 before=$(count)
 # Negative rate/eta and durations are stored as given, never a crash.
 { printf '{"seq":20001,"type":"progress","machine_id":"%s","phase":"image","progress":{"done":0,"total":0,"rate":-1e308,"eta":-5}}\n' "$MAC"
-  printf '{"seq":20002,"type":"info","machine_id":"%s","duration":-1e308,"time":"not a time"}\n' "$MAC"; } > "$T/odd"
+  printf '{"seq":20002,"type":"info","machine_id":"%s","duration":-1e308,"time":"not a time"}\n' "$MAC"
+  printf '{"seq":20003,"type":"start","machine_id":"%s","phase":"odd","time":"0000-01-01T00:00:00.99999999999999999999Z"}\n' "$MAC"
+  printf '{"seq":20004,"type":"finish","machine_id":"%s","phase":"odd","time":"9999-12-31T23:59:59.999999-23:59","duration":1e308}\n' "$MAC"
+  printf '{"seq":20005,"type":"info","machine_id":"%s","time":"1970-01-01T00:00:00+ab:cd"}\n' "$MAC"; } > "$T/odd"
 post_raw "$T/odd"
 [ "$STATUS" = 200 ] || [ "$STATUS" = 400 ] || fail "odd progress values: status $STATUS"
 before=$(count)
@@ -189,6 +194,17 @@ req GET "/api/v1/machines/$ID"
 expect_status 200 "the machine after odd progress values"
 req GET /
 expect_status 200 "the status page after odd progress values"
+req GET "/machines/$ID"
+expect_status 200 "the machine page after odd times"
+req GET "/api/v1/machines/$ID/events?after=20000"
+expect_status 200 "events with odd times"
+for q in 'after=-1' 'after=9223372036854775808' 'limit=0' 'limit=99999999999' 'attempt=0' 'attempt=99999999999999999999' \
+	'attempt_id=-5' 'attempt=1&attempt_id=1'; do
+	req GET "/api/v1/machines/$ID/events?$q"
+	case $STATUS in 200 | 4[0-9][0-9]) ;; *) fail "events?$q: status $STATUS" ;; esac
+	req GET "/api/v1/machines/$ID/log?$q"
+	case $STATUS in 200 | 4[0-9][0-9]) ;; *) fail "log?$q: status $STATUS" ;; esac
+done
 ok "hostile NDJSON: 4xx, nothing stored; 10000 lines stored once"
 
 # ---- raw HTTP: Content-Length lies, chunked past the cap, slow clients, many connections ----
