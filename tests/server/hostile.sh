@@ -402,10 +402,22 @@ for t in ts:
     t.join()
 check("200 concurrent boot answers: %d ok, others %s" % (results.count(200), sorted(set(results) - {200})),
       results.count(200) == 200)
+# 40 answers at once for one new machine: one machine, 40 attempts, no error.
+results = []
+ts = [threading.Thread(target=lambda: results.append(boot(0xabcd))) for _ in range(40)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+check("40 concurrent answers for one new machine: %d ok, others %s" % (results.count(200), sorted(set(results) - {200})),
+      results.count(200) == 40)
 sys.exit(1 if failures else 0)
 PYEOF
 timeout 300 python3 "$T/raw.py" "$HOST" "$TOK" "$ID" "$MAC" || fail "raw HTTP checks (above)"
 [ "$(count)" = "$before" ] || fail "a lying or slow request stored events ($(count), expected $before)"
+req GET /api/v1/machines/52:54:00:77:ab:cd
+expect_status 200 "the machine 40 concurrent answers made"
+[ "$(json 'j["attempt"]["number"]')" = 40 ] || fail "40 concurrent answers: attempt number $(json 'j["attempt"]["number"]')"
 healthy "raw HTTP"
 ok "raw HTTP: Content-Length lies, chunked past the cap, slow clients, many connections"
 
