@@ -87,8 +87,10 @@ site_stop() {
 req() {
 	local method=$1 path=$2
 	shift 2
+	rm -f "$BODY" "$HEADERS"
 	STATUS=$(curl -sS --path-as-is --max-time 20 -X "$method" -o "$BODY" -D "$HEADERS" -w '%{http_code}' \
 		"$@" "${SITE_URL%/}$path") || STATUS=000
+	touch "$BODY" "$HEADERS"
 }
 
 expect_status() {
