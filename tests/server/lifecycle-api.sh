@@ -170,6 +170,19 @@ operator "$MID" assign '{"profile":null}'
 [ "$(json 'j["profile"]')" = None ] || fail "assign null: $(cat "$BODY")"
 ok "release -> /next reboot -> install; assign a profile -> inst.profile="
 
+for p in / "/machines/$MID" "/machines/$D" /site.js /site.css; do
+	req GET "$p"
+	expect_status 200 "page $p"
+	[ "$(header Content-Security-Policy)" = "default-src 'self'" ] || fail "page $p: CSP '$(header Content-Security-Policy)'"
+done
+req GET /
+body_has "$D" "the machine table"
+req GET /machines/nope
+expect_status 404 "the page of an unknown machine"
+req GET /healthz
+expect_body ok "healthz"
+ok "pages: 200 with CSP default-src 'self'"
+
 req GET /api/v1/machines
 expect_status 200 "list"
 [ "$(json '[m["mac"] for m in j["machines"]]')" = "['$D']" ] || fail "list: $(cat "$BODY")"
