@@ -80,7 +80,7 @@ post_events 1 "$TOKEN" "$T/ev1"
 expect_status 200 "events"
 cli machines
 expect_rc 0 "machines"
-out_has "^1 +$MAC +- +installing +image +45% 12\.1 MB/s ETA 0:31 +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} *$" "the installing row"
+out_has "^1 +$MAC +- +installing +image +45% 12\.1 MB/s ETA 0:31 +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$" "the installing row"
 no_token "machines"
 cli machines --json
 expect_rc 0 "machines --json"
