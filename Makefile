@@ -6,8 +6,9 @@
 #   make check      run every test; last line "N passed, N failed"
 #   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
 #   make installer-asan  the installer under ASan and UBSan, build/asan/installer
-#   make server-asan  the site server under ASan and UBSan, build/asan/site-server
 #                   (make check runs the cli tests against it)
+#   make server-asan  the site server under ASan and UBSan, build/asan/site-server
+#                   (SITE_SERVER_BIN=build/asan/site-server tests/server/X.sh)
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
 #                   the netplan renderer and the kernel command line parser
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
