@@ -8,7 +8,8 @@
 #   make installer-asan  the installer under ASan and UBSan, build/asan/installer
 #                   (make check runs the cli tests against it)
 #   make server-asan  the site server under ASan and UBSan, build/asan/site-server
-#                   (SITE_SERVER_BIN=build/asan/site-server tests/server/X.sh)
+#                   (SITE_SERVER_BIN=build/asan/site-server tests/server/X.sh);
+#                   make server-asan-tests: its C tests, build/asan/tests/server/
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
 #                   the netplan renderer and the kernel command line parser
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
@@ -231,6 +232,18 @@ $(ASAN_SERVER): $(ASAN_SERVER_OBJ) $(BUILD)/asan/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@ (asan)")
 	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -o $@ $(ASAN_SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/asan/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+
+# Its C tests too: build/asan/tests/server/test_* (make server-asan-tests).
+ASAN_SERVER_LIB_OBJ  := $(filter-out $(BUILD)/asan/obj/server/main.o,$(ASAN_SERVER_OBJ))
+ASAN_SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=$(BUILD)/asan/tests/server/%)
+
+.PHONY: server-asan-tests
+server-asan-tests: $(ASAN_SERVER_TEST_BIN)
+
+$(BUILD)/asan/tests/server/%: tests/server/%.c $(ASAN_SERVER_LIB_OBJ) $(BUILD)/asan/libinstaller.a $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -o $@ $< $(ASAN_SERVER_LIB_OBJ) $(SERVER_LIBS) $(BUILD)/asan/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.
