@@ -203,7 +203,7 @@ $(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
 $(SERVER): $(SERVER_OBJ) $(BUILD)/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SERVER_CFLAGS) -Wl,--as-needed -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_HDR) $(INST_HDR)
 	@mkdir -p $(dir $@)
