@@ -153,6 +153,26 @@ if want server; then
 				fail "server/$name (see $LOG/server-$name.log)"
 			fi
 		done
+		# The request-facing scripts again against the server built with ASan,
+		# LSan and UBSan (make server-asan): any sanitizer report fails.
+		if make -j2 --no-print-directory server-asan > "$LOG/build-server-asan.log" 2>&1; then
+			for name in bad-input hostile lifecycle-api; do
+				out="$LOG/server-asan-$name.log"
+				if SITE_SERVER_BIN=$ROOT/build/asan/site-server PARTED_GPT_APPLE=0 \
+					ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+					timeout -k 10 900 bash "tests/server/$name.sh" > "$out" 2>&1 &&
+					! grep -qE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error:' "$out"; then
+					pass "server-asan/$name"
+				else
+					grep -E '^==[0-9]+==ERROR|runtime error:|^SUMMARY:' "$out" | head -5
+					tail -10 "$out"
+					fail "server-asan/$name (see $out)"
+				fi
+			done
+		else
+			tail -30 "$LOG/build-server-asan.log"
+			fail "server-asan build (see $LOG/build-server-asan.log)"
+		fi
 	else
 		tail -30 "$LOG/build-server.log"
 		fail "server build (see $LOG/build-server.log)"
