@@ -307,6 +307,9 @@ def cmd_watch(b, a):
     if ok and (detail["state"] != "installed" or "image" not in detail["phases"] or detail["events"] == 0):
         log("FAIL: the machine page lacks the timeline or the events")
         ok = False
+    if ok and a.inventory and detail["disks"] == 0:
+        log("FAIL: the machine page shows no disk of the inventory")
+        ok = False
     if ok:
         # The phases the table showed, in the order the timeline has them.
         order = [p for p in detail["phases"] if p != "install"]
@@ -391,6 +394,7 @@ def main():
             s.add_argument("--mac", required=True)
         if name == "watch":
             s.add_argument("--min-phases", type=int, default=3)
+            s.add_argument("--inventory", action="store_true", help="the machine page must show the inventory's disks")
         if name == "failed":
             s.add_argument("--phase")
             s.add_argument("--error")
