@@ -613,7 +613,8 @@ int http_serve(const ServerConfig *c) {
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) HTTP_PER_IP_LIMIT,
-                MHD_OPTION_THREAD_POOL_SIZE, (unsigned) MAX(c->threads, 1u),
+                /* One thread: libmicrohttpd's own (a pool of 1 is refused with a warning). */
+                c->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned) c->threads,
                 MHD_OPTION_END);
         if (!srv.daemon) {
                 r = log_error_errno(EADDRNOTAVAIL, "Cannot listen on %s (in use, or not an address of this host)",
