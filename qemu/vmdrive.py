@@ -7,14 +7,15 @@ markers on the serial log and talks to the QEMU monitor.
 
   vmdrive.py wait --log FILE --expect STRING [--expect STRING ...]
                   [--from OFFSET] [--fail-on STRING ...] [--timeout SECONDS]
-                  [--pid PID]
+                  [--pid PID] [--no-tail]
       Wait until every --expect STRING appears in FILE after byte OFFSET
       (default 0; `stat -c %s FILE` before an action gives the offset of what
       follows it), in any order. Exit 0 when all appeared (prints the seconds
       waited and the byte offset just after the last match), 1 on timeout or
       when process PID (the pxeboot.sh running the guest) is gone, 3 when a
       --fail-on STRING appears after OFFSET. "Kernel panic - not syncing" is
-      always a failure. On failure the last serial lines are printed on stderr.
+      always a failure. On failure the last serial lines are printed on stderr
+      (not with --no-tail: the caller shows them).
 
   vmdrive.py monitor --socket SOCK [--timeout SECONDS] COMMAND...
       Send one human-monitor command (e.g. system_reset) and print the
@@ -88,8 +89,9 @@ def cmd_wait(a):
                 if s in buf:
                     print(f"vmdrive: '{s.decode()}' on the serial console after "
                           f"{time.monotonic() - start:.1f} s", file=sys.stderr)
-                    print(f"vmdrive: --- last lines of {a.log} ---\n{tail(a.log)}\nvmdrive: ---",
-                          file=sys.stderr)
+                    if not a.no_tail:
+                        print(f"vmdrive: --- last lines of {a.log} ---\n{tail(a.log)}\nvmdrive: ---",
+                              file=sys.stderr)
                     return 3
             for s in want:
                 if s not in found:
@@ -106,8 +108,9 @@ def cmd_wait(a):
             why = f"timeout after {a.timeout:.0f} s" if waited >= a.timeout else \
                 f"the guest's runner (pid {a.pid}) exited after {waited:.1f} s"
             print(f"vmdrive: {why} waiting for {missing}", file=sys.stderr)
-            print(f"vmdrive: --- last lines of {a.log} ---\n{tail(a.log)}\nvmdrive: ---",
-                  file=sys.stderr)
+            if not a.no_tail:
+                print(f"vmdrive: --- last lines of {a.log} ---\n{tail(a.log)}\nvmdrive: ---",
+                      file=sys.stderr)
             return 1
         time.sleep(0.25)
 
@@ -169,6 +172,7 @@ def main():
     w.add_argument("--fail-on", action="append", default=[])
     w.add_argument("--timeout", type=float, default=600)
     w.add_argument("--pid", type=int)
+    w.add_argument("--no-tail", action="store_true")
     m = sub.add_parser("monitor")
     m.add_argument("--socket", required=True)
     m.add_argument("--timeout", type=float, default=10)

@@ -26,7 +26,7 @@ sed -e "s/@IMAGE_SHA256@/$(image_sha256)/" -e 's/^  wipe: false/  wipe: true/' \
 	-e 's/^hostname: demo01/hostname: site90/' "$ROOT/profiles/default.yaml" >"$T/profiles/default.yaml"
 grep -q '^  wipe: true' "$T/profiles/default.yaml" || die "the profile lacks wipe: true"
 make_www ""
-link_image
+site_image "$T/www"
 make_disk "$T/target.raw" 6G
 
 site_start --policy install
