@@ -294,6 +294,18 @@ usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_I
 		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)"
 
 # ---------------------------------------------------------------------------
+# The site server for build/www (docs/site.md): listens on 127.0.0.1:8080,
+# keeps its state (SQLite, operator token) in build/site. SITE_POLICY is what
+# an unknown machine does: discover (report its hardware, then wait for the
+# operator) or install (the default profile).
+SITE_POLICY ?= discover
+SITE_LISTEN ?= 127.0.0.1:8080
+serve: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "serve: status page: http://$(SITE_LISTEN)/  (operator token: $(BUILD)/site/operator.token)"
+	$(Q)$(SERVER) serve --listen $(SITE_LISTEN) --www $(BUILD)/www --state-dir $(BUILD)/site \
+		--url $(BOOT_URL) --policy $(SITE_POLICY)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all image
 	$(Q)qemu/demo.sh
