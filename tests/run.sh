@@ -283,9 +283,12 @@ if want vm; then
 			[ "${KEEP_VM_DISKS:-0}" = 1 ] ||
 				find "build/vmtest/$name" -type f -size +32M -delete 2>/dev/null || true
 		}
-		# The longest test starts first so that the short ones fill the
-		# other slot around it instead of leaving it to run alone at the end.
-		for t in tests/vm/80-raid1.sh $(ls tests/vm/*.sh | grep -v /80-raid1.sh); do
+		# The longest tests start first so that the short ones fill the
+		# other slot around them instead of leaving one to run alone at the
+		# end: the RAID1 test, then the site server's (two installs each).
+		LONG_VM="80-raid1 90-site-lifecycle 92-site-status-page 91-site-discover"
+		for t in $(for n in $LONG_VM; do echo "tests/vm/$n.sh"; done) \
+			$(ls tests/vm/*.sh | grep -vE "/($(echo "$LONG_VM" | tr ' ' '|'))\.sh$"); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
 			name=$(basename "$t" .sh)
 			case " ${VM_TESTS:-$name} " in *" $name "*) ;; *) continue;; esac
