@@ -42,6 +42,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "basic/macro.h"
@@ -874,6 +875,10 @@ int main(int argc, char **argv) {
         printf("event_span_s %.2f\n", span);
         printf("events_per_s %.0f\n", span > 0 ? (double) events_stored / span : NAN);
         printf("elapsed_s %.2f\n", t_end);
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+                printf("client_cpu_s %.2f\n", (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                                                   (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
         for (ReqKind k = 0; k < _REQ_MAX; k++)
                 print_latency(k);
         fprintf(stderr, "site-load: OK: %u machines, %" PRIu64 " events stored and verified in %.1f s\n", arg.machines,
