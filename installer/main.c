@@ -39,7 +39,13 @@ static void help(FILE *f) {
               "        DIR/usr/sbin/netplan exists.\n"
               "  run [--sysroot DIR] [--dry-run]\n"
               "        What the boot image runs: read inst.* from the kernel command\n"
-              "        line, fetch this machine's profile, plan and install.\n"
+              "        line, fetch this machine's profile, plan and install. The\n"
+              "        inventory goes to the report URL (inst.report= or the profile's).\n"
+              "  discover [--sysroot DIR]\n"
+              "        What the boot image runs with inst.mode=discover: detect the\n"
+              "        hardware, upload the inventory to inst.report=, then ask\n"
+              "        inst.wait=URL every 10 s until it answers {\"action\":\"reboot\"}\n"
+              "        (exit 0). Writes nothing to any disk.\n"
               "  configure --profile FILE --root DIR [--mac MAC] [--no-chroot]\n"
               "        Write the profile's configuration of the installed system into DIR\n"
               "        (an extracted OS image) as the install does after the image: no\n"
@@ -49,7 +55,7 @@ static void help(FILE *f) {
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
               "5 fetch failed, 6 install failed, 7 checksum mismatch, 8 the profile's match:\n"
-              "does not fit this machine; 128+N: run or configure stopped by signal N\n"
+              "does not fit this machine; 128+N: run, discover or configure stopped by signal N\n"
               "(SIGHUP 129, SIGINT 130, SIGTERM 143) after undoing what it set up.\n"
               "See docs/installer.md.\n",
               f);
@@ -298,13 +304,16 @@ static int cmd_configure(int argc, char **argv) {
         return EXIT_OK;
 }
 
-static int cmd_run(int argc, char **argv) {
+/* run and discover: read the kernel command line, turn events on, run, and
+ * end the events with the exit status. */
+static int run_booted(const char *command, int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        bool discover = streq(command, "discover");
         InstallOptions o = { .print_inventory = true };
         _cleanup_free_ char *err = NULL;
         BootParams bp;
@@ -313,14 +322,27 @@ static int cmd_run(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
                 case 's': o.sysroot = optarg; break;
-                case 'n': o.dry_run = true; break;
+                case 'n':
+                        if (discover)
+                                return usage_error("discover: unknown option '--dry-run' (discover never writes)");
+                        o.dry_run = true;
+                        break;
                 case 'h': help(stdout); return EXIT_OK;
                 default: return EXIT_USAGE;
                 }
+        if (optind < argc)
+                return usage_error("%s: unexpected argument '%s'", command, argv[optind]);
 
         r = cmdline_read(&bp, &err);
         if (r < 0) {
                 log_error("Kernel command line: %s", err ? err : strerror(-r));
+                return EXIT_USAGE;
+        }
+        if (!discover && bp.mode == BOOT_MODE_DISCOVER) {
+                /* Never install a machine that was booted to be discovered. */
+                log_error("Kernel command line: inst.mode=discover: this machine is to be discovered, not installed "
+                          "(run 'installer discover')");
+                cmdline_done(&bp);
                 return EXIT_USAGE;
         }
         if (bp.log_level >= 0)
@@ -330,25 +352,35 @@ static int cmd_run(int argc, char **argv) {
          * are scrubbed from everything printed. */
         (void) report_secret_add_url(bp.profiles_url);
         (void) report_secret_add_url(bp.profile_url);
-        r = report_begin(o.sysroot, bp.uuid, bp.mac);
+        (void) report_secret_add_url(bp.wait_url);
+        r = report_begin(command, o.sysroot, bp.uuid, bp.mac);
         if (r < 0)
                 log_warning_errno(r, "Cannot start event reporting, going on without: %m");
         if (bp.report_url) {
                 r = report_set_target(bp.report_url, bp.report_token);
                 if (r < 0)
                         log_warning_errno(r, "Cannot start the report sender, going on without: %m");
-        }
+        } else if (discover)
+                (void) report_set_target(NULL, NULL); /* no profile will name one: stop queueing */
         /* The key only: a mistyped secret parameter must not reach the console. */
         for (size_t i = 0; bp.unknown && bp.unknown[i]; i++)
                 log_warning("Ignoring unknown kernel parameter '%.*s'", (int) strcspn(bp.unknown[i], "="),
                             bp.unknown[i]);
 
-        r = install_run(&bp, &o);
+        r = discover ? install_discover(&bp, &o) : install_run(&bp, &o);
         if (r != EXIT_OK) /* the finish event carries the exit status: 128+N after signal N */
                 r = interrupt_exit_status(r);
         r = report_end(r);
         cmdline_done(&bp);
         return r;
+}
+
+static int cmd_run(int argc, char **argv) {
+        return run_booted("run", argc, argv);
+}
+
+static int cmd_discover(int argc, char **argv) {
+        return run_booted("discover", argc, argv);
 }
 
 int main(int argc, char **argv) {
@@ -360,6 +392,7 @@ int main(int argc, char **argv) {
                 { "plan", cmd_plan },
                 { "validate", cmd_validate },
                 { "run", cmd_run },
+                { "discover", cmd_discover },
                 { "render-network", cmd_render_network },
                 { "configure", cmd_configure },
         };
@@ -397,9 +430,11 @@ int main(int argc, char **argv) {
                                 log_error("Cannot initialise libcurl");
                                 return EXIT_FAILURE_GENERIC;
                         }
-                        /* run and configure write: a signal unwinds them like a
-                         * failure and they exit 128 + its number (basic/interrupt.h). */
-                        bool writes = streq(argv[i], "run") || streq(argv[i], "configure");
+                        /* run and configure write, discover waits: a signal unwinds
+                         * them like a failure and they exit 128 + its number
+                         * (basic/interrupt.h). */
+                        bool writes = streq(argv[i], "run") || streq(argv[i], "configure") ||
+                                      streq(argv[i], "discover");
                         if (writes && interrupt_install() < 0) {
                                 log_error("Cannot install the signal handlers");
                                 return EXIT_FAILURE_GENERIC;

@@ -63,6 +63,10 @@ static int split_words(const char *line, char ***ret) {
         return 0;
 }
 
+const char *boot_mode_to_string(BootMode m) {
+        return m == BOOT_MODE_DISCOVER ? "discover" : "install";
+}
+
 static int set_url(char **field, const char *key, const char *value, char **ret_error) {
         if (!startswith(value, "http://") && !startswith(value, "https://") && !startswith(value, "file://")) {
                 if (ret_error)
@@ -111,6 +115,25 @@ int cmdline_parse(const char *line, BootParams *ret, char **ret_error) {
                         r = set_url(&p.profile_url, key, v, ret_error);
                 else if (streq(key, "inst.report") && v)
                         r = set_url(&p.report_url, key, v, ret_error);
+                else if (streq(key, "inst.wait") && v) {
+                        /* Asked with the report token: never a file. */
+                        if (!startswith(v, "http://") && !startswith(v, "https://")) {
+                                if (ret_error)
+                                        *ret_error = strprintf("inst.wait: expected an http:// or https:// URL");
+                                r = -EINVAL;
+                        } else
+                                r = free_and_strdup(&p.wait_url, v);
+                } else if (streq(key, "inst.mode") && v) {
+                        if (streq(v, "install"))
+                                p.mode = BOOT_MODE_INSTALL;
+                        else if (streq(v, "discover"))
+                                p.mode = BOOT_MODE_DISCOVER;
+                        else {
+                                if (ret_error)
+                                        *ret_error = strprintf("inst.mode: expected install or discover, not '%s'", v);
+                                r = -EINVAL;
+                        }
+                }
                 else if (streq(key, "inst.medium") && v) {
                         if (medium_spec_parse(v, NULL, NULL) < 0) {
                                 if (ret_error)
@@ -214,6 +237,7 @@ void cmdline_done(BootParams *p) {
                 explicit_bzero(p->report_token, strlen(p->report_token));
         free(p->report_token);
         free(p->finish);
+        free(p->wait_url);
         strv_free(p->unknown);
         *p = (BootParams) { .log_level = -1 };
 }

@@ -8,6 +8,14 @@
 #include "basic/log.h"
 #include "basic/macro.h"
 
+/* inst.mode=: what `installer` is booted for (docs/boot.md). */
+typedef enum BootMode {
+        BOOT_MODE_INSTALL,    /* install (the default): `installer run` */
+        BOOT_MODE_DISCOVER,   /* discover: `installer discover` reports the hardware and waits */
+} BootMode;
+
+const char *boot_mode_to_string(BootMode m);
+
 typedef struct BootParams {
         char *profiles_url;   /* inst.profiles=URL  base of the profile tree */
         char *profile_url;    /* inst.profile=URL   one explicit profile */
@@ -18,6 +26,8 @@ typedef struct BootParams {
         char *report_token;   /* inst.report.token= bearer token; SECRET: never print */
         char *medium;         /* inst.medium=       LABEL=NAME or UUID=UUID of the boot medium */
         char *finish;         /* inst.finish=       reboot|poweroff|shell (for /init) */
+        BootMode mode;        /* inst.mode=         install|discover */
+        char *wait_url;       /* inst.wait=URL      discover: asked until it says "reboot" */
         bool dry_run;         /* inst.dryrun        plan only, never write */
         bool insecure;        /* inst.insecure      allow http:// without checks */
         int log_level;        /* inst.loglevel=, inst.debug; -1 when unset */

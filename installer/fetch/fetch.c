@@ -123,8 +123,10 @@ static int check_file_url(const char *url, size_t max) {
 }
 
 /* One transfer. Returns 0 or -errno; *http_code set for HTTP. */
-static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_code, uint64_t *total,
-                    char errbuf[static CURL_ERROR_SIZE]) {
+static int transfer(const char *url, Sink *s, unsigned timeout_sec, const char *bearer_token, long *http_code,
+                    uint64_t *total, char errbuf[static CURL_ERROR_SIZE]) {
+        _cleanup_free_ char *auth = NULL;
+        struct curl_slist *headers = NULL;
         CURL *c = curl_easy_init();
         CURLcode cc;
         int r = 0;
@@ -147,8 +149,22 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+        if (bearer_token) {
+                /* The token goes to this URL only: no redirects, no file://. */
+                auth = strprintf("Authorization: Bearer %s", bearer_token);
+                headers = auth ? curl_slist_append(NULL, auth) : NULL;
+                if (!headers) {
+                        if (auth)
+                                explicit_bzero(auth, strlen(auth));
+                        curl_easy_cleanup(c);
+                        return -ENOMEM;
+                }
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+                curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        } else {
+                curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+                curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+        }
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "bare-metal-installer/0.1");
@@ -159,7 +175,7 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
                 curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
                 curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
         }
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, bearer_token ? "http,https" : "http,https,file");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 
         cc = curl_easy_perform(c);
@@ -178,11 +194,17 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, long *http_c
                 r = -ENOENT;
         else if (*http_code >= 400)
                 r = *http_code >= 500 ? -EIO : -EACCES;
-        else if (cc != CURLE_OK)
+        else if (bearer_token && *http_code >= 300) {
+                snprintf(errbuf, CURL_ERROR_SIZE, "HTTP %ld: a redirect, not followed with a token", *http_code);
+                r = -EIO;
+        } else if (cc != CURLE_OK)
                 r = curl_code_to_errno(cc);
         if (cc != CURLE_OK && !errbuf[0])
                 snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
         curl_easy_cleanup(c);
+        curl_slist_free_all(headers);
+        if (auth)
+                explicit_bzero(auth, strlen(auth));
         return r;
 }
 
@@ -205,7 +227,7 @@ int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_
         for (unsigned i = 0; i < attempts; i++) {
                 Sink s = { .max = opts && opts->max_size ? opts->max_size : 4 * 1024 * 1024 };
 
-                r = transfer(url, &s, timeout, &http_code, NULL, errbuf);
+                r = transfer(url, &s, timeout, opts ? opts->bearer_token : NULL, &http_code, NULL, errbuf);
                 if (r >= 0) {
                         if (ret_size)
                                 *ret_size = s.buf.len;
@@ -231,7 +253,7 @@ int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint6
         long http_code = 0;
         int r;
 
-        r = transfer(url, &s, 0, &http_code, ret_total_size, errbuf);
+        r = transfer(url, &s, 0, NULL, &http_code, ret_total_size, errbuf);
         if (r < 0 && ret_error)
                 *ret_error = s.cb_error ? NULL : describe(url, r, http_code, errbuf);
         return r;
@@ -303,6 +325,10 @@ int fetch_post(const char *url, const FetchPost *p, char **ret_error) {
                 r = -EACCES;
         else if (http_code == 404 || http_code == 410)
                 r = -ENOENT;
+        else if (http_code == 413)
+                r = -EFBIG;
+        else if (http_code == 400 || http_code == 415 || http_code == 422)
+                r = -EBADMSG;
         else if (http_code < 200 || http_code >= 300)
                 r = -EIO;
         if (r < 0 && ret_error) {

@@ -13,11 +13,14 @@ typedef struct FetchOptions {
         unsigned attempts;        /* tries for transient errors; 0 = 3 */
         unsigned timeout_sec;     /* per attempt, for small documents; 0 = 30 */
         size_t max_size;          /* refuse larger bodies; 0 = 4 MiB */
+        const char *bearer_token; /* SECRET; "Authorization: Bearer TOKEN" (http/https),
+                                   * and then redirects are not followed */
 } FetchOptions;
 
 /* Fetch a small document into memory. Returns 0, -ENOENT when the server says
  * 404/410 (or the file does not exist), -EFBIG when larger than max_size,
- * -EIO/-ETIMEDOUT/-ECONNREFUSED... for transport errors. *ret_error (if
+ * -EACCES for other 4xx answers, -EIO/-ETIMEDOUT/-ECONNREFUSED... for 5xx
+ * and transport errors (and for a redirect when a bearer token is given). *ret_error (if
  * given) describes the failure with the redacted URL. */
 int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_t *ret_size,
                     char **ret_error);
@@ -35,8 +38,10 @@ int fetch_stream(const char *url, fetch_write_cb write_cb, void *userdata, uint6
  * not NULL) goes into "Authorization: Bearer TOKEN"; extra_headers is a
  * NULL-terminated list of "Name: value" lines (may be NULL). One attempt of at
  * most timeout_sec seconds (connecting included). Returns 0 for a 2xx answer,
- * -EACCES (401/403), -ENOENT (404/410), -EIO (other HTTP errors and transport
- * errors), -ETIMEDOUT, -ECONNREFUSED... *ret_error (if given) says what went
+ * -EACCES (401/403), -ENOENT (404/410), -EFBIG (413: sending it again is
+ * pointless), -EBADMSG (400, 415, 422: refused as malformed, ditto), -EIO
+ * (other HTTP errors and transport errors), -ETIMEDOUT, -ECONNREFUSED...
+ * *ret_error (if given) says what went
  * wrong with the redacted URL. Never logs. */
 typedef struct FetchPost {
         const char *content_type;

@@ -142,6 +142,8 @@ bool hw_disk_has_path(const HwDisk *d, const char *path);
 
 /* JSON: write, and read back (what `installer inventory` prints). */
 void hw_inventory_to_json(const Inventory *inv, FILE *f);
+/* The same text in memory (the upload to the site server): 0 or -ENOMEM. */
+int hw_inventory_to_json_string(const Inventory *inv, char **ret, size_t *ret_size);
 int hw_inventory_load_json(const char *path, Inventory **ret, char **ret_error);
 
 const char *firmware_to_string(Firmware f);

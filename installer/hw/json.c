@@ -97,6 +97,29 @@ void hw_inventory_to_json(const Inventory *inv, FILE *f) {
         json_finish(&j);
 }
 
+int hw_inventory_to_json_string(const Inventory *inv, char **ret, size_t *ret_size) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return -ENOMEM;
+        hw_inventory_to_json(inv, f);
+        if (ferror(f)) {
+                fclose(f);
+                free(buf);
+                return -ENOMEM;
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
 /* ---- loading ------------------------------------------------------------- */
 
 typedef struct Loader {

@@ -29,8 +29,38 @@ typedef struct InstallOptions {
  * NIC, by SMBIOS UUID, by serial number, then the default. */
 int install_profile_candidates(const BootParams *bp, const Inventory *inv, char ***ret);
 
+/* Mount the boot medium (inst.medium=, phase "medium") and detect the
+ * hardware (phase "detect"); print the inventory (print_inventory) and queue
+ * its upload to the report URL (report_upload_inventory()). The one path of
+ * `installer run` and `installer discover`. Returns EXIT_OK with *ret set,
+ * EXIT_FETCH_FAILED (the medium) or EXIT_FAILURE_GENERIC. */
+int install_detect(const BootParams *bp, const InstallOptions *opts, Inventory **ret);
+
 /* Run the whole installation. Returns an InstallerExit code. */
 int install_run(const BootParams *bp, const InstallOptions *opts);
+
+/* `installer discover`: detect the hardware and upload the inventory
+ * (install_detect()), then, with inst.wait=URL, ask that URL (GET, bearer
+ * token inst.report.token) every DISCOVER_POLL_SEC until it answers
+ * {"action":"reboot"} (phase "discover"); without inst.wait= return at once.
+ * Writes nothing to any disk. Returns EXIT_OK, EXIT_FAILURE_GENERIC or
+ * EXIT_FETCH_FAILED (the medium), or EXIT_FAILURE_GENERIC after a signal
+ * (the caller makes it 128+N). */
+#define DISCOVER_POLL_SEC 10
+#define DISCOVER_REQUEST_TIMEOUT_SEC 10
+#define DISCOVER_MESSAGE_SEC 60
+int install_discover(const BootParams *bp, const InstallOptions *opts);
+
+/* The answer of inst.wait=URL: a JSON object {"action":"wait"|"reboot",
+ * "state":"..."}; other keys are ignored. Returns 0 with *ret_action and
+ * *ret_state (a printable copy, NULL when absent), -EINVAL (not JSON) or
+ * -EBADMSG (no or an unknown action, not an object) with *ret_error, -ENOMEM. */
+typedef enum DiscoverAction {
+        DISCOVER_WAIT,
+        DISCOVER_REBOOT,
+} DiscoverAction;
+int install_discover_parse_answer(const char *data, size_t size, DiscoverAction *ret_action, char **ret_state,
+                                  char **ret_error);
 
 typedef struct Plan Plan;
 typedef struct Profile Profile;

@@ -157,19 +157,14 @@ static void report_profile_errors(const ProfileErrors *errors) {
         }
 }
 
-int install_run(const BootParams *bp, const InstallOptions *opts) {
+int install_detect(const BootParams *bp, const InstallOptions *opts, Inventory **ret) {
         _cleanup_inventory_ Inventory *inv = NULL;
-        _cleanup_profile_ Profile *profile = NULL;
-        _cleanup_plan_ Plan *plan = NULL;
-        _cleanup_free_ char *url = NULL, *safe = NULL, *data = NULL;
-        _cleanup_(fragment_fetcher_done) FragmentFetcher ff = {};
-        ProfileErrors errors = {};
-        char digest[65];
-        size_t size = 0;
+        _cleanup_free_ char *json = NULL;
+        size_t json_size = 0;
         Phase ph;
         int r;
 
-        /* 0. The boot medium (inst.medium=), mounted before the hardware is
+        /* The boot medium (inst.medium=), mounted before the hardware is
          * detected so that its disk is known as the boot medium: never a
          * target. */
         if (bp->medium && !opts->sysroot) {
@@ -181,7 +176,6 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 report_phase_end(&ph, 0, "%s mounted read-only on %s", dev ? dev : "medium", MEDIUM_MOUNT_POINT);
         }
 
-        /* 1. Hardware. */
         report_phase_begin(&ph, "detect", "hardware inventory");
         r = hw_inventory_detect(opts->sysroot, HW_PROBE_SIGNATURES, &inv);
         if (r < 0)
@@ -200,12 +194,44 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         for (size_t i = 0; i < inv->n_nics; i++)
                 report_info("nic %s %s driver %s link %s", inv->nics[i].name, inv->nics[i].mac ? inv->nics[i].mac : "?",
                             inv->nics[i].driver ? inv->nics[i].driver : "?", inv->nics[i].carrier ? "up" : "down");
+
+        /* The text of `installer inventory --json`, from the same function:
+         * on the console, and to the report URL (the site server keeps it;
+         * `installer plan --inventory` reads it back). */
+        r = hw_inventory_to_json_string(inv, &json, &json_size);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory"), EXIT_FAILURE_GENERIC;
         if (opts->print_inventory) {
                 printf("----- BEGIN INVENTORY -----\n");
-                hw_inventory_to_json(inv, stdout);
+                fwrite(json, 1, json_size, stdout);
                 printf("----- END INVENTORY -----\n");
                 fflush(stdout);
         }
+        r = report_upload_inventory(json, json_size);
+        if (r < 0)
+                log_warning_errno(r, "Cannot queue the inventory upload, going on without: %m");
+
+        *ret = TAKE_PTR(inv);
+        return EXIT_OK;
+}
+
+int install_run(const BootParams *bp, const InstallOptions *opts) {
+        _cleanup_inventory_ Inventory *inv = NULL;
+        _cleanup_profile_ Profile *profile = NULL;
+        _cleanup_plan_ Plan *plan = NULL;
+        _cleanup_free_ char *url = NULL, *safe = NULL, *data = NULL;
+        _cleanup_(fragment_fetcher_done) FragmentFetcher ff = {};
+        ProfileErrors errors = {};
+        char digest[65];
+        size_t size = 0;
+        Phase ph;
+        int r;
+
+        /* 1. The boot medium and the hardware; the inventory goes to the
+         * report URL. */
+        r = install_detect(bp, opts, &inv);
+        if (r != EXIT_OK)
+                return r;
 
         /* 2. Profile. */
         report_phase_begin(&ph, "fetch-profile", NULL);

@@ -17,6 +17,11 @@ char *report_capture_text(size_t *ret_size);
 /* Queue one event line (takes ownership). important: never dropped when the
  * queue is full (start, finish and error events). */
 void report_send_queue(char *line, bool important);
+/* Queue an upload (copied): one POST of its own with X-Installer-Upload:
+ * upload and X-Installer-Machine-Id, in order with the events, retried like
+ * them; dropped when the server refuses it as too large or malformed. */
+int report_send_queue_upload(const char *upload, const char *content_type, const char *body, size_t size,
+                             const char *machine_id);
 int report_send_set_target(const char *url, const char *token);
 /* Wait (bounded) for the queue to drain, stop the thread, print a summary. */
 void report_send_stop(void);

@@ -19,6 +19,7 @@ static struct {
         char *machine_id;
         const char *machine_id_source;
         const char *phase;      /* the phase running now, or NULL */
+        const char *command;    /* "run", "discover" */
         uint64_t seq;
 } E;
 
@@ -217,7 +218,8 @@ static void log_hook(LogLevel level, const char *message) {
         in_hook = false;
 }
 
-int report_begin(const char *sysroot, const char *boot_uuid, const char *boot_mac) {
+int report_begin(const char *command, const char *sysroot, const char *boot_uuid, const char *boot_mac) {
+        _cleanup_free_ char *start = NULL;
         int r;
 
         if (E.on)
@@ -234,13 +236,28 @@ int report_begin(const char *sysroot, const char *boot_uuid, const char *boot_ma
         }
         E.on = true;
         E.seq = 0;
+        E.command = streq(command, "discover") ? "discover" : "run";
         log_set_hook(log_hook);
+        start = strprintf("installer %s", E.command);
         ReportEvent e = REPORT_EVENT_INIT;
         e.type = REPORT_EVENT_START;
         e.phase = "install";
-        e.message = "installer run";
+        e.message = start;
         emit(&e);
         return 0;
+}
+
+int report_upload_inventory(const char *json, size_t size) {
+        _cleanup_free_ char *copy = NULL, *clean = NULL;
+
+        if (!E.on)
+                return 0;
+        copy = strndup(json, size);
+        if (copy)
+                clean = report_scrub(copy);
+        if (!clean) /* better nothing than an unscrubbed upload */
+                return -ENOMEM;
+        return report_send_queue_upload("inventory", "application/json", clean, strlen(clean), E.machine_id);
 }
 
 int report_set_target(const char *url, const char *token) {
@@ -262,7 +279,10 @@ int report_end(int exit_status) {
         e.phase = "install";
         e.exit_status = exit_status;
         e.duration_usec = (int64_t) (report_now_usec() - t0);
-        e.message = exit_status == 0 ? "the installation succeeded" : "the installation failed";
+        if (streq_ptr(E.command, "discover"))
+                e.message = exit_status == 0 ? "the site server released this machine" : "discover failed";
+        else
+                e.message = exit_status == 0 ? "the installation succeeded" : "the installation failed";
         emit(&e);
         E.phase = NULL;
 

@@ -54,11 +54,12 @@ void report_progress_update(Progress *p, uint64_t done, bool final);
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* Turn events on: identify the machine (SMBIOS UUID from sysroot's
+/* Turn events on for `installer COMMAND` (command: "run" or "discover"):
+ * identify the machine (SMBIOS UUID from sysroot's
  * /sys/class/dmi/id/product_uuid, else boot_uuid (inst.uuid), else boot_mac),
  * capture stdout and stderr, hook the log, and emit the "install" start
  * event. sysroot NULL = "/". */
-int report_begin(const char *sysroot, const char *boot_uuid, const char *boot_mac);
+int report_begin(const char *command, const char *sysroot, const char *boot_uuid, const char *boot_mac);
 
 /* Where events go: url (http or https) with an optional bearer token. May be
  * called again (the profile's report: replaces the command line's); events
@@ -67,6 +68,15 @@ int report_begin(const char *sysroot, const char *boot_uuid, const char *boot_ma
  * are queued; if one was set, it stays. Registers the token and the URL's
  * credentials as secrets. */
 int report_set_target(const char *url, const char *token);
+
+/* Upload this machine's inventory (json: what `installer inventory --json`
+ * prints) to the report URL: POST with X-Installer-Upload: inventory,
+ * Content-Type: application/json, X-Installer-Machine-Id and the bearer
+ * token, through the sender's queue after the events queued so far (so it
+ * waits for the target when that is not known yet, and is dropped when there
+ * is none). Secrets are scrubbed from it like from events. Never blocks;
+ * -ENOMEM, or 0 when events are off. */
+int report_upload_inventory(const char *json, size_t size);
 
 /* The end of the run: the "install" finish event with exit_status, a bounded
  * wait for undelivered events, the log upload when exit_status != 0, a summary

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Delivering events: a queue in memory and one background thread that POSTs
- * what is queued, as NDJSON batches, to the report URL. Reporting never
- * blocks or fails the install: each POST has a timeout, failures are retried
- * with backoff (1, 2, 4 ... 30 s) for as long as the install runs, a dead
- * server is a warning, and the end of the run waits at most
- * REPORT_DRAIN_SEC for what is still queued. docs/events.md. */
+ * what is queued, as NDJSON batches, to the report URL. Uploads (the
+ * inventory) go through the same queue, in order, each as a POST of its own.
+ * Reporting never blocks or fails the install: each POST has a timeout,
+ * failures are retried with backoff (1, 2, 4 ... 30 s) for as long as the
+ * install runs, a dead server is a warning, and the end of the run waits at
+ * most REPORT_DRAIN_SEC for what is still queued. docs/events.md. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
@@ -24,6 +25,23 @@
 #define REPORT_LOG_TIMEOUT_SEC 30
 #define REPORT_LOG_ATTEMPTS 3
 
+/* One queued POST: an event line, or an upload. */
+typedef struct Item {
+        char *data;           /* an event line (without newline), or an upload's body */
+        size_t size;
+        char *upload;         /* NULL for an event; else X-Installer-Upload's value ("inventory") */
+        char *content_type;   /* uploads */
+        char *machine_id;     /* uploads: X-Installer-Machine-Id */
+} Item;
+
+static void item_done(Item *i) {
+        free(i->data);
+        free(i->upload);
+        free(i->content_type);
+        free(i->machine_id);
+        *i = (Item) {};
+}
+
 typedef enum TargetState {
         TARGET_UNKNOWN, /* not known yet: queue */
         TARGET_SET,     /* send */
@@ -37,9 +55,9 @@ static struct {
         TargetState state;
         char *url, *token, *safe_url;
         unsigned generation;      /* bumped when the target changes */
-        char **q;                 /* undelivered lines, oldest first */
+        Item *q;                  /* undelivered events and uploads, oldest first */
         size_t n, alloc;
-        uint64_t sent, dropped;
+        uint64_t sent, dropped, uploaded;
         unsigned failures;
         bool thread_running, stopping;
         pthread_t thread;
@@ -65,26 +83,65 @@ void report_send_unlock(void) {
         pthread_mutex_unlock(&lock);
 }
 
-/* Called with the lock held. */
-void report_send_queue(char *line, bool important) {
+/* Called with the lock held; takes the item's contents. */
+static int queue_item(Item *it, bool important) {
         if (S.state == TARGET_NONE || (!important && S.n >= REPORT_QUEUE_MAX)) {
-                S.dropped += S.state != TARGET_NONE;
-                free(line);
-                return;
+                S.dropped += S.state != TARGET_NONE && !it->upload;
+                item_done(it);
+                return 0;
         }
         if (S.n == S.alloc) {
                 size_t a = S.alloc ? S.alloc * 2 : 64;
-                char **v = realloc(S.q, a * sizeof(char *));
+                Item *v = realloc(S.q, a * sizeof(Item));
                 if (!v) {
-                        S.dropped++;
-                        free(line);
-                        return;
+                        S.dropped += !it->upload;
+                        item_done(it);
+                        return -ENOMEM;
                 }
                 S.q = v;
                 S.alloc = a;
         }
-        S.q[S.n++] = line;
+        S.q[S.n++] = *it;
+        *it = (Item) {};
         pthread_cond_signal(&cond);
+        return 0;
+}
+
+/* Called with the lock held. */
+void report_send_queue(char *line, bool important) {
+        Item it = { .data = line, .size = strlen(line) };
+        (void) queue_item(&it, important);
+}
+
+int report_send_queue_upload(const char *upload, const char *content_type, const char *body, size_t size,
+                             const char *machine_id) {
+        Item it = { .data = malloc(size + 1), .size = size, .upload = strdup(upload),
+                    .content_type = strdup(content_type), .machine_id = strdup(machine_id ? machine_id : "unknown") };
+        int r;
+
+        if (!it.data || !it.upload || !it.content_type || !it.machine_id) {
+                item_done(&it);
+                return -ENOMEM;
+        }
+        memcpy(it.data, body, size);
+        it.data[size] = 0;
+        report_send_lock();
+        r = queue_item(&it, true);
+        report_send_unlock();
+        return r;
+}
+
+/* The first queued item as one POST, with the lock released. */
+static int post_upload(const Item *it, const char *url, const char *token, char **ret_err) {
+        _cleanup_free_ char *up = strprintf("X-Installer-Upload: %s", it->upload),
+                            *id = strprintf("X-Installer-Machine-Id: %s", it->machine_id);
+        const char *headers[] = { up, id, NULL };
+
+        if (!up || !id)
+                return -ENOMEM;
+        FetchPost p = { .content_type = it->content_type, .bearer_token = token, .extra_headers = headers,
+                        .body = it->data, .size = it->size, .timeout_sec = REPORT_POST_TIMEOUT_SEC };
+        return fetch_post(url, &p, ret_err);
 }
 
 static void timespec_after(struct timespec *ts, unsigned secs) {
@@ -106,12 +163,22 @@ static void *sender_main(void *arg) {
                 if (S.n == 0 || (S.stopping && timespec_passed(&S.deadline)))
                         break;
 
-                /* A batch of whole lines, NDJSON. */
+                /* An upload on its own, or a batch of whole event lines, NDJSON,
+                 * up to the next upload. The queue only grows at its end
+                 * while the lock is released, so the first k stay put. */
                 StrBuf body = {};
                 size_t k = 0;
-                for (; k < S.n && k < REPORT_BATCH_MAX && body.len < REPORT_BATCH_BYTES; k++)
-                        if (strbuf_append(&body, S.q[k]) < 0 || strbuf_append(&body, "\n") < 0)
-                                break;
+                Item upload = {};
+                if (S.q[0].upload) {
+                        /* A copy: the sender owns nothing of the queue while unlocked. */
+                        upload = (Item) { .data = strdup(S.q[0].data), .size = S.q[0].size,
+                                          .upload = strdup(S.q[0].upload), .content_type = strdup(S.q[0].content_type),
+                                          .machine_id = strdup(S.q[0].machine_id) };
+                        k = 1;
+                } else
+                        for (; k < S.n && !S.q[k].upload && k < REPORT_BATCH_MAX && body.len < REPORT_BATCH_BYTES; k++)
+                                if (strbuf_append(&body, S.q[k].data) < 0 || strbuf_append(&body, "\n") < 0)
+                                        break;
                 _cleanup_free_ char *url = strdup(S.url), *token = S.token ? strdup(S.token) : NULL,
                                     *safe = strdup(S.safe_url);
                 unsigned gen = S.generation;
@@ -121,21 +188,48 @@ static void *sender_main(void *arg) {
                 _cleanup_free_ char *err = NULL;
                 int r = -ENOMEM;
                 if (k > 0 && url && safe && (!want_token || token)) {
-                        FetchPost p = { .content_type = "application/x-ndjson", .bearer_token = token,
-                                        .body = body.data, .size = body.len, .timeout_sec = REPORT_POST_TIMEOUT_SEC };
-                        r = fetch_post(url, &p, &err);
+                        if (upload.upload) {
+                                if (upload.data && upload.content_type && upload.machine_id)
+                                        r = post_upload(&upload, url, token, &err);
+                        } else {
+                                FetchPost p = { .content_type = "application/x-ndjson", .bearer_token = token,
+                                                .body = body.data, .size = body.len,
+                                                .timeout_sec = REPORT_POST_TIMEOUT_SEC };
+                                r = fetch_post(url, &p, &err);
+                        }
                 }
                 strbuf_done(&body);
                 if (token)
                         explicit_bzero(token, strlen(token));
+                if (upload.upload && (r >= 0 || r == -EFBIG || r == -EBADMSG)) {
+                        /* Delivered, or refused for good (too large, malformed): never sent again. */
+                        if (r >= 0)
+                                printf("report: the %s (%zu bytes) was uploaded to %s\n", upload.upload, upload.size,
+                                       safe ? safe : "?");
+                        else
+                                log_warning("report: the server refused the %s (%s); not sending it again",
+                                            upload.upload, err ? err : strerror(-r));
+                        fflush(stdout);
+                }
 
                 pthread_mutex_lock(&lock);
+                if (upload.upload && r < 0 && (r == -EFBIG || r == -EBADMSG)) {
+                        item_done(&S.q[0]);
+                        memmove(S.q, S.q + 1, (S.n - 1) * sizeof(Item));
+                        S.n--;
+                        item_done(&upload);
+                        continue;
+                }
                 if (r >= 0) {
                         for (size_t i = 0; i < k; i++)
-                                free(S.q[i]);
-                        memmove(S.q, S.q + k, (S.n - k) * sizeof(char *));
+                                item_done(&S.q[i]);
+                        memmove(S.q, S.q + k, (S.n - k) * sizeof(Item));
                         S.n -= k;
-                        S.sent += k;
+                        if (upload.upload)
+                                S.uploaded++;
+                        else
+                                S.sent += k;
+                        item_done(&upload);
                         if (S.failures > 0) {
                                 S.failures = 0;
                                 pthread_mutex_unlock(&lock);
@@ -144,6 +238,7 @@ static void *sender_main(void *arg) {
                         }
                         continue;
                 }
+                item_done(&upload);
                 unsigned f = ++S.failures;
                 unsigned backoff = f >= 6 ? REPORT_BACKOFF_MAX_SEC : 1u << (f - 1);
                 struct timespec until;
@@ -179,7 +274,7 @@ int report_send_set_target(const char *url, const char *token) {
                 if (S.state == TARGET_UNKNOWN) {
                         S.state = TARGET_NONE;
                         for (size_t i = 0; i < S.n; i++)
-                                free(S.q[i]);
+                                item_done(&S.q[i]);
                         S.n = 0;
                 }
                 goto out;
@@ -236,7 +331,7 @@ static int upload_log(const char *url, const char *token, const char *safe, cons
                         printf("report: the installer log (%zu bytes) was uploaded to %s\n", log_size, safe);
                         return 0;
                 }
-                if (i + 1 == REPORT_LOG_ATTEMPTS || r == -EACCES || r == -ENOENT) {
+                if (i + 1 == REPORT_LOG_ATTEMPTS || r == -EACCES || r == -ENOENT || r == -EFBIG || r == -EBADMSG) {
                         log_warning("report: cannot upload the installer log (%s)", err ? err : strerror(-r));
                         break;
                 }
@@ -247,7 +342,7 @@ static int upload_log(const char *url, const char *token, const char *safe, cons
 
 void report_send_stop(void) {
         uint64_t sent, dropped;
-        size_t left;
+        size_t left = 0, left_uploads = 0;
 
         pthread_once(&cond_once, cond_init);
         pthread_mutex_lock(&lock);
@@ -261,7 +356,9 @@ void report_send_stop(void) {
 
         pthread_mutex_lock(&lock);
         S.thread_running = false;
-        left = S.n;
+        for (size_t i = 0; i < S.n; i++)
+                left_uploads += !!S.q[i].upload;
+        left = S.n - left_uploads;
         sent = S.sent;
         dropped = S.dropped;
         bool set = S.state == TARGET_SET;
@@ -270,6 +367,9 @@ void report_send_stop(void) {
 
         if (!set)
                 return;
+        if (left_uploads > 0)
+                log_warning("report: %zu upload%s (the inventory) not delivered to %s", left_uploads,
+                            left_uploads == 1 ? "" : "s", safe ? safe : "?");
         if (left > 0 || dropped > 0)
                 log_warning("report: %" PRIu64 " events delivered to %s, %zu not delivered, %" PRIu64 " dropped (queue full)",
                             sent, safe ? safe : "?", left, dropped);
@@ -303,7 +403,7 @@ bool report_send_has_target(void) {
 void report_send_reset(void) {
         pthread_mutex_lock(&lock);
         for (size_t i = 0; i < S.n; i++)
-                free(S.q[i]);
+                item_done(&S.q[i]);
         free(S.q);
         free(S.url);
         if (S.token)

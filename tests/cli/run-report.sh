@@ -1,10 +1,12 @@
 #!/bin/bash
 # Event reporting of `installer run` (--dry-run on a recorded machine) to a
 # loopback HTTP server that records POSTs (qemu/httpd.py --record): the
-# events of a run are complete, in order and carry the bearer token; a
-# failing run also uploads its log; canary secrets in the profile appear in
-# no event, no log and no output; a dead report server is a warning and
-# leaves the exit status alone. docs/events.md.
+# events of a run are complete, in order and carry the bearer token; the
+# inventory is uploaded once the profile names the report URL, and is
+# `installer inventory --json` byte for byte; a failing run also uploads its
+# log; canary secrets in the profile appear in no event, no log and no
+# output; a dead report server is a warning and leaves the exit status alone.
+# docs/events.md.
 . "$(dirname "$0")/lib.sh"
 SYSROOT=$ROOT/tests/data/sysroot/nvme-sata-usb
 CHECK=$ROOT/tests/vm/events-check.py
@@ -40,13 +42,17 @@ bodies() {
 for l in open(sys.argv[1]): print(json.loads(l)["body"])' "$T/posts.jsonl" > "$T/bodies"
 }
 
-# 1. A run that succeeds: every event delivered, with the token.
+# 1. A run that succeeds: every event delivered, with the token, and the
+# inventory (queued at detection, sent once the profile named the URL).
+"$INSTALLER" inventory --sysroot "$SYSROOT" > "$T/inventory.json"
 profile "$PORT" > "$T/www/p.yaml"
 expect_rc 0 run
 expect_in "$T/out" "report: "
 expect_in "$T/out" "events delivered to http://127.0.0.1:$PORT/events"
+expect_in "$T/out" "report: the inventory ("
 python3 "$CHECK" "$T/posts.jsonl" --token "$TOKEN" --exit 0 --machine-id-source smbios-uuid \
-	--phases detect,fetch-profile,validate,match,plan >/dev/null || die "events of the dry run"
+	--phases detect,fetch-profile,validate,match,plan --inventory "$T/inventory.json" >/dev/null ||
+	die "events of the dry run"
 grep -q '^{"seq":1,.*"phase":"install","type":"start"' "$T/out" || die "no install start event on the console"
 bodies
 no_canary "$T/out" "$T/err" "$T/bodies"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Kernel command-line parsing and the profile lookup order. */
+/* Kernel command-line parsing, the profile lookup order and the answer of inst.wait=. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +187,101 @@ static void test_medium(void **state) {
         assert_int_equal(medium_spec_parse(NULL, NULL, NULL), -EINVAL);
 }
 
+static void test_mode_and_wait(void **state) {
+        BootParams bp;
+        char *err = NULL;
+
+        /* The default: install, nothing to wait for. */
+        assert_int_equal(cmdline_parse("inst.profiles=http://h/", &bp, &err), 0);
+        assert_int_equal(bp.mode, BOOT_MODE_INSTALL);
+        assert_null(bp.wait_url);
+        assert_string_equal(boot_mode_to_string(bp.mode), "install");
+        cmdline_done(&bp);
+
+        /* What the site server appends for an unknown machine. */
+        assert_int_equal(cmdline_parse("inst.report=http://10.0.2.100/api/v1/machines/3/report inst.report.token=abcdef0123 "
+                                       "inst.mode=discover inst.wait=http://10.0.2.100/api/v1/machines/3/next",
+                                       &bp, &err), 0);
+        assert_null(err);
+        assert_int_equal(bp.mode, BOOT_MODE_DISCOVER);
+        assert_string_equal(boot_mode_to_string(bp.mode), "discover");
+        assert_string_equal(bp.wait_url, "http://10.0.2.100/api/v1/machines/3/next");
+        assert_null(bp.unknown);
+        cmdline_done(&bp);
+        assert_int_equal(bp.mode, BOOT_MODE_INSTALL);
+        assert_null(bp.wait_url);
+
+        /* The last word wins, as for every key. */
+        assert_int_equal(cmdline_parse("inst.mode=discover inst.mode=install inst.wait=https://h/n", &bp, NULL), 0);
+        assert_int_equal(bp.mode, BOOT_MODE_INSTALL);
+        assert_string_equal(bp.wait_url, "https://h/n");
+        cmdline_done(&bp);
+
+        /* An unknown mode is an error naming the word. */
+        assert_int_equal(cmdline_parse("inst.mode=discovr", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.mode: expected install or discover, not 'discovr'"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.mode=", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.mode"));
+        free(err), err = NULL;
+        /* Without a value it is not inst.mode=: an unknown word (warned about). */
+        assert_int_equal(cmdline_parse("inst.mode", &bp, &err), 0);
+        assert_string_equal(bp.unknown[0], "inst.mode");
+        cmdline_done(&bp);
+
+        /* inst.wait: http(s) only (it is asked with the token); never a file. */
+        assert_int_equal(cmdline_parse("inst.wait=file:///tmp/next", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.wait: expected an http:// or https:// URL"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.wait=ftp://h/next", &bp, &err), -EINVAL);
+        assert_non_null(strstr(err, "inst.wait"));
+        free(err), err = NULL;
+        assert_int_equal(cmdline_parse("inst.wait=", &bp, &err), -EINVAL);
+        free(err), err = NULL;
+}
+
+static void test_discover_answer(void **state) {
+        DiscoverAction a = DISCOVER_WAIT;
+        char *st = NULL, *err = NULL;
+
+#define ANSWER(s) s, strlen(s)
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":\"reboot\",\"state\":\"ready\"}"), &a, &st, &err), 0);
+        assert_int_equal(a, DISCOVER_REBOOT);
+        assert_string_equal(st, "ready");
+        free(st), st = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":\"wait\",\"state\":\"discovered\"}\n"), &a, &st, &err), 0);
+        assert_int_equal(a, DISCOVER_WAIT);
+        assert_string_equal(st, "discovered");
+        free(st), st = NULL;
+        /* No state, other keys: fine. */
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":\"reboot\",\"x\":[1,2]}"), &a, &st, &err), 0);
+        assert_int_equal(a, DISCOVER_REBOOT);
+        assert_null(st);
+        /* A state with control characters is made printable. */
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":\"wait\",\"state\":\"a\\u001bb\"}"), &a, &st, &err), 0);
+        assert_null(strchr(st, '\x1b'));
+        free(st), st = NULL;
+
+        /* Refused: unknown or missing action, not an object, not JSON. */
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":\"install\"}"), &a, &st, &err), -EBADMSG);
+        assert_non_null(strstr(err, "unknown action \"install\""));
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"state\":\"ready\"}"), &a, &st, &err), -EBADMSG);
+        assert_non_null(strstr(err, "no \"action\""));
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("[\"reboot\"]"), &a, &st, &err), -EBADMSG);
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\":{\"reboot\":1}}"), &a, &st, &err), -EBADMSG);
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("<html>502 Bad Gateway"), &a, &st, &err), -EBADMSG);
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER("{\"action\": \"reboot\""), &a, &st, &err), -EINVAL);
+        free(err), err = NULL;
+        assert_int_equal(install_discover_parse_answer(ANSWER(""), &a, &st, &err), -EBADMSG);
+        free(err), err = NULL;
+#undef ANSWER
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_typical_ipxe_line),
@@ -197,6 +292,8 @@ int main(void) {
                 cmocka_unit_test(test_env_override),
                 cmocka_unit_test(test_lookup_order),
                 cmocka_unit_test(test_medium),
+                cmocka_unit_test(test_mode_and_wait),
+                cmocka_unit_test(test_discover_answer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 
 Usage: events-check.py RECORD --token TOKEN [--exit N] [--serial FILE]
                        [--machine-id ID --machine-id-source SRC]
-                       [--phases a,b,c] [--log-upload] [--print]
+                       [--phases a,b,c] [--log-upload] [--inventory FILE] [--print]
 
 RECORD holds one JSON line per POST ({"path", "headers", "body"}). Checks:
 every POST carries "Authorization: Bearer TOKEN"; event batches are
@@ -14,7 +14,10 @@ finished, after its start, and phases do not overlap (except "install", which
 spans the run); the phases given with --phases started in that order; the
 last event is the "install" finish with the expected exit status. With
 --log-upload, exactly one text/plain upload of the log must have arrived
-(after the last event), otherwise none. With --serial, the final event must
+(after the last event), otherwise none. Inventory uploads (application/json
+with X-Installer-Upload: inventory) must be JSON objects, at most one; with
+--inventory FILE exactly one, whose body is FILE's text byte for byte
+(`installer inventory --json`). With --serial, the final event must
 also be on the serial console. Prints one summary line; exits 1 on the first
 problem.
 """
@@ -43,13 +46,14 @@ def main():
     ap.add_argument("--machine-id-source")
     ap.add_argument("--phases", default="")
     ap.add_argument("--log-upload", action="store_true")
+    ap.add_argument("--inventory")
     ap.add_argument("--print", action="store_true")
     a = ap.parse_args()
 
     posts = [json.loads(l) for l in open(a.record) if l.strip()]
     if not posts:
         fail("no POST arrived")
-    events, logs = [], []
+    events, logs, inventories = [], [], []
     for i, p in enumerate(posts):
         h = {k.lower(): v for k, v in p["headers"].items()}
         if h.get("authorization") != "Bearer " + a.token:
@@ -62,6 +66,18 @@ def main():
                 except ValueError:
                     fail("POST %d: a line is not JSON: %r" % (i + 1, line[:100]))
                 events.append((i, e))
+        elif ctype == "application/json":
+            if h.get("x-installer-upload") != "inventory":
+                fail("POST %d: application/json without X-Installer-Upload: inventory" % (i + 1))
+            if not h.get("x-installer-machine-id"):
+                fail("POST %d: the inventory upload has no X-Installer-Machine-Id" % (i + 1))
+            try:
+                inv = json.loads(p["body"])
+            except ValueError:
+                fail("POST %d: the inventory is not JSON" % (i + 1))
+            if not isinstance(inv, dict):
+                fail("POST %d: the inventory is not a JSON object" % (i + 1))
+            inventories.append((i, p["body"]))
         elif ctype.startswith("text/plain"):
             if h.get("x-installer-upload") != "log":
                 fail("POST %d: text/plain without X-Installer-Upload: log" % (i + 1))
@@ -145,10 +161,18 @@ def main():
             fail("%d log uploads, expected 1" % len(logs))
         if logs[0][0] < max(i for i, _ in events):
             fail("the log was uploaded before the last events")
-        if "INSTALL FAILED" not in logs[0][1] and a.exit not in (3, 4, 5, 8):
+        discover = evs[0].get("message") == "installer discover"  # never writes: no "INSTALL FAILED"
+        if "INSTALL FAILED" not in logs[0][1] and a.exit not in (3, 4, 5, 8) and not discover:
             fail("the uploaded log lacks 'INSTALL FAILED'")
     elif logs:
         fail("a log was uploaded although the install succeeded")
+    if len(inventories) > 1:
+        fail("%d inventory uploads, expected at most 1" % len(inventories))
+    if a.inventory:
+        if not inventories:
+            fail("no inventory upload")
+        if inventories[0][1] != open(a.inventory).read():
+            fail("the uploaded inventory differs from %s" % a.inventory)
     if a.serial:
         text = open(a.serial, errors="replace").read()
         if '"seq":%d,' % final["seq"] not in text or '"exit_status":%d' % a.exit not in text:
@@ -161,7 +185,8 @@ def main():
                                                     e.get("result", "")))
     print("events-check: ok: %d POSTs, %d events (%d progress), phases %s, exit %d%s" % (
         len(posts), len(evs), nprog, " ".join(order), final["exit_status"],
-        ", log uploaded (%d bytes)" % len(logs[0][1]) if logs else ""))
+        ", log uploaded (%d bytes)" % len(logs[0][1]) if logs else "") +
+        (", inventory uploaded (%d bytes)" % len(inventories[0][1]) if inventories else ""))
 
 
 if __name__ == "__main__":
