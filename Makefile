@@ -175,6 +175,9 @@ fuzz: deps
 # The site server (server/, docs/site.md): build/server/site-server. It uses
 # installer/basic through libinstaller.a. Its C tests: tests/server/test_*.c
 # (cmocka), linked with every server object but main.o.
+# $(SERVER_LIBS) come before libinstaller.a: installer/basic/json.c's writer
+# has a json_string() and a json_null() of its own, and the server's calls of
+# jansson's must not pull that object in (they would crash in it).
 SERVER_PKGS    := libmicrohttpd sqlite3 libpq jansson libcrypto libcurl
 SERVER_CFLAGS  := $(ALL_CFLAGS) -Iserver $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
 SERVER_LIBS    := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
@@ -197,12 +200,12 @@ $(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
 $(SERVER): $(SERVER_OBJ) $(BUILD)/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_HDR) $(INST_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
 
 server-tests: $(SERVER_TEST_BIN)
 

@@ -14,13 +14,6 @@
 #include "json.h"
 #include "page.h"
 
-/* The status pages come from page.c (another module of the same program);
- * until it is linked in, these are NULL and the pages answer 503. */
-#pragma weak page_index_html
-#pragma weak page_machine_html
-#pragma weak page_site_js
-#pragma weak page_site_css
-
 #define OPERATOR_BODY_MAX (64 * 1024)
 #define EVENTS_LIMIT_DEFAULT 1000
 #define EVENTS_LIMIT_MAX 10000
@@ -453,8 +446,6 @@ static void page_index(Request *r) {
         Store *s;
         int e;
 
-        if (!page_index_html)
-                return http_refuse(r, 503, "the status pages are not built into this server");
         s = http_store(r);
         e = store_machine_list(s, &list, &n);
         http_store_release(r, s);
@@ -476,8 +467,6 @@ static void page_machine(Request *r, const char *name) {
         Store *s;
         int e;
 
-        if (!page_machine_html)
-                return http_refuse(r, 503, "the status pages are not built into this server");
         s = http_store(r);
         e = resolve(r, s, name, &m);
         if (e >= 0)
@@ -499,11 +488,8 @@ static void page_machine(Request *r, const char *name) {
 }
 
 static void page_static(Request *r, const char *text, const char *type) {
-        char *copy;
+        char *copy = strdup(text);
 
-        if (!text)
-                return http_refuse(r, 503, "the status pages are not built into this server");
-        copy = strdup(text);
         if (!copy)
                 return http_refuse(r, 500, "out of memory");
         respond_page(r, type, copy, strlen(copy));
@@ -526,10 +512,10 @@ void api_route(Request *r) {
         if (streq(path, "/"))
                 return get ? page_index(r) : method_not_allowed(r, "GET, HEAD");
         if (streq(path, "/site.js"))
-                return get ? page_static(r, page_site_js ? page_site_js : NULL, "text/javascript; charset=utf-8")
+                return get ? page_static(r, page_site_js, "text/javascript; charset=utf-8")
                            : method_not_allowed(r, "GET, HEAD");
         if (streq(path, "/site.css"))
-                return get ? page_static(r, page_site_css ? page_site_css : NULL, "text/css; charset=utf-8")
+                return get ? page_static(r, page_site_css, "text/css; charset=utf-8")
                            : method_not_allowed(r, "GET, HEAD");
         if ((rest = startswith(path, "/machines/")) && *rest && !strchr(rest, '/'))
                 return get ? page_machine(r, rest) : method_not_allowed(r, "GET, HEAD");

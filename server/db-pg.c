@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,19 +157,26 @@ static int pg_exec(Db *db, const char *sql, const char *const *params, size_t n_
         if (n_params > INT_MAX)
                 return -E2BIG;
 
-        r = pg_prepare(d, sql, n_params, &name);
-        if (r < 0)
-                return r;
-
-        res = PQexecPrepared(d->conn, name, (int) n_params, params, NULL, NULL, 0);
-        switch (PQresultStatus(res)) {
-        case PGRES_COMMAND_OK:
-        case PGRES_TUPLES_OK:
-                break;
-        default:
-                r = pg_fail(d, res, "running a statement");
-                PQclear(res);
-                return r;
+        /* Outside a transaction, a statement that finds the connection
+         * gone (the server restarted since the last one) runs once more on
+         * a new connection. Inside one, the transaction fails. */
+        bool idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+        for (unsigned tries = 0;; tries++) {
+                r = pg_prepare(d, sql, n_params, &name);
+                if (r >= 0) {
+                        res = PQexecPrepared(d->conn, name, (int) n_params, params, NULL, NULL, 0);
+                        ExecStatusType st = PQresultStatus(res);
+                        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+                                break;
+                        r = pg_fail(d, res, "running a statement");
+                        PQclear(res);
+                }
+                if (!idle || tries > 0 || PQstatus(d->conn) != CONNECTION_BAD)
+                        return r;
+                PQreset(d->conn);
+                pg_drop_cache(d);
+                if (PQstatus(d->conn) == CONNECTION_BAD)
+                        return pg_fail(d, NULL, "reconnecting");
         }
 
         if (ret && PQnfields(res) > 0) {

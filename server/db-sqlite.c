@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
@@ -237,7 +238,16 @@ int db_sqlite_open(const char *path, Db **ret, char **ret_error) {
                 "PRAGMA foreign_keys = ON",
         };
         for (size_t i = 0; i < ELEMENTSOF(setup); i++) {
-                r = sqlite_exec(&d->db, setup[i], NULL, 0, NULL);
+                /* Switching a new file to WAL needs it to itself, and SQLite
+                 * does not wait for that (no busy handler): servers opening
+                 * one new file at once try again for up to the busy timeout. */
+                for (unsigned tries = 0;; tries++) {
+                        r = sqlite_exec(&d->db, setup[i], NULL, 0, NULL);
+                        if (r != -EAGAIN || tries >= SQLITE_BUSY_TIMEOUT_MS / 10)
+                                break;
+                        struct timespec ts = { 0, 10 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                }
                 if (r < 0) {
                         if (ret_error)
                                 *ret_error = strprintf("%s (%s, on %s)", db_error(&d->db), setup[i], path);

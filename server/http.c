@@ -161,7 +161,7 @@ int http_decode_path(const char *raw, char **ret, const char **reason) {
                                 return -EPERM;
                         }
                         if (c == '/' || c == '\\') {
-                                *reason = "an encoded slash in the path";
+                                *reason = c == '/' ? "an encoded slash in the path" : "an encoded backslash in the path";
                                 return -EPERM;
                         }
                 }

@@ -11,10 +11,6 @@
 #include "cli.h"
 #include "http.h"
 
-/* cli.c is another module of this program; while it is not linked in the
- * operator commands say so. */
-#pragma weak cli_main
-
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_WWW "build/www"
 #define DEFAULT_STATE "/var/lib/site-server"
@@ -217,10 +213,6 @@ int main(int argc, char **argv) {
         if (argv[1][0] == '-') {
                 log_error("Unknown option %s before the command. Try 'site-server --help'.", argv[1]);
                 return 2;
-        }
-        if (!cli_main) {
-                log_error("The operator commands are not built into this site-server.");
-                return 1;
         }
         return cli_main(argc - 1, argv + 1);
 }

@@ -29,9 +29,12 @@
 #define TX_TRIES 8
 #define DEFAULT_HOLD_MESSAGE "held by the operator"
 
+#define EVENTS_PER_INSERT 64
+
 struct Store {
         Db *db;
         char *error;
+        char *events_sql[4]; /* see events_insert_sql() */
 };
 
 /* --- small helpers -------------------------------------------------------- */
@@ -271,6 +274,8 @@ void store_close(Store *s) {
         if (!s)
                 return;
         db_close(s->db);
+        for (size_t i = 0; i < ELEMENTSOF(s->events_sql); i++)
+                free(s->events_sql[i]);
         free(s->error);
         free(s);
 }
@@ -805,6 +810,31 @@ typedef struct EventsArgs {
         size_t n_new;    /* out */
 } EventsArgs;
 
+/* "INSERT INTO events ... VALUES (7 parameters) x k ... RETURNING seq",
+ * made once per k and kept (k is one of a few sizes, so that the prepared
+ * statements stay few). */
+static int events_insert_sql(Store *s, size_t k, const char **ret) {
+        size_t slot = k == EVENTS_PER_INSERT ? 0 : k == 16 ? 1 : k == 4 ? 2 : 3;
+        if (!s->events_sql[slot]) {
+                StrBuf b = {};
+                int r = strbuf_append(&b, "INSERT INTO events (attempt_id, seq, received, time, phase, type, json)"
+                                          " VALUES ");
+                for (size_t j = 0; r >= 0 && j < k; j++)
+                        r = strbuf_append(&b, j == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)");
+                if (r >= 0)
+                        r = strbuf_append(&b, " ON CONFLICT (attempt_id, seq) DO NOTHING RETURNING seq");
+                if (r < 0) {
+                        strbuf_done(&b);
+                        return -ENOMEM;
+                }
+                s->events_sql[slot] = strbuf_steal(&b);
+                if (!s->events_sql[slot])
+                        return -ENOMEM;
+        }
+        *ret = s->events_sql[slot];
+        return 0;
+}
+
 static bool is_run_finish(const IntakeEvent *e, AttemptKind kind) {
         if (!streq_lit(e->type, "finish") || !e->phase)
                 return false;
@@ -848,16 +878,52 @@ static int events_tx(Store *s, void *userdata) {
                 a->fresh[i] = false;
                 if (e->seq < 1 || !e->type || !e->json)
                         return store_fail(s, -EINVAL, "event %zu: no seq, type or text", i);
-                r = SQ(s,
-                       "INSERT INTO events (attempt_id, seq, received, time, phase, type, json)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (attempt_id, seq) DO NOTHING",
-                       NULL, num(a->attempt_id).s, num(e->seq).s, num(a->now).s, num(e->time).s, e->phase, e->type,
-                       e->json);
+        }
+        /* Many rows per INSERT (one round trip to PostgreSQL for up to
+         * EVENTS_PER_INSERT events); RETURNING says which were new. */
+        for (size_t i = 0; i < a->n;) {
+                size_t left = a->n - i;
+                size_t k = left >= EVENTS_PER_INSERT ? EVENTS_PER_INSERT : left >= 16 ? 16 : left >= 4 ? 4 : 1;
+                _cleanup_(db_result_done) DbResult ins = {};
+                const char *params[EVENTS_PER_INSERT * 7];
+                Num nums[EVENTS_PER_INSERT * 2];
+                Num aid = num(a->attempt_id), now = num(a->now);
+                const char *sql;
+
+                r = events_insert_sql(s, k, &sql);
                 if (r < 0)
                         return r;
-                if (r == 0)
+                for (size_t j = 0; j < k; j++) {
+                        const IntakeEvent *e = &a->ev[i + j];
+                        nums[2 * j] = num(e->seq);
+                        nums[2 * j + 1] = num(e->time);
+                        params[7 * j] = aid.s;
+                        params[7 * j + 1] = nums[2 * j].s;
+                        params[7 * j + 2] = now.s;
+                        params[7 * j + 3] = nums[2 * j + 1].s;
+                        params[7 * j + 4] = e->phase;
+                        params[7 * j + 5] = e->type;
+                        params[7 * j + 6] = e->json;
+                }
+                r = sq(s, sql, params, 7 * k, &ins);
+                if (r < 0)
+                        return r;
+                /* Each seq returned is one new row: the first event of this
+                 * chunk with that seq (a batch may repeat one). */
+                for (size_t row = 0; row < ins.n_rows; row++) {
+                        int64_t seq = to_i64(db_value(&ins, row, 0));
+                        for (size_t j = i; j < i + k; j++)
+                                if (a->ev[j].seq == seq && !a->fresh[j]) {
+                                        a->fresh[j] = true;
+                                        break;
+                                }
+                }
+                i += k;
+        }
+        for (size_t i = 0; i < a->n; i++) {
+                const IntakeEvent *e = &a->ev[i];
+                if (!a->fresh[i])
                         continue; /* a duplicate */
-                a->fresh[i] = true;
                 a->n_new++;
 
                 /* The newest of each kind among the new events. */

@@ -72,6 +72,8 @@ int store_machine_get(Store *s, int64_t id, Machine *ret);
 /* An operator's name for a machine: its number, MAC, UUID, serial or hostname.
  * -ENOENT none, -ENOTUNIQ more than one. */
 int store_machine_resolve(Store *s, const char *name, Machine *ret);
+/* 1: created; 0: a machine with this MAC existed already (two servers saw
+ * it at once) and *ret is that one, its state unchanged. */
 int store_machine_create(Store *s, const char *mac, const char *uuid, const char *serial, const char *platform,
                          MachineState state, int64_t now, Machine *ret);
 /* Record a boot request: last_seen, and uuid/serial/platform when given. */
@@ -85,7 +87,8 @@ int store_machine_list(Store *s, Machine **ret, size_t *ret_n); /* ordered by id
  *   release    -> from HELD: READY when prior_state was DISCOVERED or FAILED, else prior_state;
  *                 from DISCOVERED or FAILED: READY; other states: unchanged (returns 0)
  *   assign     -> profile set (NULL clears); state unchanged
- *   forget     -> the machine and everything about it deleted */
+ *   forget     -> the machine and everything about it deleted (its audit entries stay;
+ *                 numbers are never reused) */
 int store_machine_reinstall(Store *s, int64_t id, const char *actor, int64_t now);
 int store_machine_hold(Store *s, int64_t id, const char *message, const char *actor, int64_t now);
 int store_machine_release(Store *s, int64_t id, const char *actor, int64_t now);
@@ -109,8 +112,9 @@ void attempt_list_free(Attempt *l, size_t n);
 
 /* A boot answer that boots the installer: a new attempt with the token's
  * SHA-256 (hex) as its credential. For ATTEMPT_INSTALL the machine moves to
- * INSTALLING and its phase/error/progress are cleared; current_install = the
- * new id. */
+ * INSTALLING. For both kinds its phase/error/progress are cleared and
+ * current_install = the new id (a discover run shows its phases too; only an
+ * install's finish moves the state). -EEXIST: the token hash is taken. */
 int store_attempt_begin(Store *s, int64_t machine_id, AttemptKind kind, const char *profile,
                         const char *token_sha256_hex, int64_t now, int64_t *ret_attempt_id);
 /* The attempt (and so the machine) a token belongs to: -ENOENT. The caller

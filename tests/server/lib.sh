@@ -87,8 +87,10 @@ site_stop() {
 req() {
 	local method=$1 path=$2
 	shift 2
+	rm -f "$BODY" "$HEADERS"
 	STATUS=$(curl -sS --path-as-is --max-time 20 -X "$method" -o "$BODY" -D "$HEADERS" -w '%{http_code}' \
 		"$@" "${SITE_URL%/}$path") || STATUS=000
+	touch "$BODY" "$HEADERS"
 }
 
 expect_status() {
@@ -124,13 +126,18 @@ json() {
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$BODY" "$1"
 }
 
-# answer MAC [extra query]: GET /ipxe/answer, sets TOKEN and MID when it boots the installer
+# answer MAC [PLATFORM]: GET /ipxe/answer; sets TOKEN and MID when it boots the installer
 answer() {
 	req GET "/ipxe/answer?mac=$1&uuid=00000000-0000-0000-0000-000000000000&serial=&platform=${2:-pcbios}&arch=x86_64"
 	expect_status 200 "answer for $1"
 	head -1 "$BODY" | grep -qx '#!ipxe' || fail "answer for $1 is not an iPXE script"
-	TOKEN=$(sed -n 's/.* inst\.report\.token=\([0-9a-f]*\).*/\1/p' "$BODY")
-	MID=$(sed -n 's|.* inst\.report=[^ ]*/api/v1/machines/\([0-9]*\)/report.*|\1|p' "$BODY")
+	local t m
+	t=$(sed -n 's/.* inst\.report\.token=\([0-9a-f]*\).*/\1/p' "$BODY")
+	m=$(sed -n 's|.* inst\.report=[^ ]*/api/v1/machines/\([0-9]*\)/report.*|\1|p' "$BODY")
+	# Local and hold answers carry neither: the last ones stay.
+	if [ -n "$t" ]; then
+		TOKEN=$t MID=$m
+	fi
 }
 
 # event SEQ MAC TYPE PHASE [extra json]: one event line

@@ -24,6 +24,9 @@ dir=$2
 case $cmd in start) mkdir -p "$dir" ;; esac
 [ -d "$dir" ] || die "$dir: no such directory"
 dir=$(cd "$dir" && pwd -P)
+# The URL carries DIR unquoted, and a unix socket path has at most 107 bytes.
+[[ $dir =~ ^[A-Za-z0-9/._-]+$ ]] || die "$dir: use a directory name of letters, digits and /._- only"
+[ $(( ${#dir} + 15 )) -le 107 ] || die "$dir: too long for a unix socket path"
 data=$dir/data
 
 # As root: the server must not run as root (postgres refuses).

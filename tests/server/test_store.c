@@ -577,6 +577,19 @@ static void test_events_dedupe(void **state) {
         assert_int_equal(m.last_seen, T0 + 4);
         machine_done(&m);
 
+        /* a big batch (several multi-row INSERTs) repeating seqs inside */
+        {
+                static Ev big[150];
+                for (size_t i = 0; i < ELEMENTSOF(big); i++)
+                        big[i] = progress(100 + (int64_t) (i % 40), "image", (int64_t) i, 1000);
+                assert_int_equal(add(s, a, big, ELEMENTSOF(big), T0 + 6), 40);
+                assert_int_equal(add(s, a, big, ELEMENTSOF(big), T0 + 7), 0);
+                OK(s, store_events_list(s, a, 99, 0, &l, &n));
+                assert_int_equal(n, 40);
+                assert_string_equal(l[39].json, big[39].json);
+                stored_event_list_free(l, n);
+        }
+
         size_t fresh;
         IntakeEvent one = e[0].e;
         one.json = e[0].json;
@@ -1051,6 +1064,184 @@ static void test_concurrent_events(void **state) {
         }
 }
 
+/* One connection installs (attempts, events, finishes) while another holds,
+ * releases and reinstalls the same machine: no transaction fails (no
+ * deadlock between their locks), and every attempt's count matches its
+ * rows. */
+#define RACE_ROUNDS 30
+
+typedef struct Racer {
+        const char *url;
+        int64_t machine;
+        int role, error;
+        char message[256];
+} Racer;
+
+static void *racer_run(void *userdata) {
+        Racer *w = userdata;
+        Store *s = NULL;
+        char *err = NULL;
+        int r = 0;
+
+        if (store_open(w->url, &s, &err) < 0) {
+                snprintf(w->message, sizeof(w->message), "%s", err);
+                free(err);
+                w->error = -EIO;
+                return NULL;
+        }
+        for (int i = 0; i < RACE_ROUNDS && r >= 0; i++) {
+                if (w->role == 0) {
+                        char token[65];
+                        int64_t a;
+                        snprintf(token, sizeof(token), "%064x", 0x1000 + i);
+                        r = store_attempt_begin(s, w->machine, ATTEMPT_INSTALL, NULL, token, T0 + i, &a);
+                        Ev e[] = { ev(1, "start", "install", NULL, -1), ev(2, "start", "image", NULL, -1),
+                                   progress(3, "image", 1, 2), ev(4, "error", "image", "x", -1),
+                                   ev(5, "finish", "install", NULL, i % 3 == 0 ? 0 : 4) };
+                        IntakeEvent l[5];
+                        for (size_t j = 0; j < 5; j++)
+                                l[j] = e[j].e, l[j].json = e[j].json;
+                        size_t fresh;
+                        if (r >= 0)
+                                r = store_events_add(s, a, l, 3, T0 + i, &fresh);
+                        if (r >= 0)
+                                r = store_events_add(s, a, l + 2, 3, T0 + i, &fresh);
+                        if (r >= 0)
+                                r = store_log_set(s, a, "log", 3, T0 + i);
+                        if (r >= 0)
+                                r = store_inventory_set(s, w->machine, a, "{}", T0 + i);
+                } else {
+                        switch (i % 4) {
+                        case 0:
+                                r = store_machine_hold(s, w->machine, NULL, "op", T0 + i);
+                                break;
+                        case 1:
+                                r = store_machine_release(s, w->machine, "op", T0 + i);
+                                break;
+                        case 2:
+                                r = store_machine_reinstall(s, w->machine, "op", T0 + i);
+                                break;
+                        default:
+                                r = store_machine_assign(s, w->machine, i % 8 ? "p" : NULL, "op", T0 + i);
+                        }
+                }
+        }
+        if (r < 0) {
+                snprintf(w->message, sizeof(w->message), "%s", store_error(s));
+                w->error = r;
+        }
+        store_close(s);
+        return NULL;
+}
+
+static void test_concurrent_operator(void **state) {
+        Store *s = S(state);
+        const char *url = ((Fixture *) *state)->url;
+        int64_t id = new_machine(s, "52:54:00:00:10:01", MACHINE_READY);
+        Racer w[2] = { { .url = url, .machine = id, .role = 0 }, { .url = url, .machine = id, .role = 1 } };
+        pthread_t th[2];
+
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, racer_run, &w[i]), 0);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+        for (int i = 0; i < 2; i++)
+                if (w[i].error < 0)
+                        fail_msg("racer %d: %s (%s)", i, strerror(-w[i].error), w[i].message);
+
+        Attempt *l = NULL;
+        size_t n = 0;
+        OK(s, store_attempt_list(s, id, &l, &n));
+        assert_int_equal(n, RACE_ROUNDS);
+        for (size_t i = 0; i < n; i++) {
+                StoredEvent *e = NULL;
+                size_t ne = 0;
+                OK(s, store_events_list(s, l[i].id, 0, 0, &e, &ne));
+                assert_int_equal(ne, 5);
+                assert_int_equal(l[i].events, 5);
+                assert_int_equal(l[i].exit_status, i % 3 == 0 ? 0 : 4);
+                assert_true(l[i].has_log);
+                stored_event_list_free(e, ne);
+        }
+        Machine m = get(s, id);
+        assert_int_equal(m.current_install, l[n - 1].id);
+        assert_true(m.has_inventory);
+        machine_done(&m);
+        attempt_list_free(l, n);
+        assert_int_equal(audit_count(s, id), RACE_ROUNDS);
+}
+
+/* Servers starting at once against a new database: every one of them
+ * opens it (the schema is created once, under a lock). */
+#define OPENERS 6
+
+typedef struct Opener {
+        const char *url;
+        pthread_barrier_t *barrier;
+        int index, r;
+        char *error;
+} Opener;
+
+static void *opener_run(void *userdata) {
+        Opener *o = userdata;
+        Store *s = NULL;
+        pthread_barrier_wait(o->barrier);
+        o->r = store_open(o->url, &s, &o->error);
+        if (o->r >= 0) {
+                /* and it works at once */
+                Machine m = {};
+                char mac[18];
+                snprintf(mac, sizeof(mac), "52:54:00:00:0f:%02x", (unsigned) o->index);
+                o->r = store_machine_create(s, mac, NULL, NULL, NULL, MACHINE_READY, T0, &m);
+                machine_done(&m);
+        }
+        store_close(s);
+        return NULL;
+}
+
+static void test_concurrent_open(void **state) {
+        _cleanup_free_ char *url = NULL, *dbname = NULL;
+        Db *admin = NULL;
+
+        if (pg_url) {
+                dbname = strprintf("site_open_%d", (int) getpid());
+                assert_int_equal(db_open(pg_url, &admin, NULL), 0);
+                _cleanup_free_ char *sql = strprintf("CREATE DATABASE %s", dbname);
+                if (db_exec(admin, sql, NULL, 0, NULL) < 0)
+                        fail_msg("%s: %s", sql, db_error(admin));
+                url = strprintf("%s&dbname=%s", pg_url, dbname);
+        } else
+                url = strprintf("sqlite:%s/open-%u.db", tmpdir, db_counter++);
+
+        pthread_barrier_t barrier;
+        pthread_barrier_init(&barrier, NULL, OPENERS);
+        Opener o[OPENERS];
+        pthread_t th[OPENERS];
+        for (int i = 0; i < OPENERS; i++) {
+                o[i] = (Opener) { .url = url, .barrier = &barrier, .index = i };
+                assert_int_equal(pthread_create(&th[i], NULL, opener_run, &o[i]), 0);
+        }
+        for (int i = 0; i < OPENERS; i++)
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+        pthread_barrier_destroy(&barrier);
+        int failed = 0;
+        for (int i = 0; i < OPENERS; i++) {
+                if (o[i].r < 0) {
+                        print_error("opener %d: %s (%s)\n", i, strerror(-o[i].r), o[i].error ?: "");
+                        failed++;
+                }
+                free(o[i].error);
+        }
+
+        if (pg_url) {
+                _cleanup_free_ char *sql = strprintf("DROP DATABASE %s", dbname);
+                if (db_exec(admin, sql, NULL, 0, NULL) < 0)
+                        fail_msg("%s: %s", sql, db_error(admin));
+                db_close(admin);
+        }
+        assert_int_equal(failed, 0);
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1060,7 +1251,8 @@ static const struct CMUnitTest tests[] = {
         TEST(test_events_dedupe),   TEST(test_events_out_of_order), TEST(test_finish),
         TEST(test_finish_not_current), TEST(test_inventory),      TEST(test_logs),
         TEST(test_settings),        TEST(test_audit),             TEST(test_forget_cascades),
-        TEST(test_open_again),      TEST(test_concurrent_events),
+        TEST(test_open_again),      TEST(test_concurrent_open),   TEST(test_concurrent_events),
+        TEST(test_concurrent_operator),
 };
 
 static int group_setup(void **state) {
