@@ -34,6 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'echo "FAIL: line $LINENO: a command failed"' ERR
 
 fail() {
 	echo "FAIL: $*"
@@ -66,7 +67,7 @@ start() { # NAME
 	mkdir -p "$T/$1"
 	timeout -k 5 600 "$SERVER" serve --listen "127.0.0.1:$port" --www "$T/www" --state-dir "$T/$1" --db "$db" \
 		--policy install --url "http://127.0.0.1:$port/" --operator-token-file "$T/operator.token" \
-		2>"$T/$1/server.log" &
+		>>"$T/$1/server.log" 2>&1 &
 	pids+=($!)
 	URL[$1]=http://127.0.0.1:$port/
 }
