@@ -134,6 +134,8 @@ run() {
 		}' "$res" >>"$DIR/rows"
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+niceness=$(ps -o ni= -p $$ | tr -d ' ')
 : >"$DIR/rows"
 for store in $STORES; do
 	for n in $SIZES; do
@@ -147,7 +149,8 @@ cat <<EOF
 
 Measured by \`tests/bench/site.sh\` (make bench, or make bench-site for this
 section alone) on $(date -u +%Y-%m-%d) at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown),
-$(nproc) cores shared with the load generator (and other work), site-server
+$(nproc) cores shared with the load generator and with other work (load average
+$load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; run at nice $niceness), site-server
 and the load generator (tests/bench/site-load.c) on 127.0.0.1. Each machine
 fetches its boot answer, posts its inventory once and its 80 events (an
 install of the demo profile with 52 image progress events) as NDJSON in
