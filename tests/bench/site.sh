@@ -164,7 +164,7 @@ one is answered. Every run checked through the API that each machine is
 installed with exactly the events it sent stored. Latencies in ms, p50 /
 p99, from the request handed to libcurl to its answer: connecting included
 (each machine request opens a connection, as the installer does; at most
-150 at once, site-server's limit per client address being 200). CPU: user +
+64 at once: site-server's 400 connections are 100 per worker thread). CPU: user +
 system seconds during the run of site-server (+ PostgreSQL 15, on a unix
 socket, fsync on), and of the load generator (one thread).
 
