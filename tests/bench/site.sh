@@ -161,7 +161,9 @@ over minutes (image progress every 10 s), so these rates are 10-20 times a
 real site's with the same number of machines. "As fast as it goes": 100
 machines with 400 events each send their next batch as soon as the last
 one is answered. Every run checked through the API that each machine is
-installed with exactly the events it sent stored. Latencies in ms, p50 /
+installed with exactly the events it sent stored. Events/s: events stored
+per second from the first batch sent to the last one answered (in a paced
+run the rate offered, as long as the server keeps up). Latencies in ms, p50 /
 p99, from the request handed to libcurl to its answer: connecting included
 (each machine request opens a connection, as the installer does; at most
 64 at once: site-server's 400 connections are 100 per worker thread). CPU: user +
