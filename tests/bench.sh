@@ -26,8 +26,10 @@ if [ "${1:-}" = site ]; then
 	rm -rf "$B/site"
 	mkdir -p "$B/site"
 	"$ROOT/tests/bench/site.sh" "$B/site" >"$B/site.md"
-	sed '/^## Site server/,$d' "$OUT" >"$B/main.md"
-	cat "$B/main.md" "$B/site.md" >"$OUT"
+	# the rest of the file, without the old section and trailing blank lines
+	awk '/^## Site server/ {exit} {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' \
+		"$OUT" >"$B/main.md"
+	{ cat "$B/main.md"; echo; cat "$B/site.md"; } >"$OUT"
 	echo "bench: wrote $OUT"
 	cat "$B/site.md"
 	exit 0
