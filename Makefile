@@ -175,9 +175,9 @@ fuzz: deps
 # The site server (server/, docs/site.md): build/server/site-server. It uses
 # installer/basic through libinstaller.a. Its C tests: tests/server/test_*.c
 # (cmocka), linked with every server object but main.o.
-# $(SERVER_LIBS) come before libinstaller.a: installer/basic/json.c's writer
-# has a json_string() and a json_null() of its own, and the server's calls of
-# jansson's must not pull that object in (they would crash in it).
+# $(SERVER_LIBS) come before libinstaller.a: a function of libinstaller.a
+# with the name of one of those libraries' (installer/basic/json.c's writer
+# had json_string and json_null, now jsonw_*) must not take the server's calls.
 SERVER_PKGS    := libmicrohttpd sqlite3 libpq jansson libcrypto libcurl
 SERVER_CFLAGS  := $(ALL_CFLAGS) -Iserver $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
 SERVER_LIBS    := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)

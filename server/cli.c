@@ -445,10 +445,11 @@ static int cmd_machines(const Client *c) {
         for (size_t i = 0; i < n; i++)
                 for (size_t col = 0; col < _COL_MAX; col++) {
                         fputs(rows[i][col], stdout);
-                        if (col + 1 == _COL_MAX)
-                                putchar('\n');
-                        else
-                                printf("%*s", (int) (width[col] - text_width(rows[i][col]) + 2), "");
+                        if (col + 1 == _COL_MAX || (col + 2 == _COL_MAX && !rows[i][col + 1][0])) {
+                                putchar('\n'); /* no trailing blanks */
+                                break;
+                        }
+                        printf("%*s", (int) (width[col] - text_width(rows[i][col]) + 2), "");
                 }
         k = 0;
         goto out;

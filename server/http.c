@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -419,7 +418,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                 r->body_too_big = true;
                                 free(r->body);
                                 r->body = NULL;
-                                r->body_len = 0;
+                                r->body_len = r->body_alloc = 0;
                         }
                         r->body_len += n; /* counted, not kept */
                         if (r->body_len > HTTP_DISCARD_MAX) {
@@ -432,12 +431,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         }
                         return MHD_YES;
                 }
-                if (!r->body || malloc_usable_size(r->body) < r->body_len + n + 1) {
+                if (r->body_alloc < r->body_len + n + 1) {
+                        /* Doubling, never past the cap (+1 for the NUL). */
                         size_t want = MAX(r->body_len + n + 1, MIN(r->body_cap + 1, 2 * (r->body_len + n) + 1));
                         char *b = realloc(r->body, want);
                         if (!b)
                                 return MHD_NO;
                         r->body = b;
+                        r->body_alloc = want;
                 }
                 memcpy(r->body + r->body_len, upload_data, n);
                 r->body_len += n;
@@ -612,7 +613,8 @@ int http_serve(const ServerConfig *c) {
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) HTTP_PER_IP_LIMIT,
-                MHD_OPTION_THREAD_POOL_SIZE, (unsigned) MAX(c->threads, 1u),
+                /* One thread: libmicrohttpd's own (a pool of 1 is refused with a warning). */
+                c->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned) c->threads,
                 MHD_OPTION_END);
         if (!srv.daemon) {
                 r = log_error_errno(EADDRNOTAVAIL, "Cannot listen on %s (in use, or not an address of this host)",

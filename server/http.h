@@ -73,8 +73,8 @@ struct Request {
 
         /* The body, when a handler accepted one. */
         RequestFinish finish;
-        char *body;
-        size_t body_len, body_cap;
+        char *body;                   /* NUL-terminated (the NUL not counted) */
+        size_t body_len, body_alloc, body_cap;
         bool body_too_big;
 
         /* Handler state between the first call and finish. */

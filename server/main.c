@@ -196,6 +196,11 @@ static int serve_main(int argc, char **argv) {
                 log_error("serve: unexpected argument %s", argv[optind]);
                 return 2;
         }
+        if (!c.base_url && (startswith(c.listen, "0.0.0.0:") || startswith(c.listen, "[::]:"))) {
+                log_error("--listen %s: machines cannot reach http://%s/; give --url with the address they use",
+                          c.listen, c.listen);
+                return 2;
+        }
         return http_serve(&c) < 0 ? 1 : 0;
 }
 

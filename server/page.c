@@ -867,4 +867,5 @@ const char page_site_css[] =
         ".events-wrap { max-height: 30rem; overflow: auto; }\n"
         "time { white-space: nowrap; }\n"
         "pre:empty { display: none; }\n"
+        "#events td:nth-child(3), #machines td.phase, table.phases td.phase { white-space: nowrap; }\n"
         ;

@@ -31,7 +31,7 @@ static size_t utf8_valid_len(const unsigned char *p) {
         return n;
 }
 
-void json_write_escaped(FILE *f, const char *s) {
+void jsonw_write_escaped(FILE *f, const char *s) {
         fputc('"', f);
         for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
                 switch (*p) {
@@ -78,7 +78,7 @@ static void json_prefix(JsonWriter *j, const char *key) {
                 json_indent(j);
         }
         if (key) {
-                json_write_escaped(j->f, key);
+                jsonw_write_escaped(j->f, key);
                 fputs(j->compact ? ":" : ": ", j->f);
         }
 }
@@ -100,41 +100,41 @@ static void json_close(JsonWriter *j, char c) {
         fputc(c, j->f);
 }
 
-void json_object_begin(JsonWriter *j, const char *key) {
+void jsonw_object_begin(JsonWriter *j, const char *key) {
         json_open(j, key, '{');
 }
 
-void json_object_end(JsonWriter *j) {
+void jsonw_object_end(JsonWriter *j) {
         json_close(j, '}');
 }
 
-void json_array_begin(JsonWriter *j, const char *key) {
+void jsonw_array_begin(JsonWriter *j, const char *key) {
         json_open(j, key, '[');
 }
 
-void json_array_end(JsonWriter *j) {
+void jsonw_array_end(JsonWriter *j) {
         json_close(j, ']');
 }
 
-void json_string(JsonWriter *j, const char *key, const char *value) {
+void jsonw_string(JsonWriter *j, const char *key, const char *value) {
         json_prefix(j, key);
         if (value)
-                json_write_escaped(j->f, value);
+                jsonw_write_escaped(j->f, value);
         else
                 fputs("null", j->f);
 }
 
-void json_u64(JsonWriter *j, const char *key, uint64_t value) {
+void jsonw_u64(JsonWriter *j, const char *key, uint64_t value) {
         json_prefix(j, key);
         fprintf(j->f, "%" PRIu64, value);
 }
 
-void json_i64(JsonWriter *j, const char *key, int64_t value) {
+void jsonw_i64(JsonWriter *j, const char *key, int64_t value) {
         json_prefix(j, key);
         fprintf(j->f, "%" PRId64, value);
 }
 
-void json_fixed(JsonWriter *j, const char *key, double value, unsigned decimals) {
+void jsonw_fixed(JsonWriter *j, const char *key, double value, unsigned decimals) {
         json_prefix(j, key);
         if (isfinite(value))
                 fprintf(j->f, "%.*f", (int) decimals, value);
@@ -142,17 +142,17 @@ void json_fixed(JsonWriter *j, const char *key, double value, unsigned decimals)
                 fputs("null", j->f);
 }
 
-void json_bool(JsonWriter *j, const char *key, bool value) {
+void jsonw_bool(JsonWriter *j, const char *key, bool value) {
         json_prefix(j, key);
         fputs(value ? "true" : "false", j->f);
 }
 
-void json_null(JsonWriter *j, const char *key) {
+void jsonw_null(JsonWriter *j, const char *key) {
         json_prefix(j, key);
         fputs("null", j->f);
 }
 
-void json_finish(JsonWriter *j) {
+void jsonw_finish(JsonWriter *j) {
         fputc('\n', j->f);
         fflush(j->f);
 }

@@ -4,10 +4,10 @@
 /* A small streaming JSON writer with pretty printing. libc only.
  *
  *   JsonWriter j = JSON_WRITER_INIT(stdout);
- *   json_object_begin(&j, NULL);
- *   json_string(&j, "hostname", "web01");
- *   json_object_end(&j);
- *   json_finish(&j);
+ *   jsonw_object_begin(&j, NULL);
+ *   jsonw_string(&j, "hostname", "web01");
+ *   jsonw_object_end(&j);
+ *   jsonw_finish(&j);
  *
  * Keys are ignored (and must be NULL) inside arrays and at the top level. */
 
@@ -27,21 +27,21 @@ typedef struct JsonWriter {
 
 #define JSON_WRITER_INIT(file) ((JsonWriter) { .f = (file) })
 
-void json_object_begin(JsonWriter *j, const char *key);
-void json_object_end(JsonWriter *j);
-void json_array_begin(JsonWriter *j, const char *key);
-void json_array_end(JsonWriter *j);
-void json_string(JsonWriter *j, const char *key, const char *value); /* NULL -> null */
-void json_u64(JsonWriter *j, const char *key, uint64_t value);
-void json_i64(JsonWriter *j, const char *key, int64_t value);
+void jsonw_object_begin(JsonWriter *j, const char *key);
+void jsonw_object_end(JsonWriter *j);
+void jsonw_array_begin(JsonWriter *j, const char *key);
+void jsonw_array_end(JsonWriter *j);
+void jsonw_string(JsonWriter *j, const char *key, const char *value); /* NULL -> null */
+void jsonw_u64(JsonWriter *j, const char *key, uint64_t value);
+void jsonw_i64(JsonWriter *j, const char *key, int64_t value);
 /* A number with a fixed count of decimals ("12.345678"); NaN and infinities
  * become null. */
-void json_fixed(JsonWriter *j, const char *key, double value, unsigned decimals);
-void json_bool(JsonWriter *j, const char *key, bool value);
-void json_null(JsonWriter *j, const char *key);
+void jsonw_fixed(JsonWriter *j, const char *key, double value, unsigned decimals);
+void jsonw_bool(JsonWriter *j, const char *key, bool value);
+void jsonw_null(JsonWriter *j, const char *key);
 /* Ends the document with a newline. */
-void json_finish(JsonWriter *j);
+void jsonw_finish(JsonWriter *j);
 
 /* Write s as a JSON string literal (with quotes) to f. Bytes that are not
  * valid UTF-8 become U+FFFD, so the output is always valid JSON text. */
-void json_write_escaped(FILE *f, const char *s);
+void jsonw_write_escaped(FILE *f, const char *s);

@@ -13,88 +13,88 @@
 void hw_inventory_to_json(const Inventory *inv, FILE *f) {
         JsonWriter j = JSON_WRITER_INIT(f);
 
-        json_object_begin(&j, NULL);
-        json_u64(&j, "format", INVENTORY_FORMAT_VERSION);
-        json_string(&j, "firmware", firmware_to_string(inv->firmware));
-        json_object_begin(&j, "cpu");
-        json_u64(&j, "count", inv->cpus);
-        json_string(&j, "model", inv->cpu_model);
-        json_object_end(&j);
-        json_u64(&j, "memory_bytes", inv->memory);
+        jsonw_object_begin(&j, NULL);
+        jsonw_u64(&j, "format", INVENTORY_FORMAT_VERSION);
+        jsonw_string(&j, "firmware", firmware_to_string(inv->firmware));
+        jsonw_object_begin(&j, "cpu");
+        jsonw_u64(&j, "count", inv->cpus);
+        jsonw_string(&j, "model", inv->cpu_model);
+        jsonw_object_end(&j);
+        jsonw_u64(&j, "memory_bytes", inv->memory);
 
-        json_object_begin(&j, "dmi");
-        json_string(&j, "sys_vendor", inv->dmi.sys_vendor);
-        json_string(&j, "product_name", inv->dmi.product_name);
-        json_string(&j, "product_version", inv->dmi.product_version);
-        json_string(&j, "product_serial", inv->dmi.product_serial);
-        json_string(&j, "product_uuid", inv->dmi.product_uuid);
-        json_string(&j, "board_vendor", inv->dmi.board_vendor);
-        json_string(&j, "board_name", inv->dmi.board_name);
-        json_string(&j, "bios_vendor", inv->dmi.bios_vendor);
-        json_string(&j, "bios_version", inv->dmi.bios_version);
-        json_string(&j, "chassis_type", inv->dmi.chassis_type);
-        json_object_end(&j);
+        jsonw_object_begin(&j, "dmi");
+        jsonw_string(&j, "sys_vendor", inv->dmi.sys_vendor);
+        jsonw_string(&j, "product_name", inv->dmi.product_name);
+        jsonw_string(&j, "product_version", inv->dmi.product_version);
+        jsonw_string(&j, "product_serial", inv->dmi.product_serial);
+        jsonw_string(&j, "product_uuid", inv->dmi.product_uuid);
+        jsonw_string(&j, "board_vendor", inv->dmi.board_vendor);
+        jsonw_string(&j, "board_name", inv->dmi.board_name);
+        jsonw_string(&j, "bios_vendor", inv->dmi.bios_vendor);
+        jsonw_string(&j, "bios_version", inv->dmi.bios_version);
+        jsonw_string(&j, "chassis_type", inv->dmi.chassis_type);
+        jsonw_object_end(&j);
 
-        json_array_begin(&j, "disks");
+        jsonw_array_begin(&j, "disks");
         for (size_t i = 0; i < inv->n_disks; i++) {
                 const HwDisk *d = &inv->disks[i];
-                json_object_begin(&j, NULL);
-                json_string(&j, "name", d->name);
-                json_string(&j, "devnode", d->devnode);
-                json_u64(&j, "size_bytes", d->size);
-                json_u64(&j, "logical_sector_size", d->logical_sector_size);
-                json_u64(&j, "physical_sector_size", d->physical_sector_size);
-                json_string(&j, "model", d->model);
-                json_string(&j, "vendor", d->vendor);
-                json_string(&j, "serial", d->serial);
-                json_string(&j, "wwn", d->wwn);
-                json_string(&j, "wwid", d->wwid);
-                json_array_begin(&j, "by_id");
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "name", d->name);
+                jsonw_string(&j, "devnode", d->devnode);
+                jsonw_u64(&j, "size_bytes", d->size);
+                jsonw_u64(&j, "logical_sector_size", d->logical_sector_size);
+                jsonw_u64(&j, "physical_sector_size", d->physical_sector_size);
+                jsonw_string(&j, "model", d->model);
+                jsonw_string(&j, "vendor", d->vendor);
+                jsonw_string(&j, "serial", d->serial);
+                jsonw_string(&j, "wwn", d->wwn);
+                jsonw_string(&j, "wwid", d->wwid);
+                jsonw_array_begin(&j, "by_id");
                 for (size_t k = 0; d->by_id && d->by_id[k]; k++)
-                        json_string(&j, NULL, d->by_id[k]);
-                json_array_end(&j);
-                json_string(&j, "by_path", d->by_path);
-                json_string(&j, "transport", d->transport);
-                json_bool(&j, "rotational", d->rotational);
-                json_bool(&j, "removable", d->removable);
-                json_bool(&j, "readonly", d->readonly);
-                json_bool(&j, "boot_medium", d->boot_medium);
-                json_string(&j, "pttype", d->pttype);
-                json_string(&j, "ptuuid", d->ptuuid);
-                json_string(&j, "fstype", d->fstype);
-                json_array_begin(&j, "partitions");
+                        jsonw_string(&j, NULL, d->by_id[k]);
+                jsonw_array_end(&j);
+                jsonw_string(&j, "by_path", d->by_path);
+                jsonw_string(&j, "transport", d->transport);
+                jsonw_bool(&j, "rotational", d->rotational);
+                jsonw_bool(&j, "removable", d->removable);
+                jsonw_bool(&j, "readonly", d->readonly);
+                jsonw_bool(&j, "boot_medium", d->boot_medium);
+                jsonw_string(&j, "pttype", d->pttype);
+                jsonw_string(&j, "ptuuid", d->ptuuid);
+                jsonw_string(&j, "fstype", d->fstype);
+                jsonw_array_begin(&j, "partitions");
                 for (size_t k = 0; k < d->n_partitions; k++) {
                         const HwPartition *p = &d->partitions[k];
-                        json_object_begin(&j, NULL);
-                        json_string(&j, "name", p->name);
-                        json_u64(&j, "number", p->number);
-                        json_u64(&j, "start_bytes", p->start);
-                        json_u64(&j, "size_bytes", p->size);
-                        json_string(&j, "fstype", p->fstype);
-                        json_string(&j, "label", p->label);
-                        json_string(&j, "uuid", p->uuid);
-                        json_object_end(&j);
+                        jsonw_object_begin(&j, NULL);
+                        jsonw_string(&j, "name", p->name);
+                        jsonw_u64(&j, "number", p->number);
+                        jsonw_u64(&j, "start_bytes", p->start);
+                        jsonw_u64(&j, "size_bytes", p->size);
+                        jsonw_string(&j, "fstype", p->fstype);
+                        jsonw_string(&j, "label", p->label);
+                        jsonw_string(&j, "uuid", p->uuid);
+                        jsonw_object_end(&j);
                 }
-                json_array_end(&j);
-                json_object_end(&j);
+                jsonw_array_end(&j);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
+        jsonw_array_end(&j);
 
-        json_array_begin(&j, "nics");
+        jsonw_array_begin(&j, "nics");
         for (size_t i = 0; i < inv->n_nics; i++) {
                 const HwNic *n = &inv->nics[i];
-                json_object_begin(&j, NULL);
-                json_string(&j, "name", n->name);
-                json_string(&j, "mac", n->mac);
-                json_string(&j, "driver", n->driver);
-                json_bool(&j, "carrier", n->carrier);
-                json_string(&j, "operstate", n->operstate);
-                json_u64(&j, "speed_mbps", n->speed_mbps);
-                json_object_end(&j);
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "name", n->name);
+                jsonw_string(&j, "mac", n->mac);
+                jsonw_string(&j, "driver", n->driver);
+                jsonw_bool(&j, "carrier", n->carrier);
+                jsonw_string(&j, "operstate", n->operstate);
+                jsonw_u64(&j, "speed_mbps", n->speed_mbps);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
-        json_object_end(&j);
-        json_finish(&j);
+        jsonw_array_end(&j);
+        jsonw_object_end(&j);
+        jsonw_finish(&j);
 }
 
 int hw_inventory_to_json_string(const Inventory *inv, char **ret, size_t *ret_size) {

@@ -80,19 +80,19 @@ void plan_print_luks_text(const Plan *p, FILE *f) {
 }
 
 void plan_print_luks_json(const Plan *p, JsonWriter *j) {
-        json_array_begin(j, "luks");
+        jsonw_array_begin(j, "luks");
         for (size_t i = 0; i < p->n_luks; i++) {
                 const PlanLuks *k = &p->luks[i];
                 _cleanup_free_ char *url = url_redact(k->source->key_url);
 
-                json_object_begin(j, NULL);
-                json_string(j, "name", k->name);
-                json_string(j, "type", "luks2");
-                json_u64(j, "partition", k->partition);
-                json_string(j, "device", plan_target_disk(p)->devnode);
-                json_string(j, "key_url", url);
-                json_string(j, "key_sha256", k->source->key_sha256);
-                json_object_end(j);
+                jsonw_object_begin(j, NULL);
+                jsonw_string(j, "name", k->name);
+                jsonw_string(j, "type", "luks2");
+                jsonw_u64(j, "partition", k->partition);
+                jsonw_string(j, "device", plan_target_disk(p)->devnode);
+                jsonw_string(j, "key_url", url);
+                jsonw_string(j, "key_sha256", k->source->key_sha256);
+                jsonw_object_end(j);
         }
-        json_array_end(j);
+        jsonw_array_end(j);
 }

@@ -278,50 +278,50 @@ void plan_lvm_print_text(const Plan *p, FILE *f) {
 void plan_lvm_print_json(const Plan *p, JsonWriter *j) {
         const HwDisk *disk = plan_target_disk(p);
 
-        json_array_begin(j, "lvm");
+        jsonw_array_begin(j, "lvm");
         for (size_t i = 0; i < p->n_vgs; i++) {
                 const PlanVg *vg = &p->vgs[i];
 
-                json_object_begin(j, NULL);
-                json_string(j, "name", vg->name);
-                json_array_begin(j, "physical_volumes");
+                jsonw_object_begin(j, NULL);
+                jsonw_string(j, "name", vg->name);
+                jsonw_array_begin(j, "physical_volumes");
                 for (size_t k = 0; k < vg->n_pv_partitions; k++) {
-                        json_object_begin(j, NULL);
-                        json_string(j, "disk", disk->devnode);
-                        json_u64(j, "partition", vg->pv_partitions[k]);
-                        json_object_end(j);
+                        jsonw_object_begin(j, NULL);
+                        jsonw_string(j, "disk", disk->devnode);
+                        jsonw_u64(j, "partition", vg->pv_partitions[k]);
+                        jsonw_object_end(j);
                 }
                 for (size_t k = 0; k < vg->n_pv_raids; k++) {
-                        json_object_begin(j, NULL);
-                        json_string(j, "raid", vg->pv_raids[k]);
-                        json_object_end(j);
+                        jsonw_object_begin(j, NULL);
+                        jsonw_string(j, "raid", vg->pv_raids[k]);
+                        jsonw_object_end(j);
                 }
-                json_array_end(j);
-                json_u64(j, "pv_size_bytes", vg->pv_bytes);
-                json_u64(j, "extent_size_bytes", PLAN_LVM_EXTENT);
-                json_u64(j, "extents", vg->extents);
-                json_u64(j, "size_bytes", vg->extents * PLAN_LVM_EXTENT);
-                json_bool(j, "size_exact", !vg->estimated);
-                json_array_begin(j, "volumes");
+                jsonw_array_end(j);
+                jsonw_u64(j, "pv_size_bytes", vg->pv_bytes);
+                jsonw_u64(j, "extent_size_bytes", PLAN_LVM_EXTENT);
+                jsonw_u64(j, "extents", vg->extents);
+                jsonw_u64(j, "size_bytes", vg->extents * PLAN_LVM_EXTENT);
+                jsonw_bool(j, "size_exact", !vg->estimated);
+                jsonw_array_begin(j, "volumes");
                 for (size_t k = 0; k < vg->n_lvs; k++) {
                         const PlanLv *lv = &vg->lvs[k];
                         const ProfileVolume *v = lv->source;
                         _cleanup_free_ char *dev = plan_lv_devnode(vg, lv);
 
-                        json_object_begin(j, NULL);
-                        json_string(j, "name", lv->name);
-                        json_string(j, "devnode", dev);
-                        json_u64(j, "extents", lv->extents);
-                        json_u64(j, "size_bytes", lv->size);
-                        json_bool(j, "rest", lv->rest);
-                        json_string(j, "fs", v->fs == FS_NONE ? NULL : fs_type_to_string(v->fs));
-                        json_string(j, "mount", v->mount);
-                        json_string(j, "label", v->label);
-                        json_string(j, "mount_options", v->mount_options);
-                        json_object_end(j);
+                        jsonw_object_begin(j, NULL);
+                        jsonw_string(j, "name", lv->name);
+                        jsonw_string(j, "devnode", dev);
+                        jsonw_u64(j, "extents", lv->extents);
+                        jsonw_u64(j, "size_bytes", lv->size);
+                        jsonw_bool(j, "rest", lv->rest);
+                        jsonw_string(j, "fs", v->fs == FS_NONE ? NULL : fs_type_to_string(v->fs));
+                        jsonw_string(j, "mount", v->mount);
+                        jsonw_string(j, "label", v->label);
+                        jsonw_string(j, "mount_options", v->mount_options);
+                        jsonw_object_end(j);
                 }
-                json_array_end(j);
-                json_object_end(j);
+                jsonw_array_end(j);
+                jsonw_object_end(j);
         }
-        json_array_end(j);
+        jsonw_array_end(j);
 }

@@ -387,145 +387,145 @@ void plan_print_json(const Plan *p, FILE *f) {
         JsonWriter j = JSON_WRITER_INIT(f);
         _cleanup_free_ char *image = url_redact(pr->image.url);
 
-        json_object_begin(&j, NULL);
-        json_string(&j, "hostname", pr->hostname);
-        json_string(&j, "profile", pr->filename);
-        json_string(&j, "firmware", firmware_to_string(p->firmware));
-        json_string(&j, "firmware_source", p->firmware_from_profile ? "profile" : "detected");
-        json_string(&j, "bootloader", p->firmware == FIRMWARE_UEFI ? "systemd-boot" : "extlinux");
-        json_string(&j, "kernel_append", pr->kernel_append);
-        json_object_begin(&j, "target");
-        json_string(&j, "devnode", disk->devnode);
-        json_u64(&j, "size_bytes", disk->size);
-        json_string(&j, "transport", disk->transport);
-        json_string(&j, "model", disk->model);
-        json_string(&j, "serial", disk->serial);
-        json_string(&j, "reason", p->target_reason);
-        json_bool(&j, "wipe", p->wipe);
-        json_string(&j, "wipe_summary", p->wipe_summary);
-        json_bool(&j, "keep_table", p->keep_table);
-        json_string(&j, "keep_summary", p->keep_summary);
-        json_object_end(&j);
-        json_array_begin(&j, "disks");
+        jsonw_object_begin(&j, NULL);
+        jsonw_string(&j, "hostname", pr->hostname);
+        jsonw_string(&j, "profile", pr->filename);
+        jsonw_string(&j, "firmware", firmware_to_string(p->firmware));
+        jsonw_string(&j, "firmware_source", p->firmware_from_profile ? "profile" : "detected");
+        jsonw_string(&j, "bootloader", p->firmware == FIRMWARE_UEFI ? "systemd-boot" : "extlinux");
+        jsonw_string(&j, "kernel_append", pr->kernel_append);
+        jsonw_object_begin(&j, "target");
+        jsonw_string(&j, "devnode", disk->devnode);
+        jsonw_u64(&j, "size_bytes", disk->size);
+        jsonw_string(&j, "transport", disk->transport);
+        jsonw_string(&j, "model", disk->model);
+        jsonw_string(&j, "serial", disk->serial);
+        jsonw_string(&j, "reason", p->target_reason);
+        jsonw_bool(&j, "wipe", p->wipe);
+        jsonw_string(&j, "wipe_summary", p->wipe_summary);
+        jsonw_bool(&j, "keep_table", p->keep_table);
+        jsonw_string(&j, "keep_summary", p->keep_summary);
+        jsonw_object_end(&j);
+        jsonw_array_begin(&j, "disks");
         for (size_t i = 0; i < p->n_candidates; i++) {
-                json_object_begin(&j, NULL);
-                json_string(&j, "devnode", p->inventory->disks[p->candidates[i].disk].devnode);
-                json_bool(&j, "target", p->candidates[i].disk == p->target);
-                json_bool(&j, "matches", p->candidates[i].matches);
-                json_string(&j, "reason", p->candidates[i].reason);
-                json_object_end(&j);
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "devnode", p->inventory->disks[p->candidates[i].disk].devnode);
+                jsonw_bool(&j, "target", p->candidates[i].disk == p->target);
+                jsonw_bool(&j, "matches", p->candidates[i].matches);
+                jsonw_string(&j, "reason", p->candidates[i].reason);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
+        jsonw_array_end(&j);
         const HwDisk *mirror = plan_mirror_disk(p);
         if (mirror) {
-                json_object_begin(&j, "mirror");
-                json_string(&j, "devnode", mirror->devnode);
-                json_u64(&j, "size_bytes", mirror->size);
-                json_string(&j, "transport", mirror->transport);
-                json_string(&j, "serial", mirror->serial);
-                json_string(&j, "reason", p->mirror_reason);
-                json_bool(&j, "wipe", p->mirror_wipe);
-                json_string(&j, "wipe_summary", p->mirror_wipe_summary);
-                json_object_end(&j);
+                jsonw_object_begin(&j, "mirror");
+                jsonw_string(&j, "devnode", mirror->devnode);
+                jsonw_u64(&j, "size_bytes", mirror->size);
+                jsonw_string(&j, "transport", mirror->transport);
+                jsonw_string(&j, "serial", mirror->serial);
+                jsonw_string(&j, "reason", p->mirror_reason);
+                jsonw_bool(&j, "wipe", p->mirror_wipe);
+                jsonw_string(&j, "wipe_summary", p->mirror_wipe_summary);
+                jsonw_object_end(&j);
         }
-        json_array_begin(&j, "raid");
+        jsonw_array_begin(&j, "raid");
         for (size_t i = 0; i < p->n_raids; i++) {
                 const PlanRaid *r = &p->raids[i];
-                json_object_begin(&j, NULL);
-                json_string(&j, "name", r->name);
-                json_u64(&j, "level", 1);
-                json_string(&j, "metadata", r->metadata);
-                json_u64(&j, "member_partition", r->member);
-                json_u64(&j, "member_size_bytes", r->size);
-                json_array_begin(&j, "disks");
-                json_string(&j, NULL, plan_target_disk(p)->devnode);
-                json_string(&j, NULL, mirror ? mirror->devnode : NULL);
-                json_array_end(&j);
-                json_bool(&j, "holds_boot", r->holds_boot);
-                json_string(&j, "fs", r->source->fs == FS_NONE ? NULL : fs_type_to_string(r->source->fs));
-                json_string(&j, "mount", r->source->mount);
-                json_string(&j, "label", r->source->label);
-                json_object_end(&j);
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "name", r->name);
+                jsonw_u64(&j, "level", 1);
+                jsonw_string(&j, "metadata", r->metadata);
+                jsonw_u64(&j, "member_partition", r->member);
+                jsonw_u64(&j, "member_size_bytes", r->size);
+                jsonw_array_begin(&j, "disks");
+                jsonw_string(&j, NULL, plan_target_disk(p)->devnode);
+                jsonw_string(&j, NULL, mirror ? mirror->devnode : NULL);
+                jsonw_array_end(&j);
+                jsonw_bool(&j, "holds_boot", r->holds_boot);
+                jsonw_string(&j, "fs", r->source->fs == FS_NONE ? NULL : fs_type_to_string(r->source->fs));
+                jsonw_string(&j, "mount", r->source->mount);
+                jsonw_string(&j, "label", r->source->label);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
+        jsonw_array_end(&j);
         plan_print_luks_json(p, &j);
         plan_lvm_print_json(p, &j);
         plan_volumes_print_json(p, &j);
-        json_string(&j, "table", partition_table_to_string(p->table));
-        json_array_begin(&j, "partitions");
+        jsonw_string(&j, "table", partition_table_to_string(p->table));
+        jsonw_array_begin(&j, "partitions");
         for (size_t i = 0; i < p->n_partitions; i++) {
                 const PlanPartition *pl = &p->partitions[i];
-                json_object_begin(&j, NULL);
-                json_u64(&j, "number", pl->number);
-                json_u64(&j, "start_bytes", pl->start);
-                json_u64(&j, "size_bytes", pl->size);
-                json_string(&j, "role", part_role_to_string(pl->role));
-                json_string(&j, "fs", pl->fs == FS_NONE ? NULL : fs_type_to_string(pl->fs));
-                json_string(&j, "mount", pl->mount);
-                json_string(&j, "label", pl->label);
-                json_string(&j, "name", pl->name);
-                json_string(&j, "mount_options", pl->mount_options);
-                json_bool(&j, "auto", pl->automatic);
-                json_bool(&j, "preserve", pl->preserve);
+                jsonw_object_begin(&j, NULL);
+                jsonw_u64(&j, "number", pl->number);
+                jsonw_u64(&j, "start_bytes", pl->start);
+                jsonw_u64(&j, "size_bytes", pl->size);
+                jsonw_string(&j, "role", part_role_to_string(pl->role));
+                jsonw_string(&j, "fs", pl->fs == FS_NONE ? NULL : fs_type_to_string(pl->fs));
+                jsonw_string(&j, "mount", pl->mount);
+                jsonw_string(&j, "label", pl->label);
+                jsonw_string(&j, "name", pl->name);
+                jsonw_string(&j, "mount_options", pl->mount_options);
+                jsonw_bool(&j, "auto", pl->automatic);
+                jsonw_bool(&j, "preserve", pl->preserve);
                 if (plan_partition_raid(p, pl))
-                        json_string(&j, "raid", plan_partition_raid(p, pl)->name);
+                        jsonw_string(&j, "raid", plan_partition_raid(p, pl)->name);
                 if (plan_partition_vg(p, pl))
-                        json_string(&j, "lvm", plan_partition_vg(p, pl)->name);
+                        jsonw_string(&j, "lvm", plan_partition_vg(p, pl)->name);
                 if (pl->preserve) {
-                        json_string(&j, "existing", pl->existing);
-                        json_string(&j, "existing_fstype", pl->fstype);
-                        json_string(&j, "fs_uuid", pl->fs_uuid);
+                        jsonw_string(&j, "existing", pl->existing);
+                        jsonw_string(&j, "existing_fstype", pl->fstype);
+                        jsonw_string(&j, "fs_uuid", pl->fs_uuid);
                 }
-                json_object_end(&j);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
-        json_object_begin(&j, "image");
-        json_string(&j, "url", image);
-        json_string(&j, "sha256", pr->image.sha256);
-        json_bool(&j, "insecure_no_checksum", !pr->image.sha256);
-        json_object_end(&j);
-        json_array_begin(&j, "users");
+        jsonw_array_end(&j);
+        jsonw_object_begin(&j, "image");
+        jsonw_string(&j, "url", image);
+        jsonw_string(&j, "sha256", pr->image.sha256);
+        jsonw_bool(&j, "insecure_no_checksum", !pr->image.sha256);
+        jsonw_object_end(&j);
+        jsonw_array_begin(&j, "users");
         for (size_t i = 0; i < pr->n_users; i++) {
                 const ProfileUser *u = &pr->users[i];
-                json_object_begin(&j, NULL);
-                json_string(&j, "name", u->name);
-                json_bool(&j, "password_set", u->password_hash && !streq(u->password_hash, "!") &&
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "name", u->name);
+                jsonw_bool(&j, "password_set", u->password_hash && !streq(u->password_hash, "!") &&
                                                       !streq(u->password_hash, "*"));
-                json_u64(&j, "ssh_keys", strv_length(u->ssh_authorized_keys));
-                json_bool(&j, "sudo", u->sudo);
-                json_object_end(&j);
+                jsonw_u64(&j, "ssh_keys", strv_length(u->ssh_authorized_keys));
+                jsonw_bool(&j, "sudo", u->sudo);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
-        json_array_begin(&j, "network");
+        jsonw_array_end(&j);
+        jsonw_array_begin(&j, "network");
         for (size_t i = 0; i < pr->network.n_interfaces; i++) {
                 const ProfileInterface *e = &pr->network.interfaces[i];
-                json_object_begin(&j, NULL);
-                json_string(&j, "id", e->id);
-                json_string(&j, "kind", net_kind_to_section(e->kind));
-                json_string(&j, "match_mac", e->match_mac);
-                json_string(&j, "match_name", e->match_name);
-                json_string(&j, "match_driver", e->match_driver);
-                json_string(&j, "set_name", e->set_name);
-                json_string(&j, "member_of", e->master ? e->master->id : NULL);
+                jsonw_object_begin(&j, NULL);
+                jsonw_string(&j, "id", e->id);
+                jsonw_string(&j, "kind", net_kind_to_section(e->kind));
+                jsonw_string(&j, "match_mac", e->match_mac);
+                jsonw_string(&j, "match_name", e->match_name);
+                jsonw_string(&j, "match_driver", e->match_driver);
+                jsonw_string(&j, "set_name", e->set_name);
+                jsonw_string(&j, "member_of", e->master ? e->master->id : NULL);
                 if (e->kind == NET_VLAN) {
-                        json_u64(&j, "vlan_id", e->vlan_id);
-                        json_string(&j, "vlan_link", e->vlan_link);
+                        jsonw_u64(&j, "vlan_id", e->vlan_id);
+                        jsonw_string(&j, "vlan_link", e->vlan_link);
                 }
-                json_array_begin(&j, "interfaces");
+                jsonw_array_begin(&j, "interfaces");
                 for (size_t k = 0; e->interfaces && e->interfaces[k]; k++)
-                        json_string(&j, NULL, e->interfaces[k]);
-                json_array_end(&j);
-                json_bool(&j, "dhcp4", e->dhcp4);
-                json_bool(&j, "dhcp6", e->dhcp6);
-                json_array_begin(&j, "addresses");
+                        jsonw_string(&j, NULL, e->interfaces[k]);
+                jsonw_array_end(&j);
+                jsonw_bool(&j, "dhcp4", e->dhcp4);
+                jsonw_bool(&j, "dhcp6", e->dhcp6);
+                jsonw_array_begin(&j, "addresses");
                 for (size_t k = 0; e->addresses && e->addresses[k]; k++)
-                        json_string(&j, NULL, e->addresses[k]);
-                json_array_end(&j);
-                json_string(&j, "gateway4", e->gateway4);
-                json_object_end(&j);
+                        jsonw_string(&j, NULL, e->addresses[k]);
+                jsonw_array_end(&j);
+                jsonw_string(&j, "gateway4", e->gateway4);
+                jsonw_object_end(&j);
         }
-        json_array_end(&j);
-        json_bool(&j, "firstboot", pr->firstboot != NULL);
-        json_object_end(&j);
-        json_finish(&j);
+        jsonw_array_end(&j);
+        jsonw_bool(&j, "firstboot", pr->firstboot != NULL);
+        jsonw_object_end(&j);
+        jsonw_finish(&j);
 }

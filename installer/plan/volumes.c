@@ -292,33 +292,33 @@ int plan_volumes(Plan *p, ProfileErrors *errors) {
 }
 
 void plan_volumes_print_json(const Plan *p, JsonWriter *j) {
-        json_array_begin(j, "volumes");
+        jsonw_array_begin(j, "volumes");
         for (size_t i = 0; i < p->n_volumes; i++) {
                 const PlanVolume *v = &p->volumes[i];
 
-                json_object_begin(j, NULL);
-                json_string(j, "id", v->id);
-                json_string(j, "kind", plan_volume_kind_to_string(v->kind));
-                json_u64(j, "size_bytes", v->size);
-                json_string(j, "fs", v->fs == FS_NONE ? NULL : fs_type_to_string(v->fs));
-                json_string(j, "mount", v->mount);
-                json_string(j, "label", v->label);
-                json_string(j, "mount_options", v->mount_options);
-                json_bool(j, "preserve", v->preserve);
-                json_array_begin(j, "on");
+                jsonw_object_begin(j, NULL);
+                jsonw_string(j, "id", v->id);
+                jsonw_string(j, "kind", plan_volume_kind_to_string(v->kind));
+                jsonw_u64(j, "size_bytes", v->size);
+                jsonw_string(j, "fs", v->fs == FS_NONE ? NULL : fs_type_to_string(v->fs));
+                jsonw_string(j, "mount", v->mount);
+                jsonw_string(j, "label", v->label);
+                jsonw_string(j, "mount_options", v->mount_options);
+                jsonw_bool(j, "preserve", v->preserve);
+                jsonw_array_begin(j, "on");
                 for (size_t k = 0; k < v->n_on; k++)
-                        json_string(j, NULL, p->volumes[v->on[k]].id);
-                json_array_end(j);
-                json_string(j, "source", v->where);
+                        jsonw_string(j, NULL, p->volumes[v->on[k]].id);
+                jsonw_array_end(j);
+                jsonw_string(j, "source", v->where);
                 if (v->line > 0) {
-                        json_u64(j, "line", v->line);
-                        json_u64(j, "column", v->column);
+                        jsonw_u64(j, "line", v->line);
+                        jsonw_u64(j, "column", v->column);
                 }
-                json_object_end(j);
+                jsonw_object_end(j);
         }
-        json_array_end(j);
-        json_array_begin(j, "mount_order");
+        jsonw_array_end(j);
+        jsonw_array_begin(j, "mount_order");
         for (size_t i = 0; i < p->n_mount_order; i++)
-                json_string(j, NULL, p->volumes[p->mount_order[i]].id);
-        json_array_end(j);
+                jsonw_string(j, NULL, p->volumes[p->mount_order[i]].id);
+        jsonw_array_end(j);
 }

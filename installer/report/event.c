@@ -36,10 +36,10 @@ static void scrubbed_string(JsonWriter *j, const char *key, const char *value) {
         _cleanup_free_ char *s = NULL;
 
         if (value && !(s = report_scrub(value))) {
-                json_string(j, key, "[out of memory]");
+                jsonw_string(j, key, "[out of memory]");
                 return;
         }
-        json_string(j, key, s);
+        jsonw_string(j, key, s);
 }
 
 char *report_event_to_json(const ReportEvent *e) {
@@ -51,46 +51,46 @@ char *report_event_to_json(const ReportEvent *e) {
                 return NULL;
         JsonWriter j = JSON_WRITER_INIT(f);
         j.compact = true;
-        json_object_begin(&j, NULL);
-        json_u64(&j, "seq", e->seq);
-        json_string(&j, "time", report_format_time(e->realtime_usec, ts));
-        json_fixed(&j, "monotonic", (double) e->monotonic_usec / 1e6, 6);
+        jsonw_object_begin(&j, NULL);
+        jsonw_u64(&j, "seq", e->seq);
+        jsonw_string(&j, "time", report_format_time(e->realtime_usec, ts));
+        jsonw_fixed(&j, "monotonic", (double) e->monotonic_usec / 1e6, 6);
         scrubbed_string(&j, "machine_id", e->machine_id);
-        json_string(&j, "machine_id_source", e->machine_id_source);
+        jsonw_string(&j, "machine_id_source", e->machine_id_source);
         scrubbed_string(&j, "phase", e->phase);
-        json_string(&j, "type", report_event_type_to_string(e->type));
+        jsonw_string(&j, "type", report_event_type_to_string(e->type));
         if (e->level)
-                json_string(&j, "level", e->level);
+                jsonw_string(&j, "level", e->level);
         if (e->type == REPORT_EVENT_FINISH) {
-                json_string(&j, "result", e->error < 0 || e->exit_status > 0 ? "failed" : "ok");
+                jsonw_string(&j, "result", e->error < 0 || e->exit_status > 0 ? "failed" : "ok");
                 if (e->error < 0) {
                         const char *name = strerrorname_np(-e->error);
-                        json_string(&j, "errno", name ? name : "?");
+                        jsonw_string(&j, "errno", name ? name : "?");
                 }
                 if (e->exit_status >= 0)
-                        json_i64(&j, "exit_status", e->exit_status);
+                        jsonw_i64(&j, "exit_status", e->exit_status);
                 if (e->duration_usec >= 0)
-                        json_fixed(&j, "duration", (double) e->duration_usec / 1e6, 3);
+                        jsonw_fixed(&j, "duration", (double) e->duration_usec / 1e6, 3);
         }
         if (e->message)
                 scrubbed_string(&j, "message", e->message);
         if (e->type == REPORT_EVENT_PROGRESS) {
-                json_object_begin(&j, "progress");
+                jsonw_object_begin(&j, "progress");
                 scrubbed_string(&j, "what", e->what);
-                json_u64(&j, "done", e->done);
+                jsonw_u64(&j, "done", e->done);
                 if (e->total)
-                        json_u64(&j, "total", e->total);
+                        jsonw_u64(&j, "total", e->total);
                 else
-                        json_null(&j, "total");
-                json_fixed(&j, "rate", e->rate, 0);
+                        jsonw_null(&j, "total");
+                jsonw_fixed(&j, "rate", e->rate, 0);
                 if (e->eta >= 0)
-                        json_fixed(&j, "eta", e->eta, 0);
+                        jsonw_fixed(&j, "eta", e->eta, 0);
                 else
-                        json_null(&j, "eta");
-                json_bool(&j, "final", e->final);
-                json_object_end(&j);
+                        jsonw_null(&j, "eta");
+                jsonw_bool(&j, "final", e->final);
+                jsonw_object_end(&j);
         }
-        json_object_end(&j);
+        jsonw_object_end(&j);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* server/json.c: RFC 3339 times both ways, the MACHINE and ATTEMPT shapes of
  * docs/site.md, the phases built from start/finish events. Also that the
- * server's jansson calls reach jansson (installer/basic/json.c has a
- * json_string() and json_null() of its own: see the Makefile). */
+ * server's jansson calls reach jansson (installer/basic/json.c's writer once
+ * had a json_string() and json_null() of its own, which took them). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
