@@ -476,8 +476,9 @@ static void req_done(Req *r, CURLcode cc) {
                 if (!ok)
                         break;
                 if (parse_answer(sim, r->resp) < 0) {
-                        fail(sim, "the boot answer has no inst.report=.../machines/ID/report and inst.report.token=: %.300s",
-                             r->resp);
+                        /* The script is shown only when it carries no token. */
+                        fail(sim, "the boot answer has no inst.report=.../machines/ID/report and inst.report.token=%s%.300s",
+                             strstr(r->resp, "token=") ? "" : ": ", strstr(r->resp, "token=") ? "" : r->resp);
                         sim->batch_failed = true;
                         break;
                 }

@@ -9,11 +9,16 @@
 #     GET / every 2 s;
 #   - as fast as it goes: 100 machines with 400 events each, each posting
 #     its next batch as soon as the last one was answered (100 clients at
-#     once): the most events per second the server stores.
+#     once): the most events per second the server stores;
+#   - PostgreSQL again with 16 threads (1000 machines paced, and as fast as
+#     it goes): its commits wait for the disk, so more of them in flight help.
 # Every run ends with site-load checking through the API that exactly the
 # events sent were stored; a run that fails stops the benchmark (no figures).
 #
 #   tests/bench/site.sh DIR     work in DIR; the Markdown section on stdout
+# Environment (to try other settings; make bench uses the defaults):
+#   SITE_BENCH_STORES="sqlite postgresql"  SITE_BENCH_SIZES="10 100 1000"
+#   SITE_BENCH_SPREAD=40 (seconds)  SITE_BENCH_THREADS=4 (site-server --threads)
 #
 # Every process has a timeout and is stopped on exit. Nothing listens
 # beyond 127.0.0.1 (PostgreSQL: a unix socket in DIR only).
@@ -26,6 +31,7 @@ PG=$ROOT/tests/server/pg.sh
 SPREAD=${SITE_BENCH_SPREAD:-40}
 SIZES=${SITE_BENCH_SIZES:-10 100 1000}
 STORES=${SITE_BENCH_STORES:-sqlite postgresql}
+THREADS=${SITE_BENCH_THREADS:-4} # site-server --threads (its default: 4)
 for f in "$SERVER" "$LOAD"; do
 	[ -x "$f" ] || { echo "site bench: $f is missing (make server site-load)" >&2; exit 1; }
 done
@@ -52,13 +58,14 @@ cp "$ROOT/profiles/default.yaml" "$www/profiles/"
 : >"$www/vmlinuz"
 : >"$www/initrd.img"
 
-# start NAME DB-URL: site-server on a free port; sets port, spid, tpid
+# start NAME DB-URL THREADS: site-server on a free port; sets port, spid, tpid
 start_server() {
 	local state=$DIR/$1
 	mkdir -p "$state"
 	port=$(free_port)
 	timeout -k 5 900 "$SERVER" serve --listen "127.0.0.1:$port" --www "$www" --state-dir "$state" \
-		--db "$2" --policy install --url "http://127.0.0.1:$port/" >"$state/server.log" 2>&1 &
+		--db "$2" --policy install --url "http://127.0.0.1:$port/" --threads "$3" \
+		>"$state/server.log" 2>&1 &
 	tpid=$!
 	for _ in $(seq 100); do
 		spid=$(pgrep -P "$tpid" || true)
@@ -96,7 +103,7 @@ pg_cpu() {
 
 # run STORE NAME MACHINES SPREAD EVENTS: one configuration; appends a table row to $DIR/rows
 run() {
-	local store=$1 name=$2 n=$3 spread=$4 events=$5 db cpu0 cpu1 pg0 pg1
+	local store=$1 name=$2 n=$3 spread=$4 events=$5 threads=${6:-$THREADS} db cpu0 cpu1 pg0 pg1
 	local res=$DIR/$name.txt
 	if [ "$store" = postgresql ]; then
 		pgdir=$DIR/$name-pg
@@ -104,7 +111,7 @@ run() {
 	else
 		db=sqlite:$DIR/$name/site.db
 	fi
-	start_server "$name" "$db"
+	start_server "$name" "$db" "$threads"
 	echo "site bench: $store, $n machines, $events events each, spread ${spread} s" >&2
 	cpu0=$(server_cpu)
 	pg0=$(pg_cpu)
@@ -121,13 +128,13 @@ run() {
 	echo "pg_cpu_s $(awk -v a="$pg0" -v b="$pg1" 'BEGIN {printf "%.1f", b - a}')" >>"$res"
 	echo "rss_kib $(server_rss)" >>"$res"
 	cleanup
-	awk -v store="$store" -v spread="$spread" '
+	awk -v store="$store" -v spread="$spread" -v threads="$threads" '
 		{ v[$1] = $2 }
 		END {
 			run = spread > 0 ? "paced, " spread " s" : "as fast as it goes"
 			db = store == "postgresql" ? sprintf(" + %.1f s", v["pg_cpu_s"]) : ""
-			printf "| %s | %d | %s | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f s%s | %.1f s | %.0f MB |\n",
-				store, v["machines"], run, v["events_stored"], v["events_per_s"],
+			printf "| %s | %d | %s | %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f s%s | %.1f s | %.0f MB |\n",
+				store, v["machines"], run, threads, v["events_stored"], v["events_per_s"],
 				v["events_p50_ms"], v["events_p99_ms"], v["page_p50_ms"], v["page_p99_ms"],
 				v["api_list_p50_ms"], v["api_list_p99_ms"], v["answer_p50_ms"], v["answer_p99_ms"],
 				v["cpu_s"], db, v["client_cpu_s"], v["rss_kib"] / 1024
@@ -142,6 +149,12 @@ for store in $STORES; do
 		run "$store" "$store-$n" "$n" "$SPREAD" 80
 	done
 	run "$store" "$store-max" 100 0 400
+	if [ "$store" = postgresql ] && [ "$THREADS" != 16 ]; then
+		# PostgreSQL waits for every commit's WAL on disk: more threads,
+		# more commits in flight.
+		run "$store" "$store-1000-t16" 1000 "$SPREAD" 80 16
+		run "$store" "$store-max-t16" 100 0 400 16
+	fi
 done
 
 cat <<EOF
@@ -168,9 +181,11 @@ p99, from the request handed to libcurl to its answer: connecting included
 (each machine request opens a connection, as the installer does; at most
 64 at once: site-server's 400 connections are 100 per worker thread). CPU: user +
 system seconds during the run of site-server (+ PostgreSQL 15, on a unix
-socket, fsync on), and of the load generator (one thread).
+socket, fsync on), and of the load generator (one thread). Threads:
+site-server --threads (worker threads, each with its own database
+connection; default 4).
 
-| store | machines | run | events stored | events/s | event POST | GET / | GET /api/v1/machines | boot answer | CPU: server (+ PostgreSQL) | CPU: load generator | server peak RSS |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| store | machines | run | threads | events stored | events/s | event POST | GET / | GET /api/v1/machines | boot answer | CPU: server (+ PostgreSQL) | CPU: load generator | server peak RSS |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 cat "$DIR/rows"
