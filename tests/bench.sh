@@ -6,14 +6,38 @@
 #     QEMU_ACCEL=kvm;
 #   - a full install of the demo profile: time by phase, bytes streamed,
 #     streaming rate and the installer's peak RSS;
-#   - host: validating and planning a profile (installer plan), 200 runs.
+#   - host: validating and planning a profile (installer plan), 200 runs;
+#   - the site server (tests/bench/site.sh): simulated installing machines
+#     and status page readers against site-server on 127.0.0.1, SQLite and
+#     PostgreSQL.
 # Timings are single runs on a shared machine: read them as orders of
 # magnitude, not as thresholds (no test fails on them).
+#
+#   tests/bench.sh        everything; rewrites docs/benchmarks.md
+#   tests/bench.sh site   only the site server: replaces the "## Site server"
+#                         section of docs/benchmarks.md and keeps the rest
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build
 B=$BUILD/bench
 OUT=$ROOT/docs/benchmarks.md
+
+if [ "${1:-}" = site ]; then
+	rm -rf "$B/site"
+	mkdir -p "$B/site"
+	"$ROOT/tests/bench/site.sh" "$B/site" >"$B/site.md"
+	# the rest of the file, without the old section and trailing blank lines
+	awk '/^## Site server/ {exit} {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' \
+		"$OUT" >"$B/main.md"
+	{ cat "$B/main.md"; echo; cat "$B/site.md"; } >"$OUT"
+	echo "bench: wrote $OUT"
+	cat "$B/site.md"
+	exit 0
+elif [ $# -gt 0 ]; then
+	echo "usage: tests/bench.sh [site]" >&2
+	exit 2
+fi
+
 rm -rf "$B"
 mkdir -p "$B/profiles"
 
@@ -32,7 +56,7 @@ www() { # KERNEL-ARGS
 		--image "$BUILD/image/debian12.tar.zst" --append "$1" >/dev/null
 }
 
-echo "bench: 1/3 PXE boot to the plan (dry run)"
+echo "bench: 1/4 PXE boot to the plan (dry run)"
 www "inst.finish=poweroff inst.dryrun"
 truncate -s 8G "$B/disk.raw"
 t0=$(date +%s.%N)
@@ -41,7 +65,7 @@ t0=$(date +%s.%N)
 t_plan=$(since "$t0")
 guest_start=$(tr -d '\r' <"$B/plan.log" | sed -n 's/^INIT: starting installer (uptime \([0-9.]*\) s).*/\1/p')
 
-echo "bench: 2/3 full install of profiles/default.yaml"
+echo "bench: 2/4 full install of profiles/default.yaml"
 www "inst.finish=poweroff"
 rm -f "$B/disk.raw"
 truncate -s 8G "$B/disk.raw"
@@ -57,7 +81,7 @@ extracted=$(echo "$imgline" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) entri
 rss=$(echo "$imgline" | sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p')
 total=$(echo "$log" | sed -n 's/^\[ *[0-9.]*\] *INSTALL COMPLETE: .* in \([0-9.]*\)s.*/\1/p' | head -1) # the console line, not its JSON event
 
-echo "bench: 3/3 installer plan on the host, 200 runs"
+echo "bench: 3/4 installer plan on the host, 200 runs"
 cat >"$B/host.yaml" <<YAML
 version: 1
 hostname: bench
@@ -68,6 +92,10 @@ inv=$ROOT/tests/data/sysroot/nvme-sata-usb.json
 t0=$(date +%s.%N)
 for _ in $(seq 200); do "$BUILD/installer/installer" plan --profile "$B/host.yaml" --inventory "$inv" >/dev/null; done
 t_host=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", (b - a) * 1000 / 200}')
+
+echo "bench: 4/4 the site server (SQLite and PostgreSQL, 10, 100 and 1000 machines)"
+mkdir -p "$B/site"
+"$ROOT/tests/bench/site.sh" "$B/site" >"$B/site.md"
 
 {
 	echo "# Benchmarks"
@@ -110,6 +138,8 @@ t_host=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", (b - a) * 1
 	echo "| what | time |"
 	echo "|---|---|"
 	echo "| \`installer plan\` (validate a profile, load a saved inventory, plan), per run | $t_host ms |"
+	echo
+	cat "$B/site.md"
 } >"$OUT"
 echo "bench: wrote $OUT"
 cat "$OUT"
