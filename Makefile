@@ -15,7 +15,14 @@
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
 #                   default, FUZZ_TARGETS to pick some. See docs/testing.md.
 #   make image      build the demo Debian 12 OS image (debootstrap, root)
-#   make bench      run the benchmarks, write docs/benchmarks.md
+#   make bench      run the benchmarks, write docs/benchmarks.md (make bench-site:
+#                   only the site server's load test)
+#   make server     the site server, build/server/site-server (docs/site.md)
+#   make serve [SITE_POLICY=install|discover] [SITE_LISTEN=127.0.0.1:8080]
+#                   run it for build/www, state in build/site; prints the
+#                   status page's address
+#   make check-site the site server's tests: its C tests and scripts, then
+#                   its three QEMU tests (tests/vm/90-92)
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
@@ -192,7 +199,7 @@ SERVER         := $(BUILD)/server/site-server
 SERVER_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
 SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=$(BUILD)/tests/server/%)
 
-.PHONY: server server-tests serve
+.PHONY: server server-tests serve check-site
 server: $(SERVER)
 
 $(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
@@ -309,6 +316,9 @@ serve: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all image
 	$(Q)qemu/demo.sh
+
+check-site: deps
+	$(Q)TESTS="server vm" VM_TESTS="90-site-lifecycle 91-site-discover 92-site-status-page" tests/run.sh
 
 check: deps
 	$(Q)tests/run.sh
