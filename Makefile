@@ -7,6 +7,9 @@
 #   make unit-asan  build the unit tests under ASan and UBSan (run by make check)
 #   make installer-asan  the installer under ASan and UBSan, build/asan/installer
 #                   (make check runs the cli tests against it)
+#   make server-asan  the site server under ASan and UBSan, build/asan/site-server
+#                   (SITE_SERVER_BIN=build/asan/site-server tests/server/X.sh);
+#                   make server-asan-tests: its C tests, build/asan/tests/server/
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
 #                   the netplan renderer and the kernel command line parser
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
@@ -200,7 +203,7 @@ $(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
 $(SERVER): $(SERVER_OBJ) $(BUILD)/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(SERVER_CFLAGS) -Wl,--as-needed -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstaller.a $(SERVER_HDR) $(INST_HDR)
 	@mkdir -p $(dir $@)
@@ -208,6 +211,39 @@ $(BUILD)/tests/server/%: tests/server/%.c $(SERVER_LIB_OBJ) $(BUILD)/libinstalle
 	$(Q)$(CC) $(SERVER_CFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
 
 server-tests: $(SERVER_TEST_BIN)
+
+# The site server under ASan and UBSan: build/asan/site-server (its objects
+# in build/asan/obj/server/, linked with build/asan/libinstaller.a). The
+# server's scripts run against it with SITE_SERVER_BIN=build/asan/site-server
+# (tests/server/lib.sh); tests/server/hostile.sh is meant for it.
+ASAN_SERVER_CFLAGS := $(SERVER_CFLAGS) -O1 $(SAN_FLAGS)
+ASAN_SERVER_OBJ    := $(SERVER_SRC:%.c=$(BUILD)/asan/obj/%.o)
+ASAN_SERVER        := $(BUILD)/asan/site-server
+
+.PHONY: server-asan
+server-asan: $(ASAN_SERVER)
+
+$(BUILD)/asan/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -c -o $@ $<
+
+$(ASAN_SERVER): $(ASAN_SERVER_OBJ) $(BUILD)/asan/libinstaller.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -o $@ $(ASAN_SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/asan/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
+
+# Its C tests too: build/asan/tests/server/test_* (make server-asan-tests).
+ASAN_SERVER_LIB_OBJ  := $(filter-out $(BUILD)/asan/obj/server/main.o,$(ASAN_SERVER_OBJ))
+ASAN_SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=$(BUILD)/asan/tests/server/%)
+
+.PHONY: server-asan-tests
+server-asan-tests: $(ASAN_SERVER_TEST_BIN)
+
+$(BUILD)/asan/tests/server/%: tests/server/%.c $(ASAN_SERVER_LIB_OBJ) $(BUILD)/asan/libinstaller.a $(SERVER_HDR) $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_SERVER_CFLAGS) -o $@ $< $(ASAN_SERVER_LIB_OBJ) $(SERVER_LIBS) $(BUILD)/asan/libinstaller.a $(SERVER_LIBS) $(LDLIBS) -lcmocka
 
 # ---------------------------------------------------------------------------
 # Dependencies, kernel, initramfs, the tree served to booting machines.
@@ -258,6 +294,18 @@ usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_I
 		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)"
 
 # ---------------------------------------------------------------------------
+# The site server for build/www (docs/site.md): listens on 127.0.0.1:8080,
+# keeps its state (SQLite, operator token) in build/site. SITE_POLICY is what
+# an unknown machine does: discover (report its hardware, then wait for the
+# operator) or install (the default profile).
+SITE_POLICY ?= discover
+SITE_LISTEN ?= 127.0.0.1:8080
+serve: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "serve: status page: http://$(SITE_LISTEN)/  (operator token: $(BUILD)/site/operator.token)"
+	$(Q)$(SERVER) serve --listen $(SITE_LISTEN) --www $(BUILD)/www --state-dir $(BUILD)/site \
+		--url $(BOOT_URL) --policy $(SITE_POLICY)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all image
 	$(Q)qemu/demo.sh

@@ -17,8 +17,15 @@
 #                        (sata) or the SCSI product (scsi), vendor= the SCSI
 #                        vendor; lbs=/pbs= logical/physical sector size
 #                        (not sata); rotational= sets sata/scsi rotation rate
-#   --boot-index N       with --boot-disk: boot from disk N (0-based, order of
-#                        --disk) instead of the first
+#   --boot-index N       with --boot-disk or --boot-order net-first: boot from
+#                        disk N (0-based, order of --disk) instead of the first
+#   --boot-order ORDER   net (default: the NIC only, bootindex=1) | disk (same
+#                        as --boot-disk) | net-first: the NIC first
+#                        (bootindex=1), then disk N (bootindex=2), on every
+#                        boot: a rack machine's usual order. Reboots stay
+#                        reboots: one QEMU run can install, reboot into the
+#                        network again and boot the disk if the boot server
+#                        says so (tests/vm/90-site-lifecycle.sh)
 #   --mac MAC            NIC MAC (default 52:54:00:12:34:56)
 #   --nic MODEL          virtio (default) | e1000 | e1000e
 #   --mac2 MAC           add a second NIC (same model) with this MAC, on its
@@ -55,8 +62,16 @@
 #   --no-reboot          a guest reboot ends QEMU instead of rebooting
 #   --screendump FILE    on failure, save the VGA screen as PNG (in BIOS mode
 #                        SeaBIOS and iPXE print to VGA only, not to serial)
+#   --forward IP=PORT    also forward guest address IP, port 80, to the HTTP
+#                        server on 127.0.0.1:PORT (repeatable; IP in
+#                        10.0.2.0/24, not .100): e.g. an image server apart
+#                        from the boot server (tests/vm/91-site-discover.sh)
 #   --ssh-port PORT      forward 127.0.0.1:PORT on the host to the guest's
 #                        port 22 (hostfwd; bound to loopback only)
+#   --monitor SOCK       the QEMU human monitor on this unix socket (default:
+#                        a socket in a temp dir) so a caller can send
+#                        `system_reset`, `screendump`, ... (qemu/vmdrive.py
+#                        monitor SOCK CMD)
 #   --qemu-arg ARG       extra QEMU argument (repeatable)
 #
 # Without --expect, the run succeeds when QEMU exits by itself (the guest
@@ -90,8 +105,8 @@ WWW="" PORT="" BOOTFILE=boot.ipxe MAC=52:54:00:12:34:56 NIC=virtio MEM=1024 SMP=
 FIRMWARE=bios EFIVARS="" BOOT_DISK="" SERIAL_LOG="" CONSOLE="" EXPECT="" WAIT_EXIT=""
 MAC2="" NET2=10.0.3.0/24
 TIMEOUT=600 NO_REBOOT="" NO_NET="" UUID="" SYS_SERIAL="" SCREENDUMP="" SSH_PORT="" RECORD=()
-BOOT_INDEX=0 TAP="" NO_NIC_ROM=""
-DISKS=() FAIL_ON=() EXTRA=() EXTRA_NICS=()
+BOOT_INDEX=0 TAP="" NO_NIC_ROM="" NET_FIRST="" MONITOR=""
+DISKS=() FAIL_ON=() EXTRA=() EXTRA_NICS=() FORWARDS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--www) WWW=$2; shift 2 ;;
@@ -101,6 +116,15 @@ while [ $# -gt 0 ]; do
 	--disk) DISKS+=("$2"); shift 2 ;;
 	--mac) MAC=$2; shift 2 ;;
 	--boot-index) BOOT_INDEX=$2; shift 2 ;;
+	--boot-order)
+		case "$2" in
+		net) ;;
+		disk) BOOT_DISK=1 ;;
+		net-first) NET_FIRST=1 ;;
+		*) echo "pxeboot: --boot-order net|disk|net-first" >&2; exit 2 ;;
+		esac
+		shift 2 ;;
+	--monitor) MONITOR=$2; shift 2 ;;
 	--extra-nic) EXTRA_NICS+=("$2"); shift 2 ;;
 	--no-nic-rom) NO_NIC_ROM=1; shift ;;
 	--tap) TAP=$2; shift 2 ;;
@@ -124,6 +148,7 @@ while [ $# -gt 0 ]; do
 	--no-reboot) NO_REBOOT=1; shift ;;
 	--screendump) SCREENDUMP=$2; shift 2 ;;
 	--ssh-port) SSH_PORT=$2; shift 2 ;;
+	--forward) FORWARDS+=("$2"); shift 2 ;;
 	--qemu-arg) EXTRA+=("$2"); shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "pxeboot: unknown argument: $1" >&2; usage 2 >&2 ;;
@@ -137,6 +162,10 @@ die() { echo "pxeboot: error: $*" >&2; exit 2; }
 [ -n "$BOOT_DISK" ] || [ -n "$TAP" ] || [ -d "$WWW" ] || die "--www DIR needed (or --boot-disk or --tap)"
 [ -z "$NO_NET" ] || [ -n "$BOOT_DISK" ] || die "--no-net needs --boot-disk"
 [ -z "$NO_NET" ] || [ -z "$SSH_PORT" ] || die "--no-net and --ssh-port exclude each other"
+[ -z "$NET_FIRST" ] || [ -z "$BOOT_DISK" ] || die "--boot-order net-first and --boot-disk exclude each other"
+[ -z "$NET_FIRST" ] || [ -z "$NO_NET" ] || die "--boot-order net-first needs a network card"
+[ -z "$NET_FIRST" ] || [ ${#DISKS[@]} -gt 0 ] || die "--boot-order net-first needs a --disk"
+[ -z "$NET_FIRST" ] || [ -z "$NO_REBOOT" ] || die "--boot-order net-first and --no-reboot exclude each other"
 case "$PORT" in "" | [0-9]*) ;; *) die "bad --port $PORT" ;; esac
 case "$TIMEOUT" in '' | *[!0-9]*) die "bad --timeout $TIMEOUT" ;; esac
 case "$BOOT_INDEX" in '' | *[!0-9]*) die "bad --boot-index $BOOT_INDEX" ;; esac
@@ -158,6 +187,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 [ -n "$SERIAL_LOG" ] || SERIAL_LOG=$TMP/serial.log
+[ -n "$MONITOR" ] || MONITOR=$TMP/monitor.sock
+case "$MONITOR" in *,*) die "--monitor path must not contain ','" ;; esac
+rm -f "$MONITOR"
 mkdir -p "$(dirname "$SERIAL_LOG")"
 : >"$SERIAL_LOG"
 
@@ -206,6 +238,15 @@ elif [ -z "$BOOT_DISK" ]; then
 	NETDEV+=",tftp=$(realpath "$WWW"),bootfile=$BOOTFILE"
 	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-cmd:$BUSYBOX nc 127.0.0.1 $PORT"
 fi
+for fw in "${FORWARDS[@]}"; do
+	fwip=${fw%%=*} fwport=${fw#*=}
+	case "$fwip" in 10.0.2.[0-9] | 10.0.2.[0-9][0-9] | 10.0.2.[0-9][0-9][0-9]) ;; *) die "--forward $fw: IP in 10.0.2.0/24" ;; esac
+	[ "$fwip" != "$GUEST_HTTP" ] || die "--forward $fw: $GUEST_HTTP is the boot server's"
+	case "$fwport" in '' | *[!0-9]*) die "--forward $fw: IP=PORT" ;; esac
+	[ -z "$TAP" ] || die "--forward needs user-mode networking, not --tap"
+	# Like the boot server's forward: to loopback only.
+	NETDEV+=",guestfwd=tcp:$fwip:80-cmd:$BUSYBOX nc 127.0.0.1 $fwport"
+done
 # The host end of an SSH forward listens on loopback only.
 [ -z "$SSH_PORT" ] || NETDEV+=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
 nic_device() { # MODEL
@@ -264,6 +305,8 @@ for spec in "${DISKS[@]}"; do
 	[ -n "$serial" ] || serial=disk$n
 	boot=""
 	[ -n "$BOOT_DISK" ] && [ "$n" = "$BOOT_INDEX" ] && boot=",bootindex=1"
+	# net-first: the NIC has bootindex=1, this disk comes next.
+	[ -n "$NET_FIRST" ] && [ "$n" = "$BOOT_INDEX" ] && boot=",bootindex=2"
 	# Properties beyond the serial, where the transport has them.
 	case "$lbs$pbs" in *[!0-9]*) die "lbs=/pbs= must be numbers in $spec" ;; esac
 	[ -z "$lbs" ] || [ "$iface" != sata ] || die "lbs= is not supported with if=sata (ATA disks have 512-byte logical sectors in QEMU)"
@@ -314,18 +357,20 @@ else
 	ARGS+=(-chardev "file,id=ser0,path=$SERIAL_LOG")
 fi
 ARGS+=(-serial chardev:ser0)
-ARGS+=(-monitor "unix:$TMP/monitor.sock,server=on,wait=off")
+ARGS+=(-monitor "unix:$MONITOR,server=on,wait=off")
 [ -z "$NO_REBOOT" ] || ARGS+=(-no-reboot)
 ARGS+=("${EXTRA[@]}")
 
 # --- run and watch ----------------------------------------------------------------------
 what="boot from disk $BOOT_INDEX"
 [ -n "$BOOT_DISK" ] || what="PXE boot ($BOOTFILE, http port $PORT)"
+[ -z "$NET_FIRST" ] || what="network first, then disk $BOOT_INDEX, on every boot ($BOOTFILE, http port $PORT)"
 [ -z "$TAP" ] || [ -n "$BOOT_DISK" ] || what="PXE boot on tap $TAP"
 nicdesc="$NIC $MAC${MAC2:+ + $MAC2}"
 [ -z "$NO_NET" ] || nicdesc="no network"
 log "$what, $FIRMWARE, $nicdesc, ${MEM} MB, $n disk(s), timeout ${TIMEOUT}s"
 log "serial log: $SERIAL_LOG"
+[ "$MONITOR" = "$TMP/monitor.sock" ] || log "monitor: $MONITOR"
 start=$(date +%s.%N)
 if [ -n "$CONSOLE" ]; then
 	qemu-system-x86_64 "${ARGS[@]}" <&0 &
@@ -336,10 +381,10 @@ QEMU_PID=$!
 
 elapsed() { echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}'; }
 show_tail() {
-	if [ -n "$SCREENDUMP" ] && [ -n "$QEMU_PID" ] && [ -S "$TMP/monitor.sock" ]; then
+	if [ -n "$SCREENDUMP" ] && [ -n "$QEMU_PID" ] && [ -S "$MONITOR" ]; then
 		PYTHON=python3
 		[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
-		"$PYTHON" - "$TMP/monitor.sock" "$(realpath -m "$SCREENDUMP")" <<-'EOF' || true
+		"$PYTHON" - "$MONITOR" "$(realpath -m "$SCREENDUMP")" <<-'EOF' || true
 			import socket, sys, time
 			s = socket.socket(socket.AF_UNIX)
 			s.connect(sys.argv[1])

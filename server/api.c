@@ -27,8 +27,10 @@ static bool is_get(Request *r) {
 static void method_not_allowed(Request *r, const char *allow) {
         char *text = strprintf("405 use %s\n", allow);
         struct MHD_Response *resp;
+        char path[204];
 
-        log_notice("refused: %s %s from %s: 405 method not allowed (%s)", r->method, r->path, r->client, allow);
+        http_log_path(r->raw_target, path);
+        log_notice("refused: %s %s from %s: 405 method not allowed (%s)", r->method, path, r->client, allow);
         if (!text)
                 return;
         resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -361,8 +363,14 @@ static void operator_finish(Request *r) {
                         json_decref(body);
                         return http_refuse(r, 400, "not a profile name ([A-Za-z0-9][A-Za-z0-9._-]{0,127})");
                 }
-                if (profile && (r->server->profiles_fd < 0 || fstatat(r->server->profiles_fd, profile, &st, 0) < 0 ||
-                                !S_ISREG(st.st_mode))) {
+                /* Opened as the installer will fetch it (files.c): a symlink
+                 * out of the profiles directory is no profile. */
+                int fd = profile && r->server->profiles_fd >= 0 ? files_open_beneath(r->server->profiles_fd, profile)
+                                                                : -ENOENT;
+                bool regular = fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode);
+                if (fd >= 0)
+                        close(fd);
+                if (profile && !regular) {
                         http_refuse(r, 400, "no profile %s in the profiles directory", profile);
                         json_decref(body);
                         return;

@@ -7,6 +7,7 @@
  * directory listings. Range (one range), ETag/If-None-Match, Last-Modified/
  * If-Modified-Since, and the body by sendfile. */
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <microhttpd.h>
@@ -39,7 +40,7 @@ static const char *content_type(const char *path) {
         return "application/octet-stream";
 }
 
-static int open_beneath(int dirfd, const char *rel) {
+int files_open_beneath(int dirfd, const char *rel) {
         struct open_how how = {
                 .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
@@ -82,7 +83,11 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
                 return 0;
         while (*p == ' ')
                 p++;
+        /* strtoull() would take a sign ("--5", "0--5") and leading
+         * blanks: digits only. */
         if (*p == '-') {
+                if (!isdigit((unsigned char) p[1]))
+                        return 0;
                 errno = 0;
                 b = strtoull(p + 1, &end, 10);
                 if (errno || end == p + 1 || *end)
@@ -93,6 +98,8 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
                 *start = size - *len;
                 return 1;
         }
+        if (!isdigit((unsigned char) *p))
+                return 0;
         errno = 0;
         a = strtoull(p, &end, 10);
         if (errno || end == p || *end != '-')
@@ -101,6 +108,8 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
         if (*p == '\0')
                 b = UINT64_MAX;
         else {
+                if (!isdigit((unsigned char) *p))
+                        return 0;
                 errno = 0;
                 b = strtoull(p, &end, 10);
                 if (errno || *end || b < a)
@@ -142,7 +151,7 @@ void files_handle(Request *r) {
         if (dirfd < 0)
                 return http_refuse(r, 404, "no such file");
 
-        fd = open_beneath(dirfd, rel);
+        fd = files_open_beneath(dirfd, rel);
         if (fd == -EXDEV)
                 return http_refuse(r, 403, "the path leads out of the served tree (a symlink)");
         if (fd == -ELOOP)
@@ -194,8 +203,10 @@ void files_handle(Request *r) {
                         snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long) st.st_size);
                         if (resp)
                                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-                        log_notice("refused: %s %s from %s: 416 range %s of a %llu-byte file", r->method, r->path,
-                                   r->client, h, (unsigned long long) st.st_size);
+                        char path[204];
+                        http_log_path(r->raw_target, path);
+                        log_notice("refused: %s %s from %s: 416 a range past the end of a %llu-byte file", r->method,
+                                   path, r->client, (unsigned long long) st.st_size);
                         return http_queue(r, 416, resp, 0);
                 }
                 if (k == 1)

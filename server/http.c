@@ -198,7 +198,7 @@ int http_decode_path(const char *raw, char **ret, const char **reason) {
 
 /* The path for logs: undecoded, without the query (which may hold anything),
  * printable ASCII only, at most 200 characters. */
-static void log_path(const char *raw, char buf[static 204]) {
+void http_log_path(const char *raw, char buf[static 204]) {
         size_t i = 0;
 
         for (const char *p = raw ? raw : "-"; *p && *p != '?' && *p != '#' && i < 200; p++)
@@ -286,7 +286,14 @@ void http_refuse(Request *r, unsigned status, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(reason, sizeof(reason), fmt, ap);
         va_end(ap);
-        log_path(r->raw_target, path);
+        /* A reason may quote what the client sent (a machine name, a
+         * jansson error): printable ASCII only, so that neither the log
+         * gets terminal escapes nor json_pack() fails on invalid UTF-8
+         * (which would turn this 4xx into an empty 500). */
+        for (char *p = reason; *p; p++)
+                if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
+                        *p = '?';
+        http_log_path(r->raw_target, path);
         if (status >= 500)
                 log_error("refused: %s %s from %s: %u %s", r->method ? r->method : "-", path, r->client, status, reason);
         else
@@ -423,7 +430,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         r->body_len += n; /* counted, not kept */
                         if (r->body_len > HTTP_DISCARD_MAX) {
                                 char path[204];
-                                log_path(r->raw_target, path);
+                                http_log_path(r->raw_target, path);
                                 log_notice("refused: %s %s from %s: 413 the body is larger than %zu bytes; hung up",
                                            r->method, path, r->client, r->body_cap);
                                 r->status = 413;
@@ -471,7 +478,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (!r)
                 return;
         *con_cls = NULL;
-        log_path(r->raw_target, path);
+        http_log_path(r->raw_target, path);
         flockfile(stderr);
         fprintf(stderr, "access: %s %s %s %u %" PRIu64 " %.3fs%s\n", r->client, r->method ? r->method : "-", path,
                 r->status, r->bytes, (double) (mono_usec() - r->start_usec) / 1e6,

@@ -117,6 +117,15 @@ const char *http_bearer(Request *r);
 /* "type/subtype" of Content-Type equals want (parameters ignored). */
 bool http_content_type_is(Request *r, const char *want);
 
+/* The request target for a log line: undecoded, without the query,
+ * printable ASCII only, at most 200 characters (and "..."). */
+void http_log_path(const char *raw, char buf[static 204]);
+
+/* Open rel under dirfd, never leaving it (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS; files.c): an fd or -errno (-EXDEV: a symlink
+ * leads out). */
+int files_open_beneath(int dirfd, const char *rel);
+
 /* Decode the path of a request target once: %XX (not %00, %2F, %5C),
  * refusing "..", ".", empty segments ("//") and backslashes. Returns 0, or
  * -EINVAL (malformed encoding) or -EPERM (a traversal attempt) with *reason set. */

@@ -37,6 +37,8 @@ static int parse_id(const char *s, int64_t *ret) {
         return 0;
 }
 
+#define INTAKE_TOKEN_GRACE_USEC (600 * (int64_t) 1000000)
+
 /* The token must be one of machine ID's. On success sets r->machine_id and
  * r->attempt_id and returns 0; otherwise it has answered (refused). */
 static int authorize(Request *r, const char *id_s) {
@@ -73,6 +75,7 @@ static int authorize(Request *r, const char *id_s) {
         if (e < 0 && e != -ENOENT)
                 log_error("Token lookup failed: %s", store_error(s));
         http_store_release(r, s);
+        int64_t current = m.current_install;
         machine_done(&m);
         if (e == -ENOENT || (e >= 0 && !auth_digest_equal(digest, stored))) {
                 attempt_done(&a);
@@ -85,6 +88,20 @@ static int authorize(Request *r, const char *id_s) {
         }
         if (a.machine_id != id) {
                 http_refuse(r, 403, "the token belongs to machine %" PRId64 ", not %" PRId64, a.machine_id, id);
+                attempt_done(&a);
+                return -EPERM;
+        }
+        /* A token is good for its attempt's run, not forever (it travels in
+         * the boot script): refused once the attempt finished more than
+         * INTAKE_TOKEN_GRACE_USEC ago, and for an attempt that a newer one
+         * replaced (the machine booted again), except for the log. */
+        if (a.finished > 0 && now_usec() - a.finished > INTAKE_TOKEN_GRACE_USEC) {
+                http_refuse(r, 403, "the token's attempt %" PRId64 " finished more than 10 minutes ago", a.id);
+                attempt_done(&a);
+                return -EPERM;
+        }
+        if (current != a.id && !streq_ptr(http_header(r, "X-Installer-Upload"), "log")) {
+                http_refuse(r, 403, "the token's attempt %" PRId64 " was replaced by attempt %" PRId64, a.id, current);
                 attempt_done(&a);
                 return -EPERM;
         }

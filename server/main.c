@@ -140,7 +140,15 @@ static int serve_main(int argc, char **argv) {
                 case ARG_PROFILES: c.profiles = optarg; break;
                 case ARG_STATE_DIR: c.state_dir = optarg; break;
                 case ARG_DB: c.db_url = optarg; break;
-                case ARG_APPEND: c.append = optarg; break;
+                case ARG_APPEND:
+                        /* One line of the iPXE script: a newline would start a command. */
+                        for (const char *p = optarg; *p; p++)
+                                if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                                        log_error("--append: no control characters (newlines) in kernel arguments");
+                                        return 2;
+                                }
+                        c.append = optarg;
+                        break;
                 case ARG_TOKEN_FILE: c.operator_token_file = optarg; break;
                 case ARG_PORT_FILE: c.port_file = optarg; break;
                 case ARG_URL:

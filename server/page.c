@@ -758,6 +758,9 @@ const char page_site_js[] =
         "  };\n"
         "  const addEvents = (list) => {\n"
         "    const tb = $('events-body');\n"
+        "    /* Follow the newest events unless the reader scrolled up. */\n"
+        "    const wrap = tb.closest('.events-wrap');\n"
+        "    const follow = !wrap || wrap.scrollTop + wrap.clientHeight >= wrap.scrollHeight - 8;\n"
         "    list.forEach((e) => {\n"
         "      const tr = el('tr', 'type-' + e.type + (e.level ? ' level-' + e.level : ''));\n"
         "      tr.dataset.seq = e.seq;\n"
@@ -766,6 +769,7 @@ const char page_site_js[] =
         "      tb.append(tr);\n"
         "      if (e.seq > lastSeq) lastSeq = e.seq;\n"
         "    });\n"
+        "    if (wrap && follow && list.length) wrap.scrollTop = wrap.scrollHeight;\n"
         "  };\n"
         "  const fetchEvents = (id, a) => {\n"
         "    if (!a) return;\n"
@@ -868,4 +872,5 @@ const char page_site_css[] =
         "time { white-space: nowrap; }\n"
         "pre:empty { display: none; }\n"
         "#events td:nth-child(3), #machines td.phase, table.phases td.phase { white-space: nowrap; }\n"
+        ".events-wrap thead th { position: sticky; top: 0; z-index: 1; }\n"
         ;

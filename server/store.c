@@ -97,15 +97,26 @@ static int sq(Store *s, const char *sql, const char *const *params, size_t n, Db
 
 typedef int (*TxFunc)(Store *s, void *userdata);
 
+static unsigned long now_seed(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ((unsigned long) ts.tv_nsec ^ ((unsigned long) ts.tv_sec << 20) ^ (unsigned long) (uintptr_t) &ts) | 1;
+}
+
 /* Run f in a write transaction; again (up to TX_TRIES times, after a short
  * random pause) when it lost a race. f must start from scratch every time
  * (it gets called again with the same userdata). */
 static int store_tx(Store *s, TxFunc f, void *userdata) {
+        /* The pause's jitter: rand() is not thread-safe (the HTTP layer runs
+         * one Store per thread), so a seed of this thread's own. */
+        static _Thread_local unsigned seed;
         int r = -EIO;
 
+        if (seed == 0)
+                seed = (unsigned) now_seed();
         for (unsigned i = 0; i < TX_TRIES; i++) {
                 if (i > 0) {
-                        struct timespec ts = { 0, (long) (1 + rand() % 20) * (long) i * 1000000L };
+                        struct timespec ts = { 0, (long) (1 + rand_r(&seed) % 20) * (long) i * 1000000L };
                         nanosleep(&ts, NULL);
                 }
                 r = db_begin(s->db);
@@ -850,12 +861,13 @@ static int events_tx(Store *s, void *userdata) {
         const IntakeEvent *phase = NULL, *error = NULL, *progress = NULL, *finish = NULL;
         int64_t machine_id, current, phase_seq, error_seq, progress_seq;
         AttemptKind kind;
-        int state, r;
+        int state, prior, r;
 
         a->n_new = 0;
         /* The machine's row lock first, as everywhere (see the top). */
         r = SQ(s,
-               "SELECT m.id, m.state, m.current_install, m.phase_seq, m.error_seq, m.progress_seq FROM machines m"
+               "SELECT m.id, m.state, m.current_install, m.phase_seq, m.error_seq, m.progress_seq, m.prior_state"
+               " FROM machines m"
                " WHERE m.id = (SELECT a.machine_id FROM attempts a WHERE a.id = ?) FOR UPDATE",
                &m, num(a->attempt_id).s);
         if (r < 0)
@@ -868,6 +880,7 @@ static int events_tx(Store *s, void *userdata) {
         phase_seq = to_i64(db_value(&m, 0, 3));
         error_seq = to_i64(db_value(&m, 0, 4));
         progress_seq = to_i64(db_value(&m, 0, 5));
+        prior = machine_state_from_string(db_value(&m, 0, 6));
 
         r = SQ(s, "SELECT kind, finished FROM attempts WHERE id = ?", &at, num(a->attempt_id).s);
         if (r < 0)
@@ -995,6 +1008,17 @@ static int events_tx(Store *s, void *userdata) {
                 if (kind == ATTEMPT_INSTALL && state == MACHINE_INSTALLING && current == a->attempt_id) {
                         r = machine_set_state(s, machine_id, status == 0 ? MACHINE_INSTALLED : MACHINE_FAILED,
                                               state, NULL, NULL, a->now);
+                        if (r < 0)
+                                return r;
+                }
+                /* Held while this install ran: it stays held, but what it
+                 * goes back to on release is the outcome, not "installing"
+                 * (which would install it again at its next boot). */
+                if (kind == ATTEMPT_INSTALL && state == MACHINE_HELD && prior == MACHINE_INSTALLING &&
+                    current == a->attempt_id) {
+                        r = SQ(s, "UPDATE machines SET prior_state = ? WHERE id = ?", NULL,
+                               machine_state_to_string(status == 0 ? MACHINE_INSTALLED : MACHINE_FAILED),
+                               num(machine_id).s);
                         if (r < 0)
                                 return r;
                 }

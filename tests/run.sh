@@ -153,6 +153,26 @@ if want server; then
 				fail "server/$name (see $LOG/server-$name.log)"
 			fi
 		done
+		# The request-facing scripts again against the server built with ASan,
+		# LSan and UBSan (make server-asan): any sanitizer report fails.
+		if make -j2 --no-print-directory server-asan > "$LOG/build-server-asan.log" 2>&1; then
+			for name in bad-input hostile lifecycle-api; do
+				out="$LOG/server-asan-$name.log"
+				if SITE_SERVER_BIN=$ROOT/build/asan/site-server PARTED_GPT_APPLE=0 \
+					ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+					timeout -k 10 900 bash "tests/server/$name.sh" > "$out" 2>&1 &&
+					! grep -qE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error:' "$out"; then
+					pass "server-asan/$name"
+				else
+					grep -E '^==[0-9]+==ERROR|runtime error:|^SUMMARY:' "$out" | head -5
+					tail -10 "$out"
+					fail "server-asan/$name (see $out)"
+				fi
+			done
+		else
+			tail -30 "$LOG/build-server-asan.log"
+			fail "server-asan build (see $LOG/build-server-asan.log)"
+		fi
 	else
 		tail -30 "$LOG/build-server.log"
 		fail "server build (see $LOG/build-server.log)"
@@ -263,9 +283,12 @@ if want vm; then
 			[ "${KEEP_VM_DISKS:-0}" = 1 ] ||
 				find "build/vmtest/$name" -type f -size +32M -delete 2>/dev/null || true
 		}
-		# The longest test starts first so that the short ones fill the
-		# other slot around it instead of leaving it to run alone at the end.
-		for t in tests/vm/80-raid1.sh $(ls tests/vm/*.sh | grep -v /80-raid1.sh); do
+		# The longest tests start first so that the short ones fill the
+		# other slot around them instead of leaving one to run alone at the
+		# end: the RAID1 test, then the site server's (two installs each).
+		LONG_VM="80-raid1 90-site-lifecycle 92-site-status-page 91-site-discover"
+		for t in $(for n in $LONG_VM; do echo "tests/vm/$n.sh"; done) \
+			$(ls tests/vm/*.sh | grep -vE "/($(echo "$LONG_VM" | tr ' ' '|'))\.sh$"); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
 			name=$(basename "$t" .sh)
 			case " ${VM_TESTS:-$name} " in *" $name "*) ;; *) continue;; esac

@@ -81,6 +81,10 @@ site_stop() {
 	rc=$?
 	SITE_PID=
 	[ "$rc" -eq 0 ] || fail "site-server exited with $rc after SIGTERM"
+	# Under SITE_SERVER_BIN=build/asan/site-server (tests/run.sh's server-asan)
+	if grep -nE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$SITE_LOG"; then
+		fail "a sanitizer report in the server's log (above)"
+	fi
 }
 
 # req METHOD PATH [curl args...]

@@ -166,6 +166,14 @@ body_has " inst.profile=${SITE_URL}profiles/web.yaml " "install answer with the 
 body_lacks "inst.mode=discover" "install answer after release"
 body_lacks "inst.profiles=" "install answer with an assignment"
 [ "$(state "$MID")" = installing ] || fail "after release and answer: $(state "$MID")"
+# The discover attempt's token, replaced by the install attempt's: no more
+# events or inventory with it (a token is good for its own run only).
+{ event 1 $D start install; } > "$T/e5"
+post_events "$MID" "$DTOKEN" "$T/e5"
+expect_status 403 "events with a replaced attempt's token"
+log_has "was replaced by attempt" "replaced token 403 logged"
+post_events "$MID" "$TOKEN" "$T/e5"
+expect_status 200 "events with the current attempt's token"
 operator "$MID" assign '{"profile":null}'
 [ "$(json 'j["profile"]')" = None ] || fail "assign null: $(cat "$BODY")"
 ok "release -> /next reboot -> install; assign a profile -> inst.profile="

@@ -7,7 +7,8 @@
 #   1. machine A (blank disk, profile lookup -> default): it appears in the
 #      table, its phase advances through several phases, the progress bar's
 #      done value grows during the image phase, then it shows "installed";
-#      its page shows the phase timeline and the events.
+#      its page shows the phase timeline, the events and the inventory the
+#      installer uploaded.
 #   2. machine B, registered by asking for its boot answer the way iPXE's
 #      first request does (that answer's attempt is never used), assigned
 #      with the operator command line (`site-server assign`) a profile
@@ -120,7 +121,7 @@ finish_browser() { # NAME: wait for it; its log on stdout
 }
 
 log "1. machine A ($MAC_A): a PXE install watched on the status page"
-start_browser watch watch --mac "$MAC_A" --timeout 1500 --min-phases 3
+start_browser watch watch --mac "$MAC_A" --timeout 1500 --min-phases 3 --inventory
 SERIAL=$T/serial-a.log
 pxeboot --port "$PORT" --disk "$T/a.raw" --mac "$MAC_A" --mem 1024 --no-reboot --timeout 1500 \
 	--fail-on "INSTALL FAILED" || die "machine A's install did not finish (serial console: $SERIAL)"
@@ -132,6 +133,11 @@ cli machines | tee "$T/machines-1.txt"
 grep -E "^1 +$MAC_A +.* installed " "$T/machines-1.txt" >/dev/null || die "'site-server machines' does not list A as installed"
 cli show "$MAC_A" >"$T/show-a.txt" || die "'site-server show' failed"
 grep -E "^ +image +.* ok$" "$T/show-a.txt" >/dev/null || die "'site-server show' lacks the image phase: $(cat "$T/show-a.txt")"
+grep -E "^  Disks +vda  6\.0 GiB  virtio" "$T/show-a.txt" >/dev/null || die "'site-server show' lacks the inventory's disk"
+grep -E "^  NICs +eth0  $MAC_A " "$T/show-a.txt" >/dev/null || die "'site-server show' lacks the inventory's NIC"
+cli inventory "$MAC_A" >"$T/inventory-a.json" || die "'site-server inventory' failed"
+$PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["disks"][0]["name"] == "vda"' "$T/inventory-a.json" ||
+	die "'site-server inventory' is not the installer's inventory JSON"
 sed 's/^/  /' "$T/show-a.txt" | head -60
 
 log "2. machine B ($MAC_B): registered, assigned a profile with a wrong image checksum, PXE-booted"

@@ -51,6 +51,17 @@ class BrowserError(Exception):
     pass
 
 
+def _die_with_parent():
+    """In chromium's child before exec: SIGKILL when this program dies, even
+    by SIGKILL (chromium runs in a session of its own)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _on_signal(signum, frame):
+    raise BrowserError("stopped by signal %d" % signum)
+
+
 class Browser:
     def __init__(self, out_dir, width=1400, height=900):
         self.profile = tempfile.mkdtemp(prefix="site-browser-")
@@ -74,7 +85,7 @@ class Browser:
             args.insert(1, "--no-sandbox")
         self.stderr = open(os.path.join(out_dir, "chromium.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.stderr, stderr=self.stderr, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.time() + 60
         while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
@@ -307,6 +318,9 @@ def cmd_watch(b, a):
     if ok and (detail["state"] != "installed" or "image" not in detail["phases"] or detail["events"] == 0):
         log("FAIL: the machine page lacks the timeline or the events")
         ok = False
+    if ok and a.inventory and detail["disks"] == 0:
+        log("FAIL: the machine page shows no disk of the inventory")
+        ok = False
     if ok:
         # The phases the table showed, in the order the timeline has them.
         order = [p for p in detail["phases"] if p != "install"]
@@ -391,6 +405,7 @@ def main():
             s.add_argument("--mac", required=True)
         if name == "watch":
             s.add_argument("--min-phases", type=int, default=3)
+            s.add_argument("--inventory", action="store_true", help="the machine page must show the inventory's disks")
         if name == "failed":
             s.add_argument("--phase")
             s.add_argument("--error")
@@ -406,6 +421,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     # Our own deadline, whatever chromium does.
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(BrowserError("timed out")))
+    # SIGTERM (the test's cleanup, timeout(1)), SIGINT, SIGHUP: close chromium.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
     signal.alarm(a.timeout + 120)
     b = None
     try:
