@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 
 /* Limits of the edge (docs/site.md, "Limits"). */
 #define HTTP_CONNECTION_TIMEOUT_SEC 60   /* idle connections (the installer's POSTs time out after 10 s) */
-#define HTTP_CONNECTION_LIMIT 400        /* each connection may hold a file open as well */
+#define HTTP_CONNECTIONS_PER_THREAD 250  /* libmicrohttpd splits its limit over the worker threads */
 #define HTTP_PER_IP_LIMIT 200
 #define HTTP_DISCARD_MAX (1024 * 1024)   /* past a body's cap, read this much more, then hang up */
 
@@ -608,6 +609,21 @@ int http_serve(const ServerConfig *c) {
         sigaddset(&mask, SIGINT);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
+        /* Connections: 250 per worker thread (1000 with the default 4), each
+         * of which may hold a file open as well: the soft descriptor limit
+         * is raised to fit (up to the hard limit, which caps the count). */
+        unsigned conn_limit = HTTP_CONNECTIONS_PER_THREAD * (unsigned) MAX(c->threads, 1);
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                rlim_t want = (rlim_t) conn_limit * 2 + 64;
+                if (rl.rlim_cur < want) {
+                        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+                if (rl.rlim_cur < want)
+                        conn_limit = rl.rlim_cur > 128 ? (unsigned) ((rl.rlim_cur - 64) / 2) : 32;
+        }
+
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         if (addr.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
@@ -618,7 +634,7 @@ int http_serve(const ServerConfig *c) {
                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTION_LIMIT,
+                MHD_OPTION_CONNECTION_LIMIT, conn_limit,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) HTTP_PER_IP_LIMIT,
                 /* One thread: libmicrohttpd's own (a pool of 1 is refused with a warning). */
                 c->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned) c->threads,
