@@ -6,6 +6,8 @@
 #   QEMU_ACCEL=kvm tests/run.sh   (where KVM can run Linux guests)
 #   VM_JOBS=1 tests/run.sh        (VM tests one at a time; default 2)
 #   TESTS=vm VM_TESTS="20-install-boot 21-bad-checksum" tests/run.sh   (some VM tests)
+#   make check-site: the server section and the site server's three VM tests
+#   (91-site-discover and 92-site-status-page run only when VM_TESTS names them)
 #
 # Unit tests count one per cmocka test case, also when run again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (unit-asan); cli and vm
@@ -287,11 +289,18 @@ if want vm; then
 		# other slot around them instead of leaving one to run alone at the
 		# end: the RAID1 test, then the site server's (two installs each).
 		LONG_VM="80-raid1 90-site-lifecycle 92-site-status-page 91-site-discover"
+		# The site server's discover/crash and browser tests (about 6 and 7
+		# minutes of TCG each) run in make check-site, not in make check;
+		# 90-site-lifecycle, the server's whole life cycle, runs in both.
+		VM_SITE_ONLY="91-site-discover 92-site-status-page"
 		for t in $(for n in $LONG_VM; do echo "tests/vm/$n.sh"; done) \
 			$(ls tests/vm/*.sh | grep -vE "/($(echo "$LONG_VM" | tr ' ' '|'))\.sh$"); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
 			name=$(basename "$t" .sh)
 			case " ${VM_TESTS:-$name} " in *" $name "*) ;; *) continue;; esac
+			# Left out unless VM_TESTS names them (make check-site): they
+			# would take make check past its 45 minutes on 2 cores.
+			case " $VM_SITE_ONLY " in *" $name "*) [ -n "${VM_TESTS:-}" ] || continue;; esac
 			while [ "${#vm_name[@]}" -ge "$VM_JOBS" ]; do vm_reap; done
 			bash "$t" > "$LOG/vm-$name.log" 2>&1 &
 			vm_name[$!]=$name
