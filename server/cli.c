@@ -21,6 +21,7 @@
 
 #include "basic/strutil.h"
 #include "cli.h"
+#include "format.h"
 
 enum {
         CLI_OK = 0,
@@ -117,26 +118,6 @@ static double iso_seconds(const char *iso) {
         tm.tm_year -= 1900;
         tm.tm_mon -= 1;
         return (double) timegm(&tm) + frac;
-}
-
-static void format_rate_bytes(double b, char *buf, size_t len) {
-        static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-        size_t i = 0;
-
-        while (b >= 1000 && i < ELEMENTSOF(units) - 1) {
-                b /= 1000;
-                i++;
-        }
-        snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", b, units[i]);
-}
-
-static void format_seconds(double s, char *buf, size_t len) {
-        long v = s > 0 && s < 1e12 ? (long) (s + 0.5) : 0, hh = v / 3600, mm = (v % 3600) / 60, ss = v % 60;
-
-        if (hh > 0)
-                snprintf(buf, len, "%ld:%02ld:%02ld", hh, mm, ss);
-        else
-                snprintf(buf, len, "%ld:%02ld", mm, ss);
 }
 
 static void format_duration(double s, char *buf, size_t len) {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "basic/strutil.h"
+#include "format.h"
 #include "page.h"
 
 /* An HTML document being built: the first allocation failure sticks and
@@ -113,30 +114,6 @@ static void h_time(Html *h, int64_t usec) {
         }
         format_times(usec, iso, text);
         h_printf(h, "<time datetime=\"%s\">%s</time>", iso, text);
-}
-
-/* 12.1 MB, 950 kB: decimal units, like the script's fmtBytes(). */
-static void format_rate_bytes(double b, char *buf, size_t len) {
-        static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-        size_t i = 0;
-
-        while (b >= 1000 && i < ELEMENTSOF(units) - 1) {
-                b /= 1000;
-                i++;
-        }
-        if (i == 0)
-                snprintf(buf, len, "%.0f %s", b, units[i]);
-        else
-                snprintf(buf, len, "%.1f %s", b, units[i]);
-}
-
-static void format_seconds(double s, char *buf, size_t len) {
-        long v = s > 0 && s < 1e12 ? (long) (s + 0.5) : 0, hh = v / 3600, mm = (v % 3600) / 60, ss = v % 60;
-
-        if (hh > 0)
-                snprintf(buf, len, "%ld:%02ld:%02ld", hh, mm, ss);
-        else
-                snprintf(buf, len, "%ld:%02ld", mm, ss);
 }
 
 /* "45% 12.1 MB/s ETA 0:31"; without a total: "120.0 MB 12.1 MB/s". */
