@@ -855,10 +855,26 @@ static bool is_run_finish(const IntakeEvent *e, AttemptKind kind) {
         return streq(e->phase, "install") || (kind == ATTEMPT_DISCOVER && streq(e->phase, "discover"));
 }
 
+/* The installed system's hostname, from the installer's "configure" start
+ * event: its message is "hostname NAME, N users" (installer/install/
+ * configure.c). NULL when the message has another shape or the name is not
+ * a hostname (letters, digits, '-' and '.', at most 253). */
+static char *configure_hostname(const char *message) {
+        const char *p = startswith(message, "hostname ");
+        size_t n;
+
+        if (!p)
+                return NULL;
+        n = strcspn(p, ", ");
+        if (n == 0 || n > 253 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") < n)
+                return NULL;
+        return strndup(p, n);
+}
+
 static int events_tx(Store *s, void *userdata) {
         EventsArgs *a = userdata;
         _cleanup_(db_result_done) DbResult m = {}, at = {};
-        const IntakeEvent *phase = NULL, *error = NULL, *progress = NULL, *finish = NULL;
+        const IntakeEvent *phase = NULL, *error = NULL, *progress = NULL, *finish = NULL, *configure = NULL;
         int64_t machine_id, current, phase_seq, error_seq, progress_seq;
         AttemptKind kind;
         int state, prior, r;
@@ -952,6 +968,9 @@ static int events_tx(Store *s, void *userdata) {
                         progress = e;
                 if (is_run_finish(e, kind) && (!finish || e->seq > finish->seq))
                         finish = e;
+                if (streq(e->type, "start") && streq_lit(e->phase, "configure") && e->message &&
+                    (!configure || e->seq > configure->seq))
+                        configure = e;
         }
         if (a->n_new == 0)
                 return 0;
@@ -973,6 +992,13 @@ static int events_tx(Store *s, void *userdata) {
                 if (error && error->seq > error_seq) {
                         r = SQ(s, "UPDATE machines SET last_error = ?, error_seq = ? WHERE id = ?", NULL,
                                error->message, num(error->seq).s, num(machine_id).s);
+                        if (r < 0)
+                                return r;
+                }
+                _cleanup_free_ char *hostname = configure ? configure_hostname(configure->message) : NULL;
+                if (hostname) {
+                        r = SQ(s, "UPDATE machines SET hostname = ? WHERE id = ?", NULL, hostname,
+                               num(machine_id).s);
                         if (r < 0)
                                 return r;
                 }

@@ -48,7 +48,8 @@ typedef struct Machine {
         char *uuid;                 /* SMBIOS UUID, lower case; NULL when unknown/placeholder */
         char *serial;               /* SMBIOS serial; NULL when unknown/placeholder */
         char *platform;             /* iPXE ${platform}: "pcbios" or "efi"; NULL when unknown */
-        char *hostname;             /* from the last inventory or profile, NULL when unknown */
+        char *hostname;             /* the profile's, from the "configure" start event ("hostname NAME, ..."),
+                                     * or an inventory's "hostname"; NULL when unknown */
         MachineState state;
         MachineState prior_state;   /* the state before "held" (meaningful when state == HELD) */
         char *profile;              /* the operator's assignment (a name under the profiles dir), NULL = lookup */

@@ -683,6 +683,40 @@ static void test_finish(void **state) {
         }
 }
 
+/* The hostname comes from the configure phase's start event ("hostname
+ * NAME, N users"); then the machine resolves by it. */
+static void test_hostname_from_configure(void **state) {
+        static const struct {
+                const char *message, *want;
+        } cases[] = {
+                { "hostname web7, 2 users", "web7" },
+                { "hostname db1.example.org, 1 user", "db1.example.org" },
+                { "hostname <b>x</b>, 1 user", NULL },
+                { "something else", NULL },
+        };
+        Store *s = S(state);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char mac[18], token[65];
+                snprintf(mac, sizeof(mac), "52:54:00:00:0b:%02zx", i);
+                snprintf(token, sizeof(token), "%064zx", i + 100);
+                int64_t a = installing(s, mac, token);
+                Ev e[] = { ev(1, "start", "install", NULL, -1), ev(2, "start", "configure", cases[i].message, -1) };
+                assert_int_equal(add(s, a, e, 2, T0 + 10), 2);
+                Attempt at = attempt_get(s, token);
+                Machine m = get(s, at.machine_id);
+                if (!streq_ptr(m.hostname, cases[i].want))
+                        fail_msg("case %zu: hostname %s, want %s", i, m.hostname ?: "(null)", cases[i].want ?: "(null)");
+                machine_done(&m);
+                if (cases[i].want) {
+                        OK(s, store_machine_resolve(s, cases[i].want, &m));
+                        assert_int_equal(m.id, at.machine_id);
+                        machine_done(&m);
+                }
+                attempt_done(&at);
+        }
+}
+
 static void test_finish_not_current(void **state) {
         Store *s = S(state);
         int64_t id = new_machine(s, "52:54:00:00:08:01", MACHINE_READY), a1, a2, d;
@@ -1252,7 +1286,7 @@ static const struct CMUnitTest tests[] = {
         TEST(test_finish_not_current), TEST(test_inventory),      TEST(test_logs),
         TEST(test_settings),        TEST(test_audit),             TEST(test_forget_cascades),
         TEST(test_open_again),      TEST(test_concurrent_open),   TEST(test_concurrent_events),
-        TEST(test_concurrent_operator),
+        TEST(test_concurrent_operator), TEST(test_hostname_from_configure),
 };
 
 static int group_setup(void **state) {
