@@ -8,6 +8,7 @@
  * Content-Type, 413 a Content-Length past the cap. A body is validated whole
  * before anything is stored: one bad event line and nothing is. */
 
+#include <ctype.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -113,6 +114,16 @@ static int authorize(Request *r, const char *id_s) {
 
 /* ---- events ---- */
 
+/* 8-4-4-4-12 hex digits. */
+static bool is_uuid(const char *s) {
+        for (size_t i = 0; i < 36; i++) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+                        return false;
+        }
+        return s[36] == '\0';
+}
+
 static const char *const event_types[] = { "start", "finish", "progress", "info", "error" };
 
 /* An optional string field: absent, null or a string. */
@@ -170,8 +181,16 @@ static int event_parse(json_t *o, const Machine *m, IntakeEvent *ev, const char 
         }
         t = json_string_value(v);
         if (!(m->uuid && strcasecmp(t, m->uuid) == 0) && !(m->mac && strcasecmp(t, m->mac) == 0)) {
-                *why = "machine_id is not this machine's uuid or mac";
-                return -EPERM;
+                /* A machine whose boot request carried no usable UUID (an
+                 * iPXE without ${uuid}, a placeholder the installer does
+                 * not take for one) may still report the SMBIOS UUID that
+                 * Linux reads: the token already names the machine. */
+                json_t *src = json_object_get(o, "machine_id_source");
+                if (m->uuid || !json_is_string(src) || !streq(json_string_value(src), "smbios-uuid") ||
+                    !is_uuid(t)) {
+                        *why = "machine_id is not this machine's uuid or mac";
+                        return -EPERM;
+                }
         }
         if (opt_string(o, "phase", &ev->phase) < 0 || opt_string(o, "message", &ev->message) < 0 ||
             opt_string(o, "level", &ev->level) < 0 || opt_string(o, "result", &ev->result) < 0) {

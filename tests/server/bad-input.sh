@@ -213,6 +213,23 @@ req DELETE /vmlinuz
 expect_status 405 "DELETE"
 ok "Range 206/416, ETag 304, HEAD, profiles"
 
+# ---- a UUID as machine_id when the boot request had none ----
+# Machine B booted without uuid=: its installer may still report the SMBIOS
+# UUID Linux reads (machine_id_source smbios-uuid); as another source, or
+# as a malformed UUID, it is refused.
+U=0f0e0d0c-0b0a-0908-0706-050403020100
+uev() { printf '{"seq":%s,"time":"2026-12-07T18:00:00.000000Z","machine_id":"%s","machine_id_source":"%s","phase":"detect","type":"info"}\n' "$@"; }
+uev 1 "$U" boot-mac > "$T/u1"
+post_events "$B" "$TOKEN_B" "$T/u1"
+expect_status 403 "a UUID machine_id with source boot-mac"
+uev 1 "${U%?}" smbios-uuid > "$T/u2"
+post_events "$B" "$TOKEN_B" "$T/u2"
+expect_status 403 "a malformed UUID machine_id"
+uev 1 "$U" smbios-uuid > "$T/u3"
+post_events "$B" "$TOKEN_B" "$T/u3"
+expect_status 200 "the SMBIOS UUID of a machine that booted without uuid="
+ok "machine_id: the SMBIOS UUID accepted only from a machine without one, as smbios-uuid"
+
 # ---- the server's log: reasons, never a token ----
 for t in "$TOKEN_A" "$TOKEN_B" "$SITE_OPERATOR_TOKEN"; do
 	if grep -qF "$t" "$SITE_LOG" "$T/server.stdout"; then
