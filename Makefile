@@ -195,19 +195,19 @@ SERVER_SRC     := $(sort $(wildcard server/*.c))
 SERVER_OBJ     := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_HDR     := $(wildcard server/*.h)
 SERVER_LIB_OBJ := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ))
-SERVER         := $(BUILD)/server/site-server
+SITE_BIN       := $(BUILD)/server/site-server
 SERVER_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
 SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=$(BUILD)/tests/server/%)
 
 .PHONY: server server-tests serve check-site
-server: $(SERVER)
+server: $(SITE_BIN)
 
 $(BUILD)/obj/server/%.o: server/%.c $(SERVER_HDR) $(INST_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(SERVER_CFLAGS) -c -o $@ $<
 
-$(SERVER): $(SERVER_OBJ) $(BUILD)/libinstaller.a
+$(SITE_BIN): $(SERVER_OBJ) $(BUILD)/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SERVER_CFLAGS) -Wl,--as-needed -o $@ $(SERVER_OBJ) $(SERVER_LIBS) $(BUILD)/libinstaller.a $(SERVER_LIBS) $(LDLIBS)
@@ -310,7 +310,7 @@ SITE_LISTEN ?= 127.0.0.1:8080
 serve: deps
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "serve: status page: http://$(SITE_LISTEN)/  (operator token: $(BUILD)/site/operator.token)"
-	$(Q)$(SERVER) serve --listen $(SITE_LISTEN) --www $(BUILD)/www --state-dir $(BUILD)/site \
+	$(Q)$(SITE_BIN) serve --listen $(SITE_LISTEN) --www $(BUILD)/www --state-dir $(BUILD)/site \
 		--url $(BOOT_URL) --policy $(SITE_POLICY)
 
 demo: deps
