@@ -150,7 +150,11 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 print([x for x in m["attempts"] if x["kind"] == "install"][-1]["number"])' "$T/machine.json")
 api "api/v1/machines/$MAC/events?attempt=$attempt" >"$T/events.json" || die "GET events failed"
-tail -c +"$((off_install + 1))" "$SERIAL" | head -c "$((off_done - off_install))" >"$T/install-serial.log"
+# The install's part of the serial log. Not `tail | head -c` under pipefail:
+# head's early exit can kill tail with SIGPIPE and end the test silently
+# (it did once in a clean run).
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[int(sys.argv[2]):int(sys.argv[3])])' \
+	"$SERIAL" "$off_install" "$off_done" >"$T/install-serial.log"
 python3 - "$T/machine.json" "$T/events.json" "$T/install-serial.log" "$t_kill" "$t_restart" "$before" <<'EOF' ||
 import json, re, sys
 m = json.load(open(sys.argv[1]))

@@ -138,7 +138,7 @@ grep -E "^  NICs +eth0  $MAC_A " "$T/show-a.txt" >/dev/null || die "'site-server
 cli inventory "$MAC_A" >"$T/inventory-a.json" || die "'site-server inventory' failed"
 $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["disks"][0]["name"] == "vda"' "$T/inventory-a.json" ||
 	die "'site-server inventory' is not the installer's inventory JSON"
-sed 's/^/  /' "$T/show-a.txt" | head -60
+sed -n '1,60s/^/  /p' "$T/show-a.txt"
 
 log "2. machine B ($MAC_B): registered, assigned a profile with a wrong image checksum, PXE-booted"
 # Its first boot request, as iPXE makes it: the server creates the machine
