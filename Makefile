@@ -22,7 +22,7 @@
 #                   run it for build/www, state in build/site; prints the
 #                   status page's address
 #   make check-site the site server's tests: its C tests and scripts, then
-#                   its three QEMU tests (tests/vm/90-92)
+#                   its three QEMU tests (tests/vm/90-92, not in make check)
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
