@@ -31,6 +31,25 @@ fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "FAIL: $1"; }
 
 want() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
 
+# run_cmocka NAME BINARY LOG: one cmocka binary, one count per case (a crash
+# without a FAILED line counts as one failure).
+run_cmocka() {
+	local name=$1 t=$2 out=$3 rc ok bad
+	(cd "$ROOT" && "$t") > "$out" 2>&1
+	rc=$?
+	ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	ok=${ok:-0} bad=${bad:-0}
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1 # crashed
+	fi
+	[ "$ok" -gt 0 ] && pass "$name ($ok cases)" "$ok"
+	if [ "$bad" -gt 0 ]; then
+		grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20
+		fail "$name ($bad cases, see $out)" "$bad"
+	fi
+}
+
 # ---- build (warnings are errors here) ----------------------------------------
 echo "=== build"
 if ! make -j2 --no-print-directory WERROR=-Werror installer unit-bins > "$LOG/build.log" 2>&1; then
@@ -47,19 +66,7 @@ if want unit; then
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		out="$LOG/$name.log"
-		(cd "$ROOT" && "$t") > "$out" 2>&1
-		rc=$?
-		ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-		bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-		ok=${ok:-0} bad=${bad:-0}
-		if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-			bad=1 # crashed
-		fi
-		[ "$ok" -gt 0 ] && pass "$name ($ok cases)" "$ok"
-		if [ "$bad" -gt 0 ]; then
-			grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20
-			fail "$name ($bad cases, see $out)" "$bad"
-		fi
+		run_cmocka "$name" "$t" "$out"
 	done
 fi
 
@@ -130,19 +137,7 @@ if want server; then
 			[ -x "$t" ] || continue
 			name=server/$(basename "$t")
 			out="$LOG/server-$(basename "$t").log"
-			(cd "$ROOT" && "$t") > "$out" 2>&1
-			rc=$?
-			ok=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-			bad=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-			ok=${ok:-0} bad=${bad:-0}
-			if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-				bad=1 # crashed
-			fi
-			[ "$ok" -gt 0 ] && pass "$name ($ok cases)" "$ok"
-			if [ "$bad" -gt 0 ]; then
-				grep -E '^\[  (ERROR|FAILED) \]|error:|Assertion|ERROR:' "$out" | head -20
-				fail "$name ($bad cases, see $out)" "$bad"
-			fi
+			run_cmocka "$name" "$t" "$out"
 		done
 		for t in tests/server/*.sh; do
 			[ -f "$t" ] || continue
