@@ -27,6 +27,7 @@ import re
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmnet  # noqa: E402
 from vmnet import Fail, IMAGE_RX, log  # noqa: E402

@@ -16,9 +16,10 @@ a 64 MiB disk holding ext4 beside it (sha256 checked after every step):
      device" on its debug port): no kernel may start ("Linux version") and
      no login prompt may appear.
   3. PXE-boot the same disk again: the plan must say the disk holds this
-     installer's unfinished install (for a cut at or after "mark-done"; an
-     earlier cut may leave the disk blank), the install completes (exit
-     status 0), and
+     installer's unfinished install (for a cut at or after
+     "partition-done"; before it the wipe may have left nothing but the
+     mark: "Wipe: nothing (... is blank)" is accepted then), the install
+     completes (exit status 0), and
   4. the installed system boots to the profile's first-boot marker.
 
 --chain (the short form for make check): one disk for all points; the
@@ -39,6 +40,7 @@ import re
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vmnet  # noqa: E402
 from vmnet import Fail, log  # noqa: E402
@@ -80,10 +82,14 @@ POINTS = [
 ]
 POINT = {p[0]: p for p in POINTS}
 ORDER = [p[0] for p in POINTS]
-MARKED_FROM = ORDER.index("mark-done")  # from here on the disk must say "unfinished install"
+# From here on the disk holds a partition table (data): the reinstall's plan
+# must say "unfinished install". Before it the wipe may have left nothing but
+# the mark: a blank disk to the plan ("Wipe: nothing (/dev/vda is blank)").
+MARKED_FROM = ORDER.index("partition-done")
 HOST = "cut01"
 FIRSTBOOT = "INSTALLED-SYSTEM-FIRSTBOOT-OK %s" % HOST
-UNFINISHED = re.compile(r"Wipe:.*unfinished install")
+UNFINISHED = re.compile(r"Wipe: +YES — \S+ holds this installer's unfinished install .*redone without disk\.wipe")
+BLANK = re.compile(r"Wipe: +nothing \(\S+ is blank\)")
 INSTALL_TIMEOUT = 1500
 BOOT_TIMEOUT = 1200
 
@@ -122,8 +128,9 @@ class Runner:
         if "INSTALL FAILED" in text and not re.search(r"\] <== plan done", text):
             raise Fail("the reinstall after the cut at %s was refused: %s | %s" % (
                 after_point, wl, failed_line(text)))
-        if not self.wipe and ORDER.index(after_point) >= MARKED_FROM and not UNFINISHED.search(text):
-            raise Fail("the plan after the cut at %s does not say 'unfinished install': %s" % (after_point, wl))
+        if not self.wipe and not UNFINISHED.search(text):
+            if ORDER.index(after_point) >= MARKED_FROM or not BLANK.search(text):
+                raise Fail("the plan after the cut at %s does not say 'unfinished install': %s" % (after_point, wl))
         return wl
 
     def cut(self, g, point):
