@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The retry policy shared by every fetch, and the pure parts of resuming:
+ * backoff, Content-Range, validators. No I/O except getrandom(). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "basic/strutil.h"
+#include "fetch/fetch.h"
+
+static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
+static FetchPolicy policy;
+
+void fetch_set_policy(const FetchPolicy *p) {
+        pthread_mutex_lock(&policy_lock);
+        policy = p ? *p : (FetchPolicy) {};
+        pthread_mutex_unlock(&policy_lock);
+}
+
+FetchPolicy fetch_get_policy(void) {
+        FetchPolicy p;
+
+        pthread_mutex_lock(&policy_lock);
+        p = policy;
+        pthread_mutex_unlock(&policy_lock);
+        if (p.attempts == 0)
+                p.attempts = FETCH_DEFAULT_ATTEMPTS;
+        if (p.deadline_sec == 0)
+                p.deadline_sec = FETCH_DEFAULT_DEADLINE_SEC;
+        if (p.min_rate == 0)
+                p.min_rate = FETCH_DEFAULT_MIN_RATE;
+        if (p.rate_window_sec == 0)
+                p.rate_window_sec = FETCH_DEFAULT_RATE_WINDOW_SEC;
+        return p;
+}
+
+uint64_t fetch_backoff_usec(unsigned retry, uint64_t rnd) {
+        uint64_t d = FETCH_BACKOFF_MAX_USEC;
+
+        if (retry == 0)
+                retry = 1;
+        /* 1 s << 5 = 32 s is past the cap already. */
+        if (retry <= 5)
+                d = FETCH_BACKOFF_FIRST_USEC << (retry - 1);
+        if (d > FETCH_BACKOFF_MAX_USEC)
+                d = FETCH_BACKOFF_MAX_USEC;
+        return d / 2 + rnd % (d - d / 2 + 1);
+}
+
+uint64_t fetch_backoff_random_usec(unsigned retry) {
+        uint64_t rnd = 0;
+
+        /* Jitter is not a secret: a short read or an error leaves the
+         * midpoint-ish value 0 (the lower bound), still a valid wait. */
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t) sizeof rnd)
+                rnd = 0;
+        return fetch_backoff_usec(retry, rnd);
+}
+
+static bool parse_u64(const char **p, uint64_t *ret) {
+        const char *s = *p;
+        uint64_t v = 0;
+
+        if (*s < '0' || *s > '9')
+                return false;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                if (v > (UINT64_MAX - 9) / 10)
+                        return false;
+                v = v * 10 + (uint64_t) (*s - '0');
+        }
+        *p = s;
+        *ret = v;
+        return true;
+}
+
+int fetch_parse_content_range(const char *value, uint64_t *ret_first, uint64_t *ret_last, uint64_t *ret_length) {
+        uint64_t first, last, length;
+        const char *p = value;
+
+        if (!p)
+                return -EINVAL;
+        p += strspn(p, " \t");
+        if (strncasecmp(p, "bytes", 5) != 0)
+                return -EINVAL;
+        p += 5;
+        if (*p != ' ' && *p != '\t')
+                return -EINVAL;
+        p += strspn(p, " \t");
+        if (!parse_u64(&p, &first) || *p++ != '-' || !parse_u64(&p, &last) || *p++ != '/' ||
+            !parse_u64(&p, &length))
+                return -EINVAL;
+        p += strspn(p, " \t\r\n");
+        if (*p || first > last || last >= length)
+                return -EINVAL;
+        *ret_first = first;
+        *ret_last = last;
+        *ret_length = length;
+        return 0;
+}
+
+const char *fetch_validator_compare(const FetchValidator *first, const FetchValidator *now) {
+        if (first->etag[0] && !streq(first->etag, now->etag))
+                return "ETag";
+        if (first->last_modified[0] && !streq(first->last_modified, now->last_modified))
+                return "Last-Modified";
+        if (first->length && first->length != now->length)
+                return "length";
+        return NULL;
+}
