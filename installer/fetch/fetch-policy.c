@@ -66,9 +66,10 @@ static bool parse_u64(const char **p, uint64_t *ret) {
         if (*s < '0' || *s > '9')
                 return false;
         for (; *s >= '0' && *s <= '9'; s++) {
-                if (v > (UINT64_MAX - 9) / 10)
+                uint64_t digit = (uint64_t) (*s - '0');
+                if (v > (UINT64_MAX - digit) / 10)
                         return false;
-                v = v * 10 + (uint64_t) (*s - '0');
+                v = v * 10 + digit;
         }
         *p = s;
         *ret = v;
