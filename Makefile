@@ -97,6 +97,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR) $(UNIT_HDR)
 
 unit-bins: $(UNIT_BIN)
 
+# Test tools for the command-line tests: tests/tools/NAME.c ->
+# build/tests/tools/NAME (image-fetch: tests/cli/fetch-faults.sh). Built with
+# the unit tests, so tests/run.sh builds them.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(LDLIBS)
+
+unit-bins: $(TOOL_BIN)
+
 # ---------------------------------------------------------------------------
 # The same unit tests under AddressSanitizer (with LeakSanitizer) and
 # UndefinedBehaviorSanitizer: every library source and every test compiled
