@@ -861,7 +861,7 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
                 goto out_unmount;
         r = step_image(&a);
         if (r < 0) {
-                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
+                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ESTALE || r == -EIO ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
                 goto out_unmount;
         }
         if ((r = interrupt_check()) < 0)
