@@ -577,8 +577,8 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
                 snprintf(a->cause, sizeof a->cause, "slower than %" PRIu64 " bytes/s over %u s", pol->min_rate,
                          pol->rate_window_sec);
         else if (cc == CURLE_PARTIAL_FILE)
-                snprintf(a->cause, sizeof a->cause, "truncated body: ended at byte %" PRIu64 "%s", st->offset,
-                         st->first.length ? "" : " (length unknown)");
+                snprintf(a->cause, sizeof a->cause, "truncated body: ended at byte %" PRIu64 " (%s)", st->offset,
+                         errbuf);
         else
                 snprintf(a->cause, sizeof a->cause, "%s", errbuf);
         a->transient = !curl_code_fatal(cc) && is_http_or_https(url);
