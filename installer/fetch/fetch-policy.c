@@ -110,3 +110,35 @@ const char *fetch_validator_compare(const FetchValidator *first, const FetchVali
                 return "length";
         return NULL;
 }
+
+int fetch_rate_init(FetchRate *r, uint64_t min_rate, unsigned window_sec, uint64_t now_usec) {
+        *r = (FetchRate) { .min_rate = min_rate, .window_sec = window_sec ? window_sec : 1, .start_usec = now_usec };
+        r->samples = calloc(r->window_sec + 1, sizeof(uint64_t));
+        return r->samples ? 0 : -ENOMEM;
+}
+
+bool fetch_rate_too_slow(FetchRate *r, uint64_t now_usec, uint64_t bytes) {
+        uint64_t n = r->window_sec + 1, sec = now_usec > r->start_usec ? (now_usec - r->start_usec) / 1000000u : 0;
+
+        if (!r->samples)
+                return false;
+        /* Seconds without a call keep the count of the last one. */
+        if (sec > r->last_sec) {
+                uint64_t from = sec - r->last_sec > n ? sec - n + 1 : r->last_sec + 1;
+                for (uint64_t s = from; s < sec; s++)
+                        r->samples[s % n] = r->last_bytes;
+        }
+        if (sec >= r->last_sec) {
+                r->samples[sec % n] = bytes;
+                r->last_sec = sec;
+                r->last_bytes = bytes;
+        }
+        if (sec < r->window_sec)
+                return false;
+        return bytes - r->samples[(sec - r->window_sec) % n] < r->min_rate * r->window_sec;
+}
+
+void fetch_rate_done(FetchRate *r) {
+        free(r->samples);
+        r->samples = NULL;
+}

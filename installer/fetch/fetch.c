@@ -346,7 +346,24 @@ typedef struct Stream {
         FetchValidator first;
         int cb_error;
         char stale[256];          /* why this answer cannot continue the first: -ESTALE */
+        FetchRate rate;           /* this attempt's */
+        bool too_slow, cancelled;
 } Stream;
+
+/* About once a second, and with every chunk: the minimum rate, a signal. */
+static int stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+        Stream *st = userdata;
+
+        if (interrupt_check() < 0) {
+                st->cancelled = true;
+                return 1;
+        }
+        if (fetch_rate_too_slow(&st->rate, now_usec(), st->got)) {
+                st->too_slow = true;
+                return 1;
+        }
+        return 0;
+}
 
 static void header_value(char *dst, size_t size, const char *v, size_t n) {
         while (n > 0 && (*v == ' ' || *v == '\t'))
@@ -414,7 +431,10 @@ static void stream_check_answer(Stream *st) {
                          what);
                 return;
         }
-        if (f != st->offset || (st->first.length && l + 1 != st->first.length))
+        /* The rest of the file, from the byte we have. A range that ends
+         * early (a consistent part of the same file) is a truncated body:
+         * resumed again from where it ends. */
+        if (f != st->offset)
                 snprintf(st->stale, sizeof st->stale,
                          "the server answered bytes %" PRIu64 "-%" PRIu64 " for a request from byte %" PRIu64, f, l,
                          st->offset);
@@ -501,6 +521,13 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
         st->got = 0;
         st->hdr = (FetchValidator) {};
         st->content_range[0] = 0;
+        st->too_slow = st->cancelled = false;
+        if (fetch_rate_init(&st->rate, pol->min_rate, pol->rate_window_sec, now_usec()) < 0) {
+                curl_easy_cleanup(c);
+                a->r = -ENOMEM;
+                snprintf(a->cause, sizeof a->cause, "out of memory");
+                return;
+        }
 
         uint64_t now = now_usec(), left_ms = deadline > now ? (deadline - now) / 1000 + 1 : 1;
         curl_easy_setopt(c, CURLOPT_URL, url);
@@ -516,9 +543,12 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) left_ms);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "bare-metal-installer/0.1");
-        /* Too slow (a stall included): below min_rate on average over the window. */
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long) (pol->min_rate > LONG_MAX ? LONG_MAX : pol->min_rate));
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long) pol->rate_window_sec);
+        /* Too slow (a stall included): below min_rate over the last window
+         * (curl's own LOW_SPEED check averages over ~5 s more, so a stall
+         * right after a fast burst would be noticed late). */
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stream_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, st);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, fetch_redirect_protocols(url));
         if (st->offset > 0) {
@@ -529,6 +559,7 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
         cc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_cleanup(c);
+        fetch_rate_done(&st->rate);
         st->curl = NULL;
         if (!errbuf[0] && cc != CURLE_OK)
                 snprintf(errbuf, sizeof errbuf, "%s", curl_easy_strerror(cc));
@@ -567,15 +598,24 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
                 a->r = 0;
                 return;
         }
+        if (st->cancelled) {
+                a->r = -ECANCELED;
+                snprintf(a->cause, sizeof a->cause, "cancelled by a signal");
+                return;
+        }
+        if (st->too_slow) {
+                a->r = -ETIMEDOUT;
+                a->transient = true;
+                snprintf(a->cause, sizeof a->cause, "slower than %" PRIu64 " bytes/s over %u s", pol->min_rate,
+                         pol->rate_window_sec);
+                return;
+        }
         a->r = curl_code_to_errno(cc);
         if (cc == CURLE_UNSUPPORTED_PROTOCOL && code >= 300 && code < 400)
                 snprintf(a->cause, sizeof a->cause, "HTTP %ld: redirect refused (%s)", code,
                          is_https(url) ? "https never redirects to another scheme" : "only http and https are followed");
         else if (cc == CURLE_OPERATION_TIMEDOUT && now_usec() + 1000 >= deadline)
                 snprintf(a->cause, sizeof a->cause, "deadline reached");
-        else if (cc == CURLE_OPERATION_TIMEDOUT && strstr(errbuf, "too slow"))
-                snprintf(a->cause, sizeof a->cause, "slower than %" PRIu64 " bytes/s over %u s", pol->min_rate,
-                         pol->rate_window_sec);
         else if (cc == CURLE_PARTIAL_FILE)
                 snprintf(a->cause, sizeof a->cause, "truncated body: ended at byte %" PRIu64 " (%s)", st->offset,
                          errbuf);

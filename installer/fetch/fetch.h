@@ -60,6 +60,23 @@ typedef struct FetchValidator {
  * equal. Pure. */
 const char *fetch_validator_compare(const FetchValidator *first, const FetchValidator *now);
 
+/* The minimum rate, judged over a sliding window of whole seconds: too
+ * slow when fewer than min_rate x window_sec bytes arrived in the last
+ * window_sec seconds (a stall included), never before window_sec seconds of
+ * the attempt have passed. Pure: the caller passes the time. */
+typedef struct FetchRate {
+        uint64_t min_rate;
+        unsigned window_sec;
+        uint64_t *samples;        /* bytes seen at second s, at samples[s % (window_sec + 1)] */
+        uint64_t start_usec;
+        uint64_t last_sec;
+        uint64_t last_bytes;
+} FetchRate;
+int fetch_rate_init(FetchRate *r, uint64_t min_rate, unsigned window_sec, uint64_t now_usec);
+/* bytes: received in this attempt so far. True when too slow. */
+bool fetch_rate_too_slow(FetchRate *r, uint64_t now_usec, uint64_t bytes);
+void fetch_rate_done(FetchRate *r);
+
 typedef struct FetchOptions {
         unsigned attempts;        /* tries for transient errors; 0 = the policy's */
         unsigned timeout_sec;     /* per attempt, for small documents; 0 = 30 */

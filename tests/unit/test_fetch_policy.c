@@ -107,6 +107,40 @@ static void test_validator(void **state) {
         assert_null(fetch_validator_compare(&none, &now));
 }
 
+#define SEC 1000000ull
+
+static void test_rate_window(void **state) {
+        FetchRate r;
+
+        /* A trickle of 200 bytes/s against 1024 over 5 s: too slow at 5 s,
+         * not before. */
+        assert_int_equal(fetch_rate_init(&r, 1024, 5, 100 * SEC), 0);
+        for (uint64_t t = 0; t < 5 * SEC; t += SEC / 4)
+                assert_false(fetch_rate_too_slow(&r, 100 * SEC + t, t * 200 / SEC));
+        assert_true(fetch_rate_too_slow(&r, 105 * SEC, 1000));
+        fetch_rate_done(&r);
+
+        /* Fast, then a stall: noticed one window (+ at most a second) after
+         * the last byte, not later (curl's own check waits ~5 s more). */
+        assert_int_equal(fetch_rate_init(&r, 1024, 5, 0), 0);
+        uint64_t t = 0;
+        for (; t <= 3 * SEC; t += SEC / 2)
+                assert_false(fetch_rate_too_slow(&r, t, t / SEC * 1000000));
+        uint64_t last = 3 * 1000000, stalled = t;
+        for (; !fetch_rate_too_slow(&r, t, last); t += SEC / 2)
+                assert_true(t < stalled + 7 * SEC);
+        assert_true(t >= stalled + 4 * SEC);
+        fetch_rate_done(&r);
+
+        /* Exactly the rate is enough; no calls for a long time (a blocked
+         * callback) and then the same count: too slow. */
+        assert_int_equal(fetch_rate_init(&r, 100, 5, 0), 0);
+        for (uint64_t s = 0; s <= 20; s++)
+                assert_false(fetch_rate_too_slow(&r, s * SEC, s * 100));
+        assert_true(fetch_rate_too_slow(&r, 100 * SEC, 2000));
+        fetch_rate_done(&r);
+}
+
 static void test_policy_defaults(void **state) {
         FetchPolicy p = fetch_get_policy();
         assert_int_equal(p.attempts, 10);
@@ -132,6 +166,7 @@ int main(void) {
                 cmocka_unit_test(test_backoff_bounds),
                 cmocka_unit_test(test_content_range),
                 cmocka_unit_test(test_validator),
+                cmocka_unit_test(test_rate_window),
                 cmocka_unit_test(test_policy_defaults),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
