@@ -61,8 +61,8 @@ fetch() {
 		"$BASE/$name.tar.zst?token=SeCrEt" "$T/root" > "$T/$name.out" 2> "$T/$name.err"
 	RC=$?
 	set -e
-	SECS=$(echo "$(date +%s.%N) - $t0" | bc)
-	echo "--- $name: exit $RC in ${SECS%.*} s: $(grep -h '^result\|^error' "$T/$name.out" | tr '\n' ' ')"
+	SECS=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf "%.1f")
+	echo "--- $name: exit $RC in $SECS s: $(grep -h '^result\|^error' "$T/$name.out" | tr '\n' ' ')"
 	sed -n '/interrupted at\|Resuming at\|Retrying from/p' "$T/$name.err" | sed 's/^/    /'
 	! grep -q SeCrEt "$T/$name.out" "$T/$name.err" || die "$name: the URL's token was printed"
 }
