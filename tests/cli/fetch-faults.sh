@@ -193,4 +193,25 @@ failed missing ENOENT "HTTP 404"
 [ "$(echo "$SECS < 3" | bc)" = 1 ] || die "missing: took $SECS s"
 ! grep -q 'interrupted at' "$T/missing.err" || die "missing: a 404 was retried"
 
+# SIGTERM during a backoff wait (the third: 2 to 4 s) ends it at once.
+ln -sf img.tar.zst "$T/www/signal.tar.zst"
+echo '{"rules": [{"path": "/signal\\.tar\\.zst", "steps": [{"do": "status", "code": 503, "count": 9}]}]}' > "$T/prog.json"
+rm -rf "$T/root" && mkdir "$T/root"
+timeout 60 "$TOOL" --attempts 10 "$BASE/signal.tar.zst" "$T/root" > "$T/signal.out" 2> "$T/signal.err" &
+pid=$!
+for _ in $(seq 200); do [ "$(grep -c 'interrupted at' "$T/signal.err")" -ge 3 ] && break; sleep 0.05; done
+grep -q 'attempt 4 of 10' "$T/signal.err" || die "signal: no third retry"
+t0=$(date +%s.%N)
+kill -TERM "$pid"
+set +e
+wait "$pid"
+RC=$?
+set -e
+SECS=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf "%.1f")
+echo "--- signal: exit $RC $SECS s after SIGTERM: $(tr '\n' ' ' < "$T/signal.out")"
+[ "$RC" -ne 0 ] || die "signal: succeeded"
+expect_in "$T/signal.out" "result: ECANCELED "
+[ "$(echo "$SECS < 1" | bc)" = 1 ] || die "signal: the wait went on for $SECS s after SIGTERM"
+[ "$(requests signal)" -eq 3 ] || die "signal: $(requests signal) requests, expected 3"
+
 echo "fetch-faults: all cases passed"
