@@ -491,6 +491,7 @@ static bool curl_code_fatal(CURLcode cc) {
 typedef struct Attempt {
         int r;                    /* 0 done; -errno */
         bool transient;           /* another attempt may help */
+        bool deadline;            /* the policy's deadline ended it: no more attempts */
         char cause[CURL_ERROR_SIZE + 64];
 } Attempt;
 
@@ -614,8 +615,10 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
         if (cc == CURLE_UNSUPPORTED_PROTOCOL && code >= 300 && code < 400)
                 snprintf(a->cause, sizeof a->cause, "HTTP %ld: redirect refused (%s)", code,
                          is_https(url) ? "https never redirects to another scheme" : "only http and https are followed");
-        else if (cc == CURLE_OPERATION_TIMEDOUT && now_usec() + 1000 >= deadline)
-                snprintf(a->cause, sizeof a->cause, "deadline reached");
+        else if (cc == CURLE_OPERATION_TIMEDOUT && now_usec() + 1000 >= deadline) {
+                snprintf(a->cause, sizeof a->cause, "the deadline of %" PRIu64 " s was reached", pol->deadline_sec);
+                a->deadline = true;
+        }
         else if (cc == CURLE_PARTIAL_FILE)
                 snprintf(a->cause, sizeof a->cause, "truncated body: ended at byte %" PRIu64 " (%s)", st->offset,
                          errbuf);
@@ -644,6 +647,8 @@ int fetch_stream(const char *url, const FetchStreamOptions *opts, fetch_write_cb
                         return 0;
                 if (st.cb_error)
                         return a.r;
+                if (a.deadline)
+                        goto gave_up;
                 if (!a.transient)
                         break;
                 /* Progress (a rate window's worth) starts the count again. */

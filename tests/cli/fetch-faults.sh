@@ -157,6 +157,11 @@ expect_in "$T/trickle.out" "(last: slower than 1024 bytes/s over 5 s)"
 [ "$(echo "$SECS < 2 * 5 + 2 + 5" | bc)" = 1 ] || die "trickle: took $SECS s, more than attempts x window"
 [ "$(echo "$SECS >= 2 * 5" | bc)" = 1 ] || die "trickle: gave up after $SECS s, before attempts x window"
 
+# Fast enough but never done: the deadline (here 3 s) bounds the whole stream.
+fetch deadline '[{"do": "trickle", "rate": 20000, "count": 10}]' --deadline 3
+failed deadline ETIMEDOUT "gave up after 1 attempt in 3 s (last: the deadline of 3 s was reached)"
+[ "$(echo "$SECS < 5" | bc)" = 1 ] || die "deadline: took $SECS s"
+
 # Range ignored (200 with the whole file): -ESTALE, nothing of that answer used.
 fetch norange '[{"do": "reset", "at_percent": 40}, {"do": "ignore_range"}]'
 failed norange ESTALE "server ignored the Range request (HTTP 200 instead of 206"
