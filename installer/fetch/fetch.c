@@ -310,8 +310,10 @@ int fetch_to_buffer(const char *url, const FetchOptions *opts, char **ret, size_
                 if (now_usec() + wait >= deadline)
                         break;
                 _cleanup_free_ char *safe = fetch_url_redact(url);
-                log_debug("Fetching %s failed (%s), attempt %u of %u in %.1f s", safe ? safe : "?",
-                          http_code >= 400 ? "HTTP error" : errbuf, tries + 1, attempts, (double) wait / 1e6);
+                if (http_code >= 400)
+                        snprintf(errbuf, sizeof errbuf, "HTTP %ld", http_code);
+                log_info("Fetching %s failed (%s); attempt %u of %u in %.1f s", safe ? safe : "?", errbuf, tries + 1,
+                         attempts, (double) wait / 1e6);
                 if (backoff_wait(wait, -1) < 0) {
                         r = -ECANCELED;
                         break;
