@@ -386,3 +386,21 @@ clean:
 
 distclean:
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------------------
+# Network faults and power cuts in QEMU (docs/testing.md "make check-faults",
+# "make powercut"): every request of the guest goes through
+# tests/faultproxy.py on 127.0.0.1. check-faults: every fault kind as its own
+# netboot (FAULTS= names some: tests/vm/faults.py --list). powercut: the
+# power-cut matrix, >= 20 cut points chosen by console events
+# (POWERCUT_POINTS=a,b,c for some: tests/vm/powercut.py --list).
+.PHONY: check-faults powercut
+check-faults: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -f $(BUILD)/image/debian12.tar.zst || $(MAKE) --no-print-directory image
+	$(Q)tests/vm/faults.py $(if $(FAULTS),$(FAULTS),--all)
+
+powercut: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -f $(BUILD)/image/debian12.tar.zst || $(MAKE) --no-print-directory image
+	$(Q)tests/vm/powercut.py $(if $(POWERCUT_POINTS),--points $(POWERCUT_POINTS))

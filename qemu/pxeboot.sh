@@ -228,6 +228,13 @@ uefi)
 esac
 
 # Network: user mode, restricted; only 10.0.2.100:80 -> 127.0.0.1:PORT.
+# relay PORT: the guestfwd command, one busybox nc per connection. QEMU
+# (libslirp) gives the command the guest's connection as stdin, stdout AND
+# stderr: nc's own error ("can't connect to remote host": the server is
+# down) would reach the guest as the server's answer (curl: "Received
+# HTTP/0.9"). Its stderr goes to /dev/null instead; a refused connection
+# then looks to the guest like a connection closed without an answer.
+relay() { echo "cmd:/bin/sh -c 'exec $BUSYBOX nc 127.0.0.1 $1 2>/dev/null'"; }
 NETDEV="user,id=n0,restrict=on"
 if [ -n "$TAP" ]; then
 	# A tap device the caller made (inside its own network namespace).
@@ -236,7 +243,7 @@ if [ -n "$TAP" ]; then
 	NETDEV="tap,id=n0,ifname=$TAP,script=no,downscript=no"
 elif [ -z "$BOOT_DISK" ]; then
 	NETDEV+=",tftp=$(realpath "$WWW"),bootfile=$BOOTFILE"
-	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-cmd:$BUSYBOX nc 127.0.0.1 $PORT"
+	NETDEV+=",guestfwd=tcp:$GUEST_HTTP:80-$(relay "$PORT")"
 fi
 for fw in "${FORWARDS[@]}"; do
 	fwip=${fw%%=*} fwport=${fw#*=}
@@ -245,7 +252,7 @@ for fw in "${FORWARDS[@]}"; do
 	case "$fwport" in '' | *[!0-9]*) die "--forward $fw: IP=PORT" ;; esac
 	[ -z "$TAP" ] || die "--forward needs user-mode networking, not --tap"
 	# Like the boot server's forward: to loopback only.
-	NETDEV+=",guestfwd=tcp:$fwip:80-cmd:$BUSYBOX nc 127.0.0.1 $fwport"
+	NETDEV+=",guestfwd=tcp:$fwip:80-$(relay "$fwport")"
 done
 # The host end of an SSH forward listens on loopback only.
 [ -z "$SSH_PORT" ] || NETDEV+=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
