@@ -133,7 +133,10 @@ int disk_make_unbootable(int fd, uint64_t size, const char *path, char **ret_err
         r = pread_all(fd, mbr, sizeof mbr, 0);
         if (r < 0)
                 return disk_error(ret_error, r, "Failed to read the MBR of %s: %s", path, strerror(-r));
-        memset(mbr, 0, MBR_CODE_SIZE);
+        /* The install-in-progress mark boots nothing either: it stays. */
+        _cleanup_(hw_install_mark_freep) HwInstallMark *mark = NULL;
+        if (hw_install_mark_decode(mbr, &mark) <= 0)
+                memset(mbr, 0, MBR_CODE_SIZE);
         if (mbr[510] == 0x55 && mbr[511] == 0xaa)
                 for (unsigned i = 0; i < 4; i++) {
                         uint8_t *e = mbr + MBR_ENTRIES + 16 * i;

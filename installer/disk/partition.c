@@ -322,14 +322,15 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
         /* libparted puts its own MBR boot code into an msdos table whose
          * boot code area is blank; that code starts the active partition's
          * boot sector, which may still be an old install's. Until the
-         * bootloader step writes boot code, the disk must boot nothing. */
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        r = fd < 0 ? -errno : disk_zero_boot_code(fd);
-        if (r >= 0 && fsync(fd) < 0)
+         * install's last step writes boot code, the disk must boot nothing:
+         * the install-in-progress mark stays (and names the new table), or
+         * without one the boot code area is zeroed. */
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
                 r = -errno;
-        if (r < 0)
-                return disk_error(ret_error, r, "Failed to clear the MBR boot code of %s: %s", path, strerror(-r));
-        return 0;
+                return disk_error(ret_error, r, "Cannot open %s: %s", path, strerror(-r));
+        }
+        return disk_mark_after_partition(fd, path, ret_error);
 }
 
 int disk_partition(const Plan *plan, const char *path, char **ret_error) {
