@@ -23,6 +23,9 @@ int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid);
 /* Undo the octal escapes of /proc/self/mountinfo and /proc/swaps (\040), in place. */
 void disk_unescape_octal(char *s);
 
+/* 1 when path carries a valid install-in-progress mark, 0 when not, -errno. */
+int disk_has_mark(const char *path);
+
 /* After the partition table is written: the mark (if any) gets the table's
  * PTUUID; without a mark the boot code area is zeroed. fsync()s. */
 int disk_mark_after_partition(int fd, const char *path, char **ret_error);

@@ -94,6 +94,15 @@ int disk_mark_write(const Plan *plan, const char *path, char **ret_error) {
         return 0;
 }
 
+int disk_has_mark(const char *path) {
+        _cleanup_(hw_install_mark_freep) HwInstallMark *m = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+        if (fd < 0)
+                return -errno;
+        return disk_mark_read_fd(fd, &m);
+}
+
 /* The PTUUID of the table on fd, as blkid prints it. */
 static int probe_ptuuid(int fd, char **ret) {
         blkid_probe pr = hw_blkid_probe_new(fd, 0, 0, true);
