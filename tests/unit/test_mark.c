@@ -13,7 +13,9 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "basic/fileio.h"
 #include "basic/strutil.h"
@@ -510,6 +512,115 @@ static void test_reinstall_keeps_mark(void **state) {
         plan_free(l.plan);
 }
 
+/* ---- on a loop device (root; skipped otherwise) -------------------------------- */
+
+extern char **environ;
+
+/* /sbin/losetup ARGS..., stdout into *ret_out (trimmed) when non-NULL. */
+static int losetup(char **ret_out, const char *a1, const char *a2, const char *a3, const char *a4) {
+        const char *argv[] = { "/sbin/losetup", a1, a2, a3, a4, NULL };
+        posix_spawn_file_actions_t fa;
+        int pipefd[2], status;
+        char buf[256] = {};
+        ssize_t n = 0;
+        pid_t pid;
+
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+        assert_int_equal(posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO), 0);
+        if (posix_spawn(&pid, argv[0], &fa, NULL, (char *const *) argv, environ) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return -1;
+        }
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        n = read(pipefd[0], buf, sizeof buf - 1);
+        close(pipefd[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (ret_out)
+                *ret_out = n > 0 ? strdup(strstrip(buf)) : NULL;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+typedef struct LoopState {
+        char *image, *loop;
+} LoopState;
+
+static int loop_setup(void **state) {
+        *state = calloc(1, sizeof(LoopState));
+        return *state ? 0 : -1;
+}
+
+static int loop_teardown(void **state) {
+        LoopState *s = *state;
+        if (s->loop)
+                (void) losetup(NULL, "-d", s->loop, NULL, NULL);
+        if (s->image)
+                unlink(s->image);
+        free(s->image);
+        free(s->loop);
+        free(s);
+        return 0;
+}
+
+/* The block device path: opened exclusively, verified as the planned disk
+ * (a disk with another serial: refused, nothing written), the kernel told
+ * about the new table, and the same mark from start to finish. */
+static void test_loop_sequence(void **state) {
+        LoopState *s = *state;
+        uint8_t before[512], after[512];
+        HwDisk real = {}, d;
+        char *err = NULL;
+        Layout l;
+
+        if (geteuid() != 0)
+                skip();
+        s->image = strprintf("%s/loop.img", tmpdir);
+        old_install(s->image, 256 * MiB);
+        if (losetup(&s->loop, "-P", "--find", "--show", s->image) != 0 || !s->loop)
+                skip();
+        layout_build(&l, FIRMWARE_BIOS, PARTITION_TABLE_GPT, 256 * MiB);
+        const char *name = strrchr(s->loop, '/') + 1;
+        assert_int_equal(hw_disk_identify(NULL, name, &real), 0);
+        l.disk.major = real.major;
+        l.disk.minor = real.minor;
+
+        read_sector0(s->loop, before);
+        l.disk.serial = (char *) "PLANNED-0001";
+        assert_int_equal(disk_mark_write(l.plan, s->loop, &err), -ESTALE);
+        assert_non_null(strstr(err, "serial: planned \"PLANNED-0001\", found none"));
+        free(err);
+        err = NULL;
+        read_sector0(s->loop, after);
+        assert_memory_equal(before, after, 512);
+        l.disk.serial = NULL;
+
+        assert_int_equal(disk_mark_write(l.plan, s->loop, &err), 0);
+        assert_int_equal(disk_wipe(l.plan, s->loop, &err), 0);
+        assert_int_equal(disk_partition(l.plan, s->loop, &err), 0);
+        assert_null(err);
+        assert_int_equal(disk_wait_partitions(s->loop, 3, 10000), 0);
+        d = (HwDisk) { .name = strdup(name) };
+        assert_int_equal(hw_disk_probe_signatures(&d, s->loop), 0);
+        assert_non_null(d.install_mark);
+        assert_non_null(d.ptuuid);
+        assert_string_equal(d.install_mark->table_id, d.ptuuid);
+        assert_string_equal(d.install_mark->machine, "mac:52:54:00:12:34:56");
+        hw_disk_free_contents(&d);
+
+        BootConfig c = { .table = PARTITION_TABLE_GPT, .syslinux_dir = SYSLINUX };
+        assert_int_equal(boot_write_mbr_code(&c, s->loop, &err), 0);
+        d = (HwDisk) { .name = strdup(name) };
+        assert_int_equal(hw_disk_probe_signatures(&d, s->loop), 0);
+        assert_null(d.install_mark);
+        assert_string_equal(d.pttype, "gpt");
+        hw_disk_free_contents(&d);
+        hw_disk_free_contents(&real);
+        plan_free(l.plan);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(path);
 }
@@ -542,6 +653,7 @@ int main(void) {
                 cmocka_unit_test(test_image_uefi_gpt),
                 cmocka_unit_test(test_short_boot_code),
                 cmocka_unit_test(test_reinstall_keeps_mark),
+                cmocka_unit_test_setup_teardown(test_loop_sequence, loop_setup, loop_teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
