@@ -803,7 +803,7 @@ static int step_target(Apply *a, const BootParams *bp) {
 }
 
 /* UEFI with an ESP: systemd-boot; else extlinux and MBR boot code. */
-static const PlanPartition *plan_esp(const Plan *plan) {
+static const PlanPartition *uefi_esp(const Plan *plan) {
         if (plan->firmware != FIRMWARE_UEFI)
                 return NULL;
         for (size_t i = 0; i < plan->n_volumes; i++)
@@ -814,7 +814,7 @@ static const PlanPartition *plan_esp(const Plan *plan) {
 
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
-        const PlanPartition *esp = plan_esp(plan);
+        const PlanPartition *esp = uefi_esp(plan);
         size_t root = SIZE_MAX;
         char *err = NULL;
         Phase ph;
@@ -849,7 +849,7 @@ static int step_bootloader(Apply *a) {
  * zeros (systemd-boot on the ESP boots). The mirror disk too. */
 static int step_finish(Apply *a) {
         const Plan *plan = a->plan;
-        bool uefi = plan_esp(plan) != NULL;
+        bool uefi = uefi_esp(plan) != NULL;
         BootConfig c = { .table = plan->table };
         const char *disks[] = { a->disk, a->mirror };
         char *err = NULL;
