@@ -153,6 +153,16 @@ $(ASAN_INSTALLER): $(ASAN_CMD_OBJ) $(BUILD)/asan/libinstaller.a
 	@$(if $(Q),echo "  LD      $@ (asan)")
 	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The test tools too (tests/run.sh's cli-asan section points
+# tests/cli/fetch-faults.sh at build/asan/tests/tools/image-fetch).
+ASAN_TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tests/tools/%)
+installer-asan: $(ASAN_TOOL_BIN)
+
+$(BUILD)/asan/tests/tools/%: tests/tools/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(BUILD)/asan/libinstaller.a $(LDLIBS)
+
 # ---------------------------------------------------------------------------
 # Fuzzing with libFuzzer (clang only), one target per parser or planner
 # (tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME, see docs/testing.md):

@@ -201,7 +201,9 @@ fi
 # at its exit status. LeakSanitizer runs at every exit of the installer.
 # Tests left out of this section, each with the reason:
 #   mkdnsmasq  runs no installer binary (ipxe/mkdnsmasq.sh only)
-CLI_ASAN_EXCLUDE="mkdnsmasq"
+# Not rerun under the sanitizers: mkdnsmasq and faultproxy run no program
+# of ours (shell and Python only).
+CLI_ASAN_EXCLUDE="mkdnsmasq faultproxy"
 if want cli-asan; then
 	echo "=== cli tests against the installer under ASan and UBSan"
 	t0=$(date +%s)
@@ -216,6 +218,7 @@ if want cli-asan; then
 			rm -rf "$san" && mkdir -p "$san"
 			# PARTED_GPT_APPLE=0: see the unit-asan section.
 			if INSTALLER=$ROOT/build/asan/installer PARTED_GPT_APPLE=0 \
+				IMAGE_FETCH=$ROOT/build/asan/tests/tools/image-fetch \
 				ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$san/asan \
 				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan \
 				bash "$t" > "$LOG/cli-asan-$name.log" 2>&1; then
