@@ -23,6 +23,10 @@
 #                   status page's address
 #   make check-site the site server's tests: its C tests and scripts, then
 #                   its three QEMU tests (tests/vm/90-92, not in make check)
+#   make check-long the three longest installer QEMU tests, not in make check
+#                   (80-raid1, 41-usb-uefi, 60-try-pass; ~20-30 minutes)
+#   make check-faults  every network fault kind, one QEMU netboot each
+#   make powercut   the power-cut matrix: 25 cut points, one install each
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
@@ -342,6 +346,12 @@ demo: deps
 
 check-site: deps
 	$(Q)TESTS="server vm" VM_TESTS="90-site-lifecycle 91-site-discover 92-site-status-page" tests/run.sh
+
+# The installer's QEMU tests too long for make check's 45 minutes
+# (tests/run.sh VM_OWN_TARGET, docs/testing.md).
+.PHONY: check-long
+check-long: deps
+	$(Q)TESTS=vm VM_TESTS="80-raid1 41-usb-uefi 60-try-pass" tests/run.sh
 
 check: deps
 	$(Q)tests/run.sh
