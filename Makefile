@@ -23,6 +23,10 @@
 #                   status page's address
 #   make check-site the site server's tests: its C tests and scripts, then
 #                   its three QEMU tests (tests/vm/90-92, not in make check)
+#   make check-long the three longest installer QEMU tests, not in make check
+#                   (80-raid1, 41-usb-uefi, 60-try-pass; ~20-30 minutes)
+#   make check-faults  every network fault kind, one QEMU netboot each
+#   make powercut   the power-cut matrix: 25 cut points, one install each
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
@@ -97,6 +101,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(INST_HDR) $(UNIT_HDR)
 
 unit-bins: $(UNIT_BIN)
 
+# Test tools for the command-line tests: tests/tools/NAME.c ->
+# build/tests/tools/NAME (image-fetch: tests/cli/fetch-faults.sh). Built with
+# the unit tests, so tests/run.sh builds them.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(LDLIBS)
+
+unit-bins: $(TOOL_BIN)
+
 # ---------------------------------------------------------------------------
 # The same unit tests under AddressSanitizer (with LeakSanitizer) and
 # UndefinedBehaviorSanitizer: every library source and every test compiled
@@ -139,6 +156,16 @@ $(ASAN_INSTALLER): $(ASAN_CMD_OBJ) $(BUILD)/asan/libinstaller.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@ (asan)")
 	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test tools too (tests/run.sh's cli-asan section points
+# tests/cli/fetch-faults.sh at build/asan/tests/tools/image-fetch).
+ASAN_TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tests/tools/%)
+installer-asan: $(ASAN_TOOL_BIN)
+
+$(BUILD)/asan/tests/tools/%: tests/tools/%.c $(BUILD)/asan/libinstaller.a $(INST_HDR)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (asan)")
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(BUILD)/asan/libinstaller.a $(LDLIBS)
 
 # ---------------------------------------------------------------------------
 # Fuzzing with libFuzzer (clang only), one target per parser or planner
@@ -319,6 +346,12 @@ demo: deps
 
 check-site: deps
 	$(Q)TESTS="server vm" VM_TESTS="90-site-lifecycle 91-site-discover 92-site-status-page" tests/run.sh
+
+# The installer's QEMU tests too long for make check's 45 minutes
+# (tests/run.sh VM_OWN_TARGET, docs/testing.md).
+.PHONY: check-long
+check-long: deps
+	$(Q)TESTS=vm VM_TESTS="80-raid1 41-usb-uefi 60-try-pass" tests/run.sh
 
 check: deps
 	$(Q)tests/run.sh

@@ -278,6 +278,12 @@ class Proxy:
                 conn, addr = self.sock.accept()
             except OSError:
                 continue
+            if time.time() < self.refuse_until:
+                # Accepted between a refusal's start and this loop closing
+                # the listening socket: refused all the same.
+                abort_other(conn)
+                conn.close()
+                continue
             with self.lock:
                 self.clients.add(conn)
             threading.Thread(target=self._client, args=(conn, addr), daemon=True).start()
@@ -878,7 +884,7 @@ def selftest(keep=None):
         while time.time() - t < 1.5:
             try:
                 socket.create_connection((LOOPBACK, px.port), timeout=1).close()
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, ConnectionResetError):  # reset: accepted as the refusal began
                 refused += 1
             time.sleep(0.1)
         check("refuse 2 s: connections refused meanwhile", refused >= 5, "%d refused" % refused)

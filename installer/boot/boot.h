@@ -91,9 +91,17 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
 
 /* Install extlinux into the target's /boot/extlinux (resolved inside root
  * and on the filesystem of /boot, else -EXDEV; extlinux is given its real
- * path) and write the MBR boot code (gptmbr.bin for GPT, mbr.bin for msdos)
- * to the first 440 bytes of disk (and of mirror_disk). */
+ * path). Not the MBR boot code: that is boot_write_mbr_code(), the last
+ * write of the install, after the filesystems are unmounted. */
 int boot_install_extlinux(const BootConfig *c, char **ret_error);
+
+/* The MBR boot code (c->syslinux_dir's gptmbr.bin for GPT, mbr.bin for
+ * msdos, zero padded to 440 bytes) into bytes 0..439 of disk, in one
+ * 512-byte write of the first sector (bytes 440..511 as they were), then
+ * fsync: this one write replaces the install-in-progress mark, so the disk
+ * is bootable exactly when it has no mark. RAID1: called for both disks
+ * (the arrays' members start the same on both, so either boots alone). */
+int boot_write_mbr_code(const BootConfig *c, const char *disk, char **ret_error);
 
 /* ---- UEFI: systemd-boot (sdboot.c) ------------------------------------------ */
 

@@ -40,11 +40,12 @@ int boot_write_extlinux_conf(const BootConfig *c, const char *kernel, const char
         return target_write_file(rootfd, EXTLINUX_CONF, text, strlen(text), 0644, geteuid(), getegid());
 }
 
-static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_error) {
+int boot_write_mbr_code(const BootConfig *c, const char *disk, char **ret_error) {
         _cleanup_free_ char *src = strprintf("%s/mbr/%s", c->syslinux_dir ? c->syslinux_dir : "/usr/lib/syslinux",
                                              c->table == PARTITION_TABLE_GPT ? "gptmbr.bin" : "mbr.bin");
         _cleanup_close_ int in = -1, out = -1;
-        char code[MBR_CODE_SIZE];
+        uint8_t sector[512];
+        char code[MBR_CODE_SIZE] = {};
         ssize_t n;
 
         if (!src)
@@ -60,12 +61,21 @@ static int write_mbr_code(const BootConfig *c, const char *disk, char **ret_erro
                 *ret_error = strprintf("%s: cannot read the boot code", src);
                 return -EIO;
         }
-        /* Only the boot code: the disk signature and partition table after
-         * byte 440 stay as they are. */
-        out = open(disk, O_WRONLY | O_CLOEXEC);
-        if (out < 0 || pwrite(out, code, (size_t) n, 0) != n || fsync(out) < 0) {
-                int r = -errno;
-                *ret_error = strprintf("cannot write the boot code to %s: %s", disk, strerror(errno));
+        /* One write of the whole first sector: the boot code (zero padded
+         * to 440 bytes) replaces the install-in-progress mark at once; the
+         * disk signature and partition table after byte 440 stay as they
+         * are. */
+        out = open(disk, O_RDWR | O_CLOEXEC);
+        if (out < 0 || pread(out, sector, sizeof sector, 0) != (ssize_t) sizeof sector) {
+                int r = out < 0 ? -errno : -EIO;
+                *ret_error = strprintf("cannot read the first sector of %s: %s", disk, strerror(-r));
+                return r;
+        }
+        memcpy(sector, code, sizeof code);
+        errno = 0;
+        if (pwrite(out, sector, sizeof sector, 0) != (ssize_t) sizeof sector || fsync(out) < 0) {
+                int r = errno ? -errno : -EIO;
+                *ret_error = strprintf("cannot write the boot code to %s: %s", disk, strerror(-r));
                 return r;
         }
         return 0;
@@ -118,10 +128,7 @@ int boot_install_extlinux(const BootConfig *c, char **ret_error) {
                 *ret_error = strprintf("extlinux --install %s failed: %s", dir, out && *out ? out : strerror(-r));
                 return r;
         }
-        r = write_mbr_code(c, c->disk, ret_error);
-        if (r < 0 || !c->mirror_disk)
-                return r;
-        /* RAID1: /boot is on an array whose members start the same on both
-         * disks, so the same boot code boots either disk alone. */
-        return write_mbr_code(c, c->mirror_disk, ret_error);
+        /* The MBR boot code is the install's very last write
+         * (boot_write_mbr_code(), from install_apply()'s "finish" step). */
+        return 0;
 }

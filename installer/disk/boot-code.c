@@ -17,15 +17,8 @@
 #define GPT_ATTR_LEGACY_BOOT (UINT64_C(1) << 2)
 #define GPT_ENTRIES_MAX (4 * 1024 * 1024) /* bytes of partition entries we are willing to read */
 
-static uint32_t crc32_le(const uint8_t *p, size_t n) {
-        uint32_t crc = 0xffffffffu;
-        for (size_t i = 0; i < n; i++) {
-                crc ^= p[i];
-                for (int k = 0; k < 8; k++)
-                        crc = (crc >> 1) ^ (0xedb88320u & (uint32_t) -(int32_t) (crc & 1));
-        }
-        return ~crc;
-}
+/* GPT's CRC32 is the one of the install-in-progress mark (hw/mark.c). */
+#define crc32_le hw_crc32
 
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
@@ -133,7 +126,10 @@ int disk_make_unbootable(int fd, uint64_t size, const char *path, char **ret_err
         r = pread_all(fd, mbr, sizeof mbr, 0);
         if (r < 0)
                 return disk_error(ret_error, r, "Failed to read the MBR of %s: %s", path, strerror(-r));
-        memset(mbr, 0, MBR_CODE_SIZE);
+        /* The install-in-progress mark boots nothing either: it stays. */
+        _cleanup_(hw_install_mark_freep) HwInstallMark *mark = NULL;
+        if (hw_install_mark_decode(mbr, &mark) <= 0)
+                memset(mbr, 0, MBR_CODE_SIZE);
         if (mbr[510] == 0x55 && mbr[511] == 0xaa)
                 for (unsigned i = 0; i < 4; i++) {
                         uint8_t *e = mbr + MBR_ENTRIES + 16 * i;

@@ -23,11 +23,18 @@ int disk_probe_fs(const char *path, char **ret_type, char **ret_uuid);
 /* Undo the octal escapes of /proc/self/mountinfo and /proc/swaps (\040), in place. */
 void disk_unescape_octal(char *s);
 
+/* 1 when path carries a valid install-in-progress mark, 0 when not, -errno. */
+int disk_has_mark(const char *path);
+
+/* After the partition table is written: the mark (if any) gets the table's
+ * PTUUID; without a mark the boot code area is zeroed. fsync()s. */
+int disk_mark_after_partition(int fd, const char *path, char **ret_error);
+
 /* Zero the MBR boot code area (bytes 0-439) of the disk fd is open on. */
 int disk_zero_boot_code(int fd);
 
 /* The disk fd (size bytes) cannot boot until boot code is written again:
- * the MBR boot code zeroed, the active flag cleared on the four MBR entries,
+ * the MBR boot code zeroed (an install-in-progress mark there stays), the active flag cleared on the four MBR entries,
  * the legacy BIOS bootable attribute cleared on every GPT entry (primary and
  * backup tables, checksums updated; a table that does not verify is left
  * alone). The disk signature and everything else stay. 0 or -errno. */

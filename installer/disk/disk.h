@@ -88,12 +88,37 @@ int disk_check_mirror(const Plan *plan, const char *path, char **ret_error);
  * /dev/md127; ..."), NULL when nothing was. A regular file: nothing to do. */
 int disk_teardown(const char *path, char **ret_summary, char **ret_error);
 
+/* ---- the install-in-progress mark (mark.c; format: hw/hw.h, HwInstallMark) ---
+ *
+ * Written to the MBR boot code area (bytes 0..439 of LBA 0) of the target
+ * (and the mirror) before anything else is written: a BIOS that tries the
+ * disk runs its stub and moves on to the next boot device, and the next
+ * netboot recognises the unfinished install (plan.h, PLAN_WIPE_UNFINISHED).
+ * disk_wipe() and disk_wipe_replaced() keep it, disk_partition() rewrites it
+ * with the new table's identifier, and the install's last step replaces it:
+ * BIOS with the boot code (boot_write_mbr_code()), UEFI with zeros
+ * (disk_mark_clear()). Each write is one 512-byte write of LBA 0 (bytes
+ * 440..511 as they were), then fsync. */
+
+/* Write the mark on path (the plan's target or mirror, opened and verified
+ * like disk_wipe()): this machine's hw_inventory_machine_id(), the disk's
+ * size, the time, no table id; flag KEPT_PARTITIONS for a reinstall. */
+int disk_mark_write(const Plan *plan, const char *path, char **ret_error);
+/* Zero the boot code area, mark or not (UEFI: the install is complete). */
+int disk_mark_clear(const Plan *plan, const char *path, char **ret_error);
+/* The mark on the disk fd is open on: 1 and *ret, or 0 and NULL (none, or
+ * one that does not verify), or -errno. */
+int disk_mark_read_fd(int fd, HwInstallMark **ret);
+/* Write m to the disk fd is open on, then fsync. */
+int disk_mark_write_fd(int fd, const HwInstallMark *m);
+
 /* Erase every signature libblkid knows, like `wipefs --all`: first on each
  * partition found in the existing partition table (so that stale RAID, LVM or
  * filesystem metadata cannot reappear when partitions are recreated at the
  * same offsets), then on the whole disk (partition tables, including the GPT
  * backup at the end). Then zero the first and the last MiB (MBR boot code,
- * GPT primary and backup). Nothing is discarded. fsync()s, and on a block
+ * GPT primary and backup), except an install-in-progress mark in bytes
+ * 0..439, which stays (boot code that is not a mark is zeroed). Nothing is discarded. fsync()s, and on a block
  * device re-reads the partition table (BLKRRPART). A block device is opened
  * with O_EXCL, so a disk in use is refused with -EBUSY; then verified to be
  * the plan's disk that `path` names (disk_planned_disk(): the target, or the
@@ -110,8 +135,8 @@ int disk_wipe(const Plan *plan, const char *path, char **ret_error);
  * It also makes the disk unbootable until the bootloader step writes boot
  * code again, so that a reinstall that fails half way never starts the old
  * system's boot loader on a half-written disk: the MBR boot code area (bytes
- * 0-439) is zeroed (the disk signature at 440 and the partition entries at
- * 446 stay), and on a GPT disk the legacy BIOS bootable attribute (bit 2)
+ * 0-439) is zeroed unless it holds the install-in-progress mark, which
+ * stays (the disk signature at 440 and the partition entries at 446 stay), and on a GPT disk the legacy BIOS bootable attribute (bit 2)
  * is cleared on every partition, on an msdos disk the active flag (0x80)
  * of every primary partition; both tables' checksums are updated (primary
  * and backup GPT). UEFI: an old ESP that is replaced is one of the
@@ -135,7 +160,10 @@ int disk_wipe_signatures(const char *path, char **ret_error);
  *   no filesystem -> Linux filesystem data / 0x83.
  * msdos tables hold at most 4 (primary) partitions (-EOPNOTSUPP). On a block
  * device the kernel is told about the new partitions (BLKPG); wait for their
- * device nodes with disk_wait_partitions(). libparted's messages are captured,
+ * device nodes with disk_wait_partitions(). Afterwards the install-in-progress
+ * mark, if the disk has one, is rewritten with the new table's PTUUID;
+ * without one the boot code area is zeroed (libparted writes its own boot
+ * code into a blank msdos MBR). libparted's messages are captured,
  * never printed, and no question is ever asked (warnings are ignored, errors
  * cancel the operation). */
 int disk_partition(const Plan *plan, const char *path, char **ret_error);

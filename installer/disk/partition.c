@@ -303,6 +303,21 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
                 if (!disk)
                         return disk_error(ret_error, -EIO, "Failed to create a %s partition table for %s: %s", type->name,
                                           path, parted_reason());
+                /* A fresh table is "clobbered" on commit: libparted (3.5)
+                 * zeroes the first and last 9 sectors, the boot code area
+                 * with them, and then (msdos) writes its own boot code,
+                 * which starts the active partition's boot sector, maybe an
+                 * old install's. With the install-in-progress mark on the
+                 * disk, disk_wipe() has zeroed the first and last MiB
+                 * already, all but the mark: no clobbering, so that the
+                 * table is written around the mark and the disk never
+                 * carries anything but the mark in its boot code area (no
+                 * window between the commit and disk_mark_after_partition()). */
+                r = disk_has_mark(path);
+                if (r < 0)
+                        return disk_error(ret_error, r, "Cannot read the MBR of %s: %s", path, strerror(-r));
+                if (r > 0)
+                        disk->needs_clobber = 0;
         }
 
         for (size_t i = 0; i < plan->n_partitions; i++) {
@@ -322,14 +337,15 @@ static int partition_with_parted(const Plan *plan, const char *path, char **ret_
         /* libparted puts its own MBR boot code into an msdos table whose
          * boot code area is blank; that code starts the active partition's
          * boot sector, which may still be an old install's. Until the
-         * bootloader step writes boot code, the disk must boot nothing. */
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        r = fd < 0 ? -errno : disk_zero_boot_code(fd);
-        if (r >= 0 && fsync(fd) < 0)
+         * install's last step writes boot code, the disk must boot nothing:
+         * the install-in-progress mark stays (and names the new table), or
+         * without one the boot code area is zeroed. */
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
                 r = -errno;
-        if (r < 0)
-                return disk_error(ret_error, r, "Failed to clear the MBR boot code of %s: %s", path, strerror(-r));
-        return 0;
+                return disk_error(ret_error, r, "Cannot open %s: %s", path, strerror(-r));
+        }
+        return disk_mark_after_partition(fd, path, ret_error);
 }
 
 int disk_partition(const Plan *plan, const char *path, char **ret_error) {

@@ -205,9 +205,16 @@ int disk_wipe(const Plan *plan, const char *path, char **ret_error) {
                 return r;
 
         /* MBR boot code and table, GPT header and entries at the start; the
-         * backup GPT at the end. */
+         * backup GPT at the end. The install-in-progress mark in the boot
+         * code area stays: from the first write to the last step, the disk
+         * keeps saying that an install is in progress on it. */
+        _cleanup_(hw_install_mark_freep) HwInstallMark *mark = NULL;
+        r = disk_mark_read_fd(fd, &mark);
+        if (r < 0)
+                return disk_error(ret_error, r, "Failed to read the MBR of %s: %s", path, strerror(-r));
+        uint64_t keep = mark ? HW_INSTALL_MARK_SIZE : 0;
         head = MIN(size, ZERO_SIZE);
-        r = write_zeros(fd, 0, head);
+        r = head > keep ? write_zeros(fd, keep, head - keep) : 0;
         if (r >= 0 && size > head)
                 r = write_zeros(fd, size - MIN(size - head, ZERO_SIZE), MIN(size - head, ZERO_SIZE));
         if (r < 0)

@@ -347,6 +347,7 @@ void hw_disk_free_contents(HwDisk *d) {
         free(d->pttype);
         free(d->ptuuid);
         free(d->fstype);
+        hw_install_mark_free(d->install_mark);
         for (size_t i = 0; i < d->n_partitions; i++) {
                 free(d->partitions[i].name);
                 free(d->partitions[i].fstype);

@@ -26,6 +26,43 @@ typedef struct HwPartition {
         char *uuid;
 } HwPartition;
 
+/* The install-in-progress mark (hw/mark.c writes nothing; disk/mark.c
+ * writes it): the installer's own record, in the MBR boot code area (bytes
+ * 0..439 of LBA 0), that an install on this disk started and did not finish.
+ * docs/installer.md, "The install-in-progress mark". */
+typedef enum HwInstallMarkFlags {
+        HW_INSTALL_MARK_KEPT_PARTITIONS = 1 << 0, /* a reinstall that preserves partitions */
+} HwInstallMarkFlags;
+
+typedef struct HwInstallMark {
+        uint64_t started_usec;  /* CLOCK_REALTIME when the install began */
+        char *machine;          /* hw_inventory_machine_id() of the machine that wrote it, or NULL */
+        uint64_t disk_size;     /* bytes, of the disk it was written to */
+        char *table_id;         /* the new table's PTUUID (as blkid prints it), NULL before the partition step */
+        unsigned flags;         /* HwInstallMarkFlags */
+} HwInstallMark;
+
+#define HW_INSTALL_MARK_SIZE 440     /* the whole MBR boot code area */
+#define HW_INSTALL_MARK_STUB_SIZE 8
+/* The x86 code at the start of the mark: int 0x18 (the BIOS tries the next
+ * boot device); hlt; jmp $-1 (should it return). */
+extern const uint8_t hw_install_mark_stub[HW_INSTALL_MARK_STUB_SIZE];
+
+/* The 440 bytes of m (machine and table id shorter than 64 bytes,
+ * printable): 0 or -EINVAL. */
+int hw_install_mark_encode(const HwInstallMark *m, uint8_t ret[static HW_INSTALL_MARK_SIZE]);
+/* 1 and *ret when data is a mark; 0 (*ret NULL) when it is not one (no
+ * magic); -EBADMSG when it has the magic but does not verify (CRC, version,
+ * stub, fields): a corrupt mark is no mark. -ENOMEM. */
+int hw_install_mark_decode(const uint8_t data[static HW_INSTALL_MARK_SIZE], HwInstallMark **ret);
+void hw_install_mark_free(HwInstallMark *m);
+DEFINE_POINTER_CLEANUP(HwInstallMark, hw_install_mark_free);
+HwInstallMark *hw_install_mark_copy(const HwInstallMark *m);
+/* "2026-12-07T21:50:03Z", allocated. */
+char *hw_install_mark_format_time(uint64_t usec);
+/* CRC32 (IEEE 802.3, as zlib and GPT). */
+uint32_t hw_crc32(const void *data, size_t n);
+
 typedef struct HwDisk {
         char *name;            /* vda, sda, nvme0n1 */
         char *devnode;         /* /dev/vda */
@@ -45,6 +82,7 @@ typedef struct HwDisk {
         char *pttype;          /* gpt, dos, or NULL (from blkid) */
         char *ptuuid;
         char *fstype;          /* a filesystem/RAID/LVM signature on the whole disk */
+        HwInstallMark *install_mark; /* a valid install-in-progress mark, or NULL */
         HwPartition *partitions;
         size_t n_partitions;
 } HwDisk;
@@ -87,7 +125,8 @@ DEFINE_POINTER_CLEANUP(Inventory, hw_inventory_free);
 
 /* Probe partition table and signatures of one disk (a block device or a
  * regular file) with libblkid, read-only. Fills pttype/ptuuid/fstype and the
- * partitions' fstype/label/uuid. Ambiguous results are an error (-ENOTUNIQ). */
+ * partitions' fstype/label/uuid, and install_mark from the first 440 bytes
+ * (a corrupt mark is left out). Ambiguous results are an error (-ENOTUNIQ). */
 int hw_disk_probe_signatures(HwDisk *d, const char *path);
 
 /* The filesystem on a whole block device (or regular file), read-only:
@@ -131,6 +170,13 @@ bool hw_dmi_serial_is_placeholder(const char *serial);
 /* SMBIOS UUIDs left unset: NULL, empty, all zeros or all ones (QEMU without
  * -uuid, many white boxes), ignoring dashes. */
 bool hw_dmi_uuid_is_placeholder(const char *uuid);
+
+/* This machine's identity for the install-in-progress mark: "uuid:" and
+ * the SMBIOS product UUID (lower case) unless it is a placeholder, else
+ * "mac:" and the lowest MAC address of the inventory's NICs; NULL when there
+ * is neither (or out of memory): such a machine never recognises a mark. The
+ * one function the mark's writer and the plan use. */
+char *hw_inventory_machine_id(const Inventory *inv);
 
 /* True when the disk holds a partition table or any signature. */
 bool hw_disk_has_data(const HwDisk *d);

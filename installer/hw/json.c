@@ -62,6 +62,18 @@ void hw_inventory_to_json(const Inventory *inv, FILE *f) {
                 jsonw_string(&j, "pttype", d->pttype);
                 jsonw_string(&j, "ptuuid", d->ptuuid);
                 jsonw_string(&j, "fstype", d->fstype);
+                if (d->install_mark) {
+                        const HwInstallMark *m = d->install_mark;
+                        _cleanup_free_ char *t = hw_install_mark_format_time(m->started_usec);
+                        jsonw_object_begin(&j, "install_in_progress");
+                        jsonw_string(&j, "started", t);
+                        jsonw_u64(&j, "started_usec", m->started_usec);
+                        jsonw_string(&j, "machine", m->machine);
+                        jsonw_u64(&j, "disk_size", m->disk_size);
+                        jsonw_string(&j, "table_id", m->table_id);
+                        jsonw_bool(&j, "kept_partitions", m->flags & HW_INSTALL_MARK_KEPT_PARTITIONS);
+                        jsonw_object_end(&j);
+                }
                 jsonw_array_begin(&j, "partitions");
                 for (size_t k = 0; k < d->n_partitions; k++) {
                         const HwPartition *p = &d->partitions[k];
@@ -189,6 +201,31 @@ static int get_strv(Loader *l, const YNode *m, const char *key, char ***ret) {
         return 0;
 }
 
+/* "install_in_progress": the mark as hw_inventory_to_json() writes it.
+ * started_usec is what counts ("started" is for people). */
+static int load_install_mark(Loader *l, const YNode *m, HwDisk *d) {
+        YNode *n = ynode_get(m, "install_in_progress");
+        bool kept = false;
+        int r;
+
+        if (!n || ynode_is_null(n))
+                return 0;
+        if (n->type != YNODE_MAPPING)
+                return fail(l, n, "expected an install_in_progress object");
+        d->install_mark = new0(HwInstallMark, 1);
+        if (!d->install_mark)
+                return -ENOMEM;
+        if ((r = get_u64(l, n, "started_usec", &d->install_mark->started_usec)) < 0 ||
+            (r = get_str(l, n, "machine", &d->install_mark->machine)) < 0 ||
+            (r = get_u64(l, n, "disk_size", &d->install_mark->disk_size)) < 0 ||
+            (r = get_str(l, n, "table_id", &d->install_mark->table_id)) < 0 ||
+            (r = get_bool(l, n, "kept_partitions", &kept)) < 0)
+                return r;
+        if (kept)
+                d->install_mark->flags |= HW_INSTALL_MARK_KEPT_PARTITIONS;
+        return 0;
+}
+
 static int load_disk(Loader *l, const YNode *m, HwDisk *d) {
         uint64_t v = 0;
         YNode *parts;
@@ -221,6 +258,8 @@ static int load_disk(Loader *l, const YNode *m, HwDisk *d) {
                 return fail(l, m, "a disk needs at least \"name\" and \"size_bytes\"");
         if (!d->devnode && !(d->devnode = strprintf("/dev/%s", d->name)))
                 return -ENOMEM;
+        if ((r = load_install_mark(l, m, d)) < 0)
+                return r;
 
         if ((r = get_list(l, m, "partitions", &parts)) < 0)
                 return r;

@@ -69,6 +69,24 @@ int hw_probe_filesystem(const char *path, char **ret_fstype, char **ret_label, c
         return probe_range(fd, 0, 0, ret_fstype, ret_label, ret_uuid);
 }
 
+/* The install-in-progress mark in the MBR boot code area, if any. */
+static int read_install_mark(int fd, const char *path, HwInstallMark **ret) {
+        uint8_t data[HW_INSTALL_MARK_SIZE];
+        ssize_t n = pread(fd, data, sizeof data, 0);
+        int r;
+
+        if (n != (ssize_t) sizeof data)
+                return 0; /* too small, or unreadable: blkid will say */
+        hw_install_mark_free(*ret);
+        *ret = NULL;
+        r = hw_install_mark_decode(data, ret);
+        if (r == -EBADMSG) {
+                log_debug("%s: an install-in-progress mark that does not verify; ignored", path);
+                return 0;
+        }
+        return r < 0 ? r : 0;
+}
+
 int hw_disk_probe_signatures(HwDisk *d, const char *path) {
         _cleanup_close_ int fd = -1;
         blkid_probe pr;
@@ -77,6 +95,10 @@ int hw_disk_probe_signatures(HwDisk *d, const char *path) {
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+
+        r = read_install_mark(fd, path, &d->install_mark);
+        if (r < 0)
+                return r;
 
         pr = hw_blkid_probe_new(fd, 0, 0, true);
         if (!pr)

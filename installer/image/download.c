@@ -40,7 +40,12 @@ static void *download_thread(void *userdata) {
         ImageDownload *d = userdata;
         uint64_t total = 0;
 
-        d->r = fetch_stream(d->url, download_write, d, &d->content_length, &total, &d->error);
+        /* A reader that closed its end ends a backoff wait at once; resuming
+         * happens inside fetch_stream(), so the hash and the reader's
+         * decompression state simply continue. */
+        FetchStreamOptions o = { .cancel_fd = d->fd, .what = "Image download" };
+
+        d->r = fetch_stream(d->url, &o, download_write, d, &d->content_length, &total, &d->error);
         log_debug("Image download ended: %s, %" PRIu64 " bytes", d->r < 0 ? strerror(-d->r) : "complete",
                   d->bytes);
         /* EOF for the reader. */

@@ -67,7 +67,9 @@ typedef struct ImageResult {
  *   -ESRCH     an ACL names a user or group that the image's /etc/passwd or
  *              /etc/group does not define (names are looked up there, never
  *              in the installer's own files; owners are numeric)
- *   -ENOENT, -EACCES, -EIO, -ETIMEDOUT, ...  from the download (see fetch.h)
+ *   -ENOENT, -EACCES, -EIO, -ETIMEDOUT, -ESTALE, -EPROTO, ...  from the download,
+ *              after its retries and resumes (fetch_stream() in fetch.h: -ESTALE
+ *              when the server ignored Range or the file changed mid-stream)
  *   -ENOSPC, -EIO, ...  writing the target
  * ret (may be NULL) is filled in as far as known, on failure too. *ret_error
  * (may be NULL) gets a message for the user on failure; URLs in it are

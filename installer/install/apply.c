@@ -5,6 +5,15 @@
  * verified before the target is configured, and the bootloader is written
  * last, so a failure at any point leaves a disk that does not boot.
  *
+ * Power loss: the first write ("mark") puts the install-in-progress mark
+ * into the MBR boot code area of the target (and the mirror): from then on
+ * the disk boots nothing, and the next netboot recognises its own
+ * unfinished install (plan.h, PLAN_WIPE_UNFINISHED). The wipe and the
+ * partition steps keep it; the bootloader step writes everything but the
+ * MBR boot code; the filesystems are unmounted and synced; then the last
+ * step ("finish") replaces the mark: BIOS with the boot code, in one sector
+ * write, UEFI with zeros. Only then INSTALL COMPLETE.
+ *
  * Storage comes from the plan's volume list alone (plan.h, PlanVolume):
  * every partition, array, LUKS mapping, volume group and logical volume,
  * in an order in which each comes after what it sits on, with every limit
@@ -54,6 +63,7 @@ typedef struct Apply {
         ApplyVolume *vol;       /* plan->n_volumes */
         char **mounted;         /* mount points in mount order (plan->n_mount_order at most) */
         size_t n_mounted;
+        bool marked;            /* the install-in-progress mark was written: the disks boot nothing */
 } Apply;
 
 static void apply_done(Apply *a) {
@@ -141,6 +151,7 @@ static int step_prepare_mirror(Apply *a) {
         int r;
 
         report_phase_begin(&ph, "wipe-mirror", "%s%s", a->mirror,
+                           plan->mirror_wipe_reason == PLAN_WIPE_UNFINISHED ? " (this installer's unfinished install: redone)" :
                            plan->mirror_wipe ? " (holds data; the profile allows wiping it)" : "");
         r = disk_wipe(plan, a->mirror, &err);
         if (r < 0)
@@ -584,6 +595,18 @@ static int step_prepare_disk(Apply *a) {
                         return r;
         }
 
+        /* The first write: from here until "finish", the disks boot
+         * nothing and say that an install is in progress on them. */
+        report_phase_begin(&ph, "mark", "%s%s%s: install in progress", a->disk, a->mirror ? " and " : "",
+                           a->mirror ? a->mirror : "");
+        r = disk_mark_write(plan, a->disk, &err);
+        if (r >= 0 && a->mirror)
+                r = disk_mark_write(plan, a->mirror, &err);
+        a->marked = true; /* even half done: the target may carry it */
+        if (r < 0)
+                return fail(&ph, r, "Marking the disk", err);
+        report_phase_end(&ph, 0, NULL);
+
         if (plan->keep_table) {
                 /* Reinstall: only the partitions that go are wiped. */
                 report_phase_begin(&ph, "wipe", "%s: %s; kept: %s", a->disk,
@@ -591,6 +614,7 @@ static int step_prepare_disk(Apply *a) {
                 r = plan->wipe ? disk_wipe_replaced(plan, a->disk, &err) : 0;
         } else {
                 report_phase_begin(&ph, "wipe", "%s%s", a->disk,
+                                   plan->wipe_reason == PLAN_WIPE_UNFINISHED ? " (this installer's unfinished install: redone)" :
                                    plan->wipe ? " (holds data; the profile allows wiping it)" : "");
                 r = disk_wipe(plan, a->disk, &err);
         }
@@ -778,17 +802,24 @@ static int step_target(Apply *a, const BootParams *bp) {
         return install_configure(&t);
 }
 
+/* UEFI with an ESP: systemd-boot; else extlinux and MBR boot code. */
+static const PlanPartition *uefi_esp(const Plan *plan) {
+        if (plan->firmware != FIRMWARE_UEFI)
+                return NULL;
+        for (size_t i = 0; i < plan->n_volumes; i++)
+                if (plan->volumes[i].kind == PLAN_VOLUME_PARTITION && plan->volumes[i].partition->role == PART_ROLE_ESP)
+                        return plan->volumes[i].partition;
+        return NULL;
+}
+
 static int step_bootloader(Apply *a) {
         const Plan *plan = a->plan;
-        const PlanPartition *esp = NULL;
+        const PlanPartition *esp = uefi_esp(plan);
         size_t root = SIZE_MAX;
         char *err = NULL;
         Phase ph;
         int r;
 
-        for (size_t i = 0; i < plan->n_volumes && !esp; i++)
-                if (plan->volumes[i].kind == PLAN_VOLUME_PARTITION && plan->volumes[i].partition->role == PART_ROLE_ESP)
-                        esp = plan->volumes[i].partition;
         (void) volume_at(plan, "/", &root);
         BootConfig c = {
                 .root = TARGET_ROOT,
@@ -800,7 +831,7 @@ static int step_bootloader(Apply *a) {
                 .extra_args = plan->profile->kernel_append,
                 .nvram_entry = true,
         };
-        if (plan->firmware == FIRMWARE_UEFI && esp) {
+        if (esp) {
                 c.esp = esp->mount;
                 c.esp_partition = esp->number;
         }
@@ -809,6 +840,34 @@ static int step_bootloader(Apply *a) {
         r = boot_install(&c, &err);
         if (r < 0)
                 return fail(&ph, r, "Bootloader", err);
+        return report_phase_end(&ph, 0, NULL);
+}
+
+/* The last write, after the filesystems are unmounted and synced: the
+ * install-in-progress mark goes. BIOS: the MBR boot code replaces it in one
+ * sector write (the disk is bootable exactly when the mark is gone); UEFI:
+ * zeros (systemd-boot on the ESP boots). The mirror disk too. */
+static int step_finish(Apply *a) {
+        const Plan *plan = a->plan;
+        bool uefi = uefi_esp(plan) != NULL;
+        BootConfig c = { .table = plan->table };
+        const char *disks[] = { a->disk, a->mirror };
+        char *err = NULL;
+        Phase ph;
+        int r;
+
+        report_phase_begin(&ph, "finish", "%s%s%s: %s", a->disk, a->mirror ? " and " : "", a->mirror ? a->mirror : "",
+                           uefi ? "install-in-progress mark cleared" :
+                           "MBR boot code replaces the install-in-progress mark");
+        /* disk identity (issue 11): still the planned disk(s)? */
+        r = disk_verify_plan(plan, &err);
+        if (r < 0)
+                return fail(&ph, r, "Refusing to write", err);
+        for (size_t i = 0; i < ELEMENTSOF(disks) && disks[i]; i++) {
+                r = uefi ? disk_mark_clear(plan, disks[i], &err) : boot_write_mbr_code(&c, disks[i], &err);
+                if (r < 0)
+                        return fail(&ph, r, uefi ? "Clearing the install-in-progress mark" : "Writing the MBR boot code", err);
+        }
         return report_phase_end(&ph, 0, NULL);
 }
 
@@ -861,7 +920,7 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
                 goto out_unmount;
         r = step_image(&a);
         if (r < 0) {
-                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
+                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ESTALE || r == -EIO ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
                 goto out_unmount;
         }
         if ((r = interrupt_check()) < 0)
@@ -891,13 +950,24 @@ out_unmount:
         unmount_all(&a);
 out_stop:
         storage_release(&a);
+        /* Everything is on the disks and nothing holds them: the last write. */
+        if (ret == EXIT_OK) {
+                r = interrupt_check();
+                if (r >= 0)
+                        r = step_finish(&a);
+                if (r < 0)
+                        ret = EXIT_INSTALL_FAILED;
+        }
 out:
         if (ret == EXIT_OK)
                 report_info("INSTALL COMPLETE: %s installed on %s in %.1fs", plan->profile->hostname, a.disk,
                             (double) (report_now_usec() - t0) / 1e6);
         else
-                report_info("INSTALL FAILED (exit status %d%s): no bootloader was written; %s will not boot",
-                            interrupt_exit_status(ret), interrupt_signal() ? ", after a signal" : "", a.disk);
+                report_info("INSTALL FAILED (exit status %d%s): %s", interrupt_exit_status(ret),
+                            interrupt_signal() ? ", after a signal" : "",
+                            a.marked ? "no boot code was written; the install-in-progress mark stays, the disk will not "
+                                       "boot and the next netboot redoes the install" :
+                                       "nothing was written to the disk");
         apply_done(&a);
         return ret;
 }

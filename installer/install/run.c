@@ -275,6 +275,12 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                                                 "nothing was written to any disk"),
                                r == -ENOMEM ? EXIT_FAILURE_GENERIC : EXIT_PROFILE_INVALID;
         }
+        /* Every later fetch (fragments were fetched with the defaults):
+         * the image, files, keys, reports. */
+        fetch_set_policy(&(FetchPolicy) { .attempts = profile->fetch.attempts,
+                                          .deadline_sec = profile->fetch.deadline_s,
+                                          .min_rate = profile->fetch.min_rate,
+                                          .rate_window_sec = profile->fetch.rate_window_s });
         report_phase_end(&ph, 0, "profile valid: hostname %s%s", profile->hostname,
                          profile->n_fragments > 0 ? ", with fragments" : "");
         report_profile_known(bp, profile);

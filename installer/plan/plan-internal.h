@@ -25,6 +25,12 @@ void plan_lvm_print_json(const Plan *p, JsonWriter *j);
 int plan_preserve(Plan *p, ProfileErrors *errors);
 /* select.c: NULL when disk d matches s, else why not (static or in *buf). */
 const char *plan_disk_mismatch(const HwDisk *d, const DiskSelect *s, char **buf);
+/* mark.c: 1 when d carries this installer's unfinished install
+ * (plan_mark_verdict() OURS), else 0; *ret_note: what the printed plan
+ * says about d's mark ("this installer's unfinished install (started
+ * ...Z)", or "an install-in-progress mark ... not trusted: WHY"), NULL
+ * without a mark. -ENOMEM. */
+int plan_unfinished(const Plan *p, const HwDisk *d, bool whole_disk, char **ret_note);
 /* plan.c: what wiping d destroys, for the operator. */
 char *plan_describe_contents(const HwDisk *d);
 /* luks.c: the LUKS2 volumes (after plan_storage()), and their lines in the

@@ -99,19 +99,29 @@ int plan_build(const Inventory *inv, const Profile *profile, Plan **ret, Profile
                 return r;
 
         /* Data safety: a disk that holds anything is only wiped when the
-         * profile says so (for a reinstall, plan_preserve() decided). */
+         * profile says so, or when it is this installer's own unfinished
+         * install on this machine (its install-in-progress mark; a mark
+         * that does not match is trusted for nothing). For a reinstall,
+         * plan_preserve() decided. */
+        if (!p->keep_table) {
+                r = plan_unfinished(p, disk, true, &p->mark_note);
+                if (r < 0)
+                        return r;
+        }
         if (!p->keep_table && hw_disk_has_data(disk)) {
                 _cleanup_free_ char *what = plan_describe_contents(disk);
                 if (!what)
                         return -ENOMEM;
-                if (!profile->disk.wipe) {
+                if (r == 0 && !profile->disk.wipe) {
                         r = profile_errors_add(errors, profile->filename, profile->disk.select.line,
                                                profile->disk.select.column, "disk.wipe",
-                                               "refusing to use %s: it holds data (%s); set disk.wipe: true to allow wiping it",
-                                               disk->devnode, what);
+                                               "refusing to use %s: it holds data (%s)%s%s; set disk.wipe: true to allow wiping it",
+                                               disk->devnode, what, p->mark_note ? "; it carries " : "",
+                                               p->mark_note ? p->mark_note : "");
                         return r < 0 ? r : -EINVAL;
                 }
                 p->wipe = true;
+                p->wipe_reason = r == 1 ? PLAN_WIPE_UNFINISHED : PLAN_WIPE_PROFILE;
                 p->wipe_summary = TAKE_PTR(what);
         }
 
@@ -149,6 +159,8 @@ void plan_free(Plan *p) {
         free(p->mirror_wipe_summary);
         free(p->target_reason);
         free(p->wipe_summary);
+        free(p->mark_note);
+        free(p->mirror_mark_note);
         free(p->keep_summary);
         free(p->preserved);
         free(p);
@@ -305,25 +317,38 @@ void plan_print_text(const Plan *p, FILE *f) {
                         p->candidates[i].disk == p->target ? "TARGET" : p->candidates[i].reason);
         }
         if (p->keep_table) {
-                if (p->wipe)
+                if (p->wipe && p->wipe_reason == PLAN_WIPE_UNFINISHED)
+                        fprintf(f, "  Wipe:       YES — %s holds %s: destroyed: %s; redone without disk.wipe\n",
+                                disk->devnode, p->mark_note, p->wipe_summary);
+                else if (p->wipe)
                         fprintf(f, "  Wipe:       YES — destroyed on %s: %s\n", disk->devnode, p->wipe_summary);
                 else
                         fprintf(f, "  Wipe:       nothing (every existing partition of %s is preserved)\n", disk->devnode);
                 fprintf(f, "  Keep:       %s: %s — never moved, wiped or formatted\n", disk->devnode, p->keep_summary);
-        } else if (p->wipe)
+        } else if (p->wipe && p->wipe_reason == PLAN_WIPE_UNFINISHED)
+                fprintf(f, "  Wipe:       YES — %s holds %s: %s; redone without disk.wipe\n", disk->devnode,
+                        p->mark_note, p->wipe_summary);
+        else if (p->wipe)
                 fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", disk->devnode, p->wipe_summary);
         else
                 fprintf(f, "  Wipe:       nothing (%s is blank)\n", disk->devnode);
+        if (p->mark_note && p->wipe_reason != PLAN_WIPE_UNFINISHED)
+                fprintf(f, "  Mark:       %s carries %s\n", disk->devnode, p->mark_note);
         const HwDisk *mirror = plan_mirror_disk(p);
         if (mirror) {
                 fprintf(f, "  Mirror:     %s  %s  %s%s%s — %s (disk.mirror: RAID1, the same partition table)\n",
                         mirror->devnode, format_bytes(a, sizeof a, mirror->size),
                         mirror->transport ? mirror->transport : "unknown", mirror->serial ? "  serial " : "",
                         mirror->serial ? mirror->serial : "", p->mirror_reason);
-                if (p->mirror_wipe)
+                if (p->mirror_wipe && p->mirror_wipe_reason == PLAN_WIPE_UNFINISHED)
+                        fprintf(f, "  Wipe:       YES — %s holds %s: %s; redone without disk.wipe\n", mirror->devnode,
+                                p->mirror_mark_note, p->mirror_wipe_summary);
+                else if (p->mirror_wipe)
                         fprintf(f, "  Wipe:       YES — %s will be erased: %s\n", mirror->devnode, p->mirror_wipe_summary);
                 else
                         fprintf(f, "  Wipe:       nothing (%s is blank)\n", mirror->devnode);
+                if (p->mirror_mark_note && p->mirror_wipe_reason != PLAN_WIPE_UNFINISHED)
+                        fprintf(f, "  Mark:       %s carries %s\n", mirror->devnode, p->mirror_mark_note);
         }
         fprintf(f, "  Other disks: never written\n");
         fprintf(f, "  Table:      %s%s%s\n", partition_table_to_string(p->table),
@@ -403,6 +428,8 @@ void plan_print_json(const Plan *p, FILE *f) {
         jsonw_string(&j, "reason", p->target_reason);
         jsonw_bool(&j, "wipe", p->wipe);
         jsonw_string(&j, "wipe_summary", p->wipe_summary);
+        jsonw_string(&j, "wipe_reason", plan_wipe_reason_to_string(p->wipe_reason));
+        jsonw_string(&j, "install_mark", p->mark_note);
         jsonw_bool(&j, "keep_table", p->keep_table);
         jsonw_string(&j, "keep_summary", p->keep_summary);
         jsonw_object_end(&j);
@@ -426,6 +453,8 @@ void plan_print_json(const Plan *p, FILE *f) {
                 jsonw_string(&j, "reason", p->mirror_reason);
                 jsonw_bool(&j, "wipe", p->mirror_wipe);
                 jsonw_string(&j, "wipe_summary", p->mirror_wipe_summary);
+                jsonw_string(&j, "wipe_reason", plan_wipe_reason_to_string(p->mirror_wipe_reason));
+                jsonw_string(&j, "install_mark", p->mirror_mark_note);
                 jsonw_object_end(&j);
         }
         jsonw_array_begin(&j, "raid");

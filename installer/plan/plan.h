@@ -162,6 +162,34 @@ typedef struct PlanCandidate {
         char *reason;                /* why it matched or not */
 } PlanCandidate;
 
+/* Why the target (or the mirror) is wiped. */
+typedef enum PlanWipeReason {
+        PLAN_WIPE_NONE,              /* blank: nothing to destroy */
+        PLAN_WIPE_PROFILE,           /* disk.wipe: true */
+        /* It carries this installer's install-in-progress mark (hw.h,
+         * HwInstallMark) written on this machine, for this disk, naming
+         * the table it has (or none yet): an unfinished install, redone
+         * without disk.wipe. plan_mark_verdict() decides. */
+        PLAN_WIPE_UNFINISHED,
+} PlanWipeReason;
+
+const char *plan_wipe_reason_to_string(PlanWipeReason r);
+
+typedef enum PlanMarkVerdict {
+        PLAN_MARK_NONE,              /* no (valid) mark on the disk */
+        PLAN_MARK_OURS,              /* this installer's unfinished install, here */
+        PLAN_MARK_FOREIGN,           /* a mark that does not match: trusted for nothing */
+} PlanMarkVerdict;
+
+/* Does disk d's mark say "this machine's unfinished install on this very
+ * disk"? OURS when its machine id equals hw_inventory_machine_id(inv) (a
+ * machine without one recognises nothing), its disk size equals d->size,
+ * its table id is empty or equals d->ptuuid (case-insensitive), and, when
+ * whole_disk (the plan wipes the whole disk), it is not from a reinstall
+ * that kept partitions. FOREIGN with *ret_why (allocated) saying which of
+ * these fails; NONE without a mark. -ENOMEM. Pure. */
+int plan_mark_verdict(const Inventory *inv, const HwDisk *d, bool whole_disk, char **ret_why);
+
 typedef struct Plan {
         const Profile *profile;      /* borrowed */
         const Inventory *inventory;  /* borrowed */
@@ -173,6 +201,8 @@ typedef struct Plan {
         size_t n_candidates;
         bool wipe;                   /* the target holds data and will be wiped */
         char *wipe_summary;          /* what is destroyed, or NULL */
+        PlanWipeReason wipe_reason;  /* why (PLAN_WIPE_NONE when !wipe) */
+        char *mark_note;             /* the target carries a mark: what the plan makes of it, or NULL */
         /* Some partitions are preserved: the existing partition table is
          * edited (the other partitions deleted, the new ones added) instead
          * of a new one written, and only the deleted partitions are wiped. */
@@ -190,6 +220,8 @@ typedef struct Plan {
         char *mirror_reason;
         bool mirror_wipe;            /* the mirror disk holds data and will be wiped */
         char *mirror_wipe_summary;
+        PlanWipeReason mirror_wipe_reason;
+        char *mirror_mark_note;
         PlanRaid *raids;
         size_t n_raids;
         PlanLuks *luks;              /* luks.c */

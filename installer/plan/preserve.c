@@ -178,15 +178,20 @@ int plan_preserve(Plan *p, ProfileErrors *errors) {
 
         /* Replacing the other partitions destroys what they hold: only with
          * disk.wipe: true. */
+        r = plan_unfinished(p, d, false, &p->mark_note);
+        if (r < 0)
+                return r;
         if (gone.len > 0) {
-                if (!pd->wipe) {
+                if (r == 0 && !pd->wipe) {
                         r = profile_errors_add(errors, pr->filename, pd->select.line, pd->select.column, "disk.wipe",
                                                "refusing to use %s: it holds data in partitions the profile does not "
-                                               "preserve (%s); set disk.wipe: true to replace them (kept: %s)",
-                                               d->devnode, gone.data, p->keep_summary);
+                                               "preserve (%s)%s%s; set disk.wipe: true to replace them (kept: %s)",
+                                               d->devnode, gone.data, p->mark_note ? "; it carries " : "",
+                                               p->mark_note ? p->mark_note : "", p->keep_summary);
                         return r < 0 ? r : -EINVAL;
                 }
                 p->wipe = true;
+                p->wipe_reason = r == 1 ? PLAN_WIPE_UNFINISHED : PLAN_WIPE_PROFILE;
                 p->wipe_summary = strprintf("partition%s %s of the %s partition table", n_gone == 1 ? "" : "s",
                                             gone.data, table_name(d->pttype));
                 if (!p->wipe_summary)

@@ -89,17 +89,22 @@ int plan_select_mirror(Plan *p, ProfileErrors *errors) {
                                   "the RAID1 disks have different logical sector sizes: %s %u bytes, %s %u bytes",
                                   target->devnode, target->logical_sector_size, m->devnode, m->logical_sector_size);
 
-        /* Data safety, as for the target. */
+        /* Data safety, as for the target (the mirror's own mark). */
+        int r = plan_unfinished(p, m, true, &p->mirror_mark_note);
+        if (r < 0)
+                return r;
         if (hw_disk_has_data(m)) {
                 _cleanup_free_ char *what = plan_describe_contents(m);
                 if (!what)
                         return -ENOMEM;
-                if (!pd->wipe)
+                if (r == 0 && !pd->wipe)
                         return plan_error(p, errors, s->line, s->column, "disk.wipe",
-                                          "refusing to use %s as the mirror: it holds data (%s); set disk.wipe: true to "
+                                          "refusing to use %s as the mirror: it holds data (%s)%s%s; set disk.wipe: true to "
                                           "allow wiping it",
-                                          m->devnode, what);
+                                          m->devnode, what, p->mirror_mark_note ? "; it carries " : "",
+                                          p->mirror_mark_note ? p->mirror_mark_note : "");
                 p->mirror_wipe = true;
+                p->mirror_wipe_reason = r == 1 ? PLAN_WIPE_UNFINISHED : PLAN_WIPE_PROFILE;
                 p->mirror_wipe_summary = TAKE_PTR(what);
         }
         return 0;

@@ -131,6 +131,8 @@ void profile_parse_locale(Checker *c, const YNode *v, void *userdata);
 void profile_parse_keyboard(Checker *c, const YNode *v, void *userdata);
 void profile_parse_ntp(Checker *c, const YNode *v, void *userdata);
 void profile_parse_timeouts(Checker *c, const YNode *v, void *userdata);
+/* profile-fetch.c: fetch: (userdata: the Profile). */
+void profile_parse_fetch(Checker *c, const YNode *v, void *userdata);
 void profile_parse_bootloader(Checker *c, const YNode *v, void *userdata);
 /* After the walk: checks across sections (user groups, firstboot packages). */
 void profile_check_system(Checker *c, const YNode *root, Profile *p);

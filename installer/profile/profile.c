@@ -238,6 +238,7 @@ static const Field profile_fields[] = {
         { "raid", parse_raid, false },
         { "lvm", parse_lvm, false },
         { "timeouts", profile_parse_timeouts, false },
+        { "fetch", profile_parse_fetch, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */

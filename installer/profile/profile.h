@@ -379,6 +379,24 @@ typedef struct ProfileMatch {
         YNode *source;        /* the match: node as written (borrowed from doc), or NULL */
 } ProfileMatch;
 
+/* fetch: the retry policy of every download (docs/profile.md); 0: the
+ * default (fetch.h, FetchPolicy). */
+typedef struct ProfileFetch {
+        unsigned attempts;        /* tries per URL for transient failures */
+        uint64_t deadline_s;      /* the whole transfer, retries included */
+        uint64_t min_rate;        /* bytes per second ... */
+        unsigned rate_window_s;   /* ... judged over this window */
+} ProfileFetch;
+
+#define PROFILE_FETCH_ATTEMPTS_MIN 1u
+#define PROFILE_FETCH_ATTEMPTS_MAX 100u
+#define PROFILE_FETCH_DEADLINE_MIN_S 10u
+#define PROFILE_FETCH_DEADLINE_MAX_S (7u * 86400u)
+#define PROFILE_FETCH_MIN_RATE_MIN 1u
+#define PROFILE_FETCH_MIN_RATE_MAX 1000000000u
+#define PROFILE_FETCH_RATE_WINDOW_MIN_S 5u
+#define PROFILE_FETCH_RATE_WINDOW_MAX_S 3600u
+
 /* report: where events go (docs/events.md). */
 typedef struct ProfileReport {
         char *url;            /* http(s); may carry credentials: print redacted */
@@ -423,6 +441,7 @@ typedef struct Profile {
         char *kernel_append;  /* bootloader: append: added to the installed kernel's command line */
         unsigned timeout_post_install_s; /* timeouts: post_install: per command; 0: the default */
         unsigned timeout_packages_s;     /* timeouts: packages: per apt-get call; 0: the default */
+        ProfileFetch fetch;
 } Profile;
 
 /* timeouts: values, in seconds (docs/profile.md). */

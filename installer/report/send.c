@@ -3,7 +3,8 @@
  * what is queued, as NDJSON batches, to the report URL. Uploads (the
  * inventory) go through the same queue, in order, each as a POST of its own.
  * Reporting never blocks or fails the install: each POST has a timeout,
- * failures are retried with backoff (1, 2, 4 ... 30 s) for as long as the
+ * failures are retried with the backoff of every fetch (fetch_backoff_random_usec():
+ * 1, 2, 4 ... 30 s, jittered) for as long as the
  * install runs, a dead server is a warning, and the end of the run waits at
  * most REPORT_DRAIN_SEC for what is still queued. docs/events.md. */
 #include <inttypes.h>
@@ -20,7 +21,6 @@
 #define REPORT_BATCH_MAX 200         /* events per POST */
 #define REPORT_BATCH_BYTES (256 * 1024)
 #define REPORT_POST_TIMEOUT_SEC 10
-#define REPORT_BACKOFF_MAX_SEC 30
 #define REPORT_DRAIN_SEC 20          /* at the end: wait at most this long */
 #define REPORT_LOG_TIMEOUT_SEC 30
 #define REPORT_LOG_ATTEMPTS 3
@@ -149,6 +149,16 @@ static void timespec_after(struct timespec *ts, unsigned secs) {
         ts->tv_sec += secs;
 }
 
+static void timespec_after_usec(struct timespec *ts, uint64_t usec) {
+        clock_gettime(CLOCK_MONOTONIC, ts);
+        ts->tv_sec += (time_t) (usec / 1000000u);
+        ts->tv_nsec += (long) (usec % 1000000u) * 1000L;
+        if (ts->tv_nsec >= 1000000000L) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000L;
+        }
+}
+
 static bool timespec_passed(const struct timespec *ts) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -240,9 +250,10 @@ static void *sender_main(void *arg) {
                 }
                 item_done(&upload);
                 unsigned f = ++S.failures;
-                unsigned backoff = f >= 6 ? REPORT_BACKOFF_MAX_SEC : 1u << (f - 1);
+                /* The backoff every fetch uses (fetch.h): 1 s doubling to 30 s, jittered. */
+                uint64_t backoff = fetch_backoff_random_usec(f);
                 struct timespec until;
-                timespec_after(&until, backoff);
+                timespec_after_usec(&until, backoff);
                 /* Warn on the first failure and then every 10th, never more. */
                 if (f == 1 || f % 10 == 0) {
                         pthread_mutex_unlock(&lock);
@@ -335,7 +346,9 @@ static int upload_log(const char *url, const char *token, const char *safe, cons
                         log_warning("report: cannot upload the installer log (%s)", err ? err : strerror(-r));
                         break;
                 }
-                sleep(1u << i);
+                uint64_t w = fetch_backoff_random_usec(i + 1);
+                (void) nanosleep(&(struct timespec) { .tv_sec = (time_t) (w / 1000000u),
+                                                      .tv_nsec = (long) (w % 1000000u) * 1000L }, NULL);
         }
         return r;
 }

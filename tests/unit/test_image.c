@@ -1149,6 +1149,10 @@ static void test_http_connection_lost(void **state) {
          * reported, whether the archive was complete or cut off. */
         const uint64_t size = file_size(fx->zst);
         const uint64_t cut[] = { 0, size / 2 };
+
+        /* One attempt: resuming is tested through a fault proxy
+         * (tests/cli/fetch-faults.sh); this server answers once. */
+        fetch_set_policy(&(FetchPolicy) { .attempts = 1 });
         for (size_t i = 0; i < ELEMENTSOF(cut); i++) {
                 _cleanup_free_ char *t = new_dir("target"), *err = NULL, *url = NULL;
                 Server s = { .file = fx->zst, .status = 200, .send_max = cut[i], .claim = size * 2 };
@@ -1164,7 +1168,9 @@ static void test_http_connection_lost(void **state) {
                         fail_msg("cut %" PRIu64 ": expected -EIO, got %d (%s)", cut[i], r, err);
                 assert_non_null(strstr(err, url));
                 assert_non_null(strstr(err, "transfer closed"));
+                assert_non_null(strstr(err, "gave up after 1 attempt"));
         }
+        fetch_set_policy(NULL);
 }
 
 static void test_http_connection_refused(void **state) {
@@ -1176,7 +1182,9 @@ static void test_http_connection_refused(void **state) {
         server_stop(&s);
         url = strprintf("http://127.0.0.1:%u/img.tar.zst", s.port);
         ImageSource src = { .url = url, .sha256 = ZERO_SHA };
+        fetch_set_policy(&(FetchPolicy) { .attempts = 1 });
         assert_int_equal(image_install(&src, t, NULL, &err), -ECONNREFUSED);
+        fetch_set_policy(NULL);
         assert_non_null(strstr(err, url));
 }
 

@@ -17,7 +17,8 @@ expect_log "INSTALL FAILED (exit status 7)"
 expect_log "INIT: installer exited with status 7"
 expect_no_log "==> bootloader"
 
-# The disk must not boot: SeaBIOS finds no boot code on it.
+# The disk must not boot: SeaBIOS runs the install-in-progress mark's
+# int 0x18 and moves on.
 mv "$SERIAL" "$T/install.log"
 if pxeboot --boot-disk --disk "$T/target.raw" --timeout 60 --expect "Linux version"; then
 	die "a disk with a failed install booted a kernel"

@@ -6,7 +6,8 @@
 # the installer unmounts /mnt/target, deactivates vg0 and stops md0 and md1,
 # reports the install's finish event with exit status 143 (128 + SIGTERM)
 # and exits 143. rootfs/init then prints what is still set up: nothing. The
-# bootloader step never ran: the disks' MBR boot code stays zero. A third
+# bootloader step never ran: the disks' MBR boot code area still holds the
+# install-in-progress mark (no boot code). A third
 # disk holding a filesystem is byte-identical.
 . "$(dirname "$0")/lib.sh"
 
@@ -59,9 +60,16 @@ expect_no_log "INSTALL COMPLETE"
 # The install's finish event with the signal's exit status.
 grep -a '"phase":"install"' "$SERIAL" | grep -a '"type":"finish"' | grep -aq '"exit_status":143' ||
 	die "no finish event of the install with exit status 143 on the console"
-# No bootloader: the MBR boot code (the first 440 bytes) of both disks is zero.
+# No boot code: the MBR boot code area (the first 440 bytes) of both disks
+# is still the install-in-progress mark (docs/installer.md), CRC intact.
 for d in a b; do
-	cmp -s -n 440 "$T/$d.raw" /dev/zero || die "disk $d has boot code: a bootloader was written"
+	python3 - "$T/$d.raw" <<'PY' || die "disk $d: its boot code area is not the install-in-progress mark (boot code written?)"
+import sys, zlib
+b = open(sys.argv[1], "rb").read(440)
+assert b[:5] == bytes([0xcd, 0x18, 0xf4, 0xeb, 0xfd]), b[:8].hex()
+assert b[8:32] == b"BMI-INSTALL-IN-PROGRESS\0", b[8:32]
+assert int.from_bytes(b[436:440], "little") == zlib.crc32(b[:436]), "CRC"
+PY
 done
 [ "$(sha256sum < "$T/other.raw")" = "$before" ] || die "the third disk changed"
-log "ok: SIGTERM mid-install: exit 143, finish event 143, nothing mounted, no md, no dm, no boot code; other disk untouched"
+log "ok: SIGTERM mid-install: exit 143, finish event 143, nothing mounted, no md, no dm, the mark on both disks; other disk untouched"
