@@ -272,7 +272,7 @@ def main():
         for n, _, what in POINTS:
             print("%-18s %s" % (n, what))
         return 0
-    points = a.points.split(",") if a.points else ORDER
+    points = a.points.split(",") if a.points else list(ORDER)
     for p in points:
         if p not in POINT:
             ap.error("unknown point %s (--list)" % p)
