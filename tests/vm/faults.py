@@ -24,6 +24,7 @@ case passed.
 import argparse
 import os
 import re
+import signal
 import sys
 import time
 
@@ -403,4 +404,9 @@ def main():
 
 
 if __name__ == "__main__":
+    # TERM or HUP (a test runner's timeout, a closed terminal) ends the run
+    # like ^C: through the cleanup that stops the guest and the servers and
+    # deletes the disk images, not around it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     sys.exit(main())
