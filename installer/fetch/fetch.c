@@ -412,6 +412,15 @@ static void stream_check_answer(Stream *st) {
                         *st->content_length = (uint64_t) cl;
                 return;
         }
+        /* Nothing to check the rest against (a chunked first answer without
+         * ETag or Last-Modified): a resume could splice two files. */
+        if (!st->first.etag[0] && !st->first.last_modified[0] && !st->first.length) {
+                snprintf(st->stale, sizeof st->stale,
+                         "cannot resume at byte %" PRIu64 ": the first answer had no ETag, Last-Modified or length to "
+                         "check the rest against",
+                         st->offset);
+                return;
+        }
         if (code == 200) {
                 snprintf(st->stale, sizeof st->stale,
                          "server ignored the Range request (HTTP 200 instead of 206 for bytes %" PRIu64 "-)",
