@@ -130,6 +130,15 @@ ok burst
 [ "$(requests burst)" -eq 3 ] || die "burst: $(requests burst) requests, expected 3"
 expect_in "$T/burst.err" "(HTTP 503); attempt 2 of 3"
 
+# 429 Too Many Requests and 408 are "not now", retried like a 5xx.
+fetch busy '[{"do": "status", "code": 429, "count": 1}, {"do": "status", "code": 408, "count": 1}]'
+ok busy
+[ "$(requests busy)" -eq 3 ] || die "busy: $(requests busy) requests, expected 3"
+# Any other 4xx is final: one request.
+fetch forbidden '[{"do": "status", "code": 403, "count": 5}]'
+failed forbidden EACCES "HTTP 403"
+[ "$(requests forbidden)" -eq 1 ] || die "forbidden: $(requests forbidden) requests, expected 1"
+
 # Three 503s with attempts 3: gives up, naming the attempts and the cause.
 fetch burst-long '[{"do": "status", "code": 503, "count": 5}]'
 failed burst-long EIO "gave up after 3 attempts in "

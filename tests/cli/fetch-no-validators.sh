@@ -43,7 +43,7 @@ class H(http.server.BaseHTTPRequestHandler):
         data = A
         if rng:
             off = int(rng.split('=')[1].split('-')[0])
-            if p.startswith('/nv/'): data = B
+            if p.startswith('/nv/') or p.startswith('/len/'): data = B
             self.send_response(206)
             self.send_header('Content-Range', f'bytes {off}-{len(data)-1}/{len(data)}')
             self.send_header('Content-Length', str(len(data) - off))
@@ -54,6 +54,9 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header('Transfer-Encoding', 'chunked'); self.end_headers()
             half = data[:len(data)//2]
             self.wfile.write(b'%x\r\n' % len(half) + half + b'\r\n'); self.rst(); return
+        if p.startswith('/len/'):  # a length, no ETag, no Last-Modified
+            self.send_header('Content-Length', str(len(data))); self.end_headers()
+            self.wfile.write(data[:len(data)//2]); self.rst(); return
         self.send_header('ETag', '"abc"'); self.send_header('Content-Length', str(len(data))); self.end_headers()
         self.wfile.write(data[:len(data)//2]); self.rst()
 s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
@@ -73,6 +76,13 @@ out=$(timeout 60 "$TOOL" --attempts 3 --min-rate 1000 --rate-window 5 "http://12
 grep -q "result: ESTALE" <<<"$out" || { echo "$out"; die "no validators: not ESTALE"; }
 grep -q "cannot resume at byte" <<<"$out" || { echo "$out"; die "no validators: the error does not say why"; }
 echo "ok: no validators: resume refused ($(grep '^error:' <<<"$out"))"
+
+# A Content-Length alone does not tell two files of the same size apart.
+mkdir "$T/out3"
+out=$(timeout 60 "$TOOL" --attempts 3 --min-rate 1000 --rate-window 5 "http://127.0.0.1:$P/len/img.tar" "$T/out3" 2>&1) && {
+	echo "$out"; die "length only: a resume that splices two files of the same size was accepted"; }
+grep -q "result: ESTALE" <<<"$out" || { echo "$out"; die "length only: not ESTALE"; }
+echo "ok: length only: resume refused ($(grep '^error:' <<<"$out"))"
 
 mkdir "$T/out2"
 out=$(timeout 60 "$TOOL" --attempts 3 --min-rate 1000 --rate-window 5 "http://127.0.0.1:$P/redir/img.tar" "$T/out2" 2>&1) || {
