@@ -246,10 +246,22 @@ class Proxy:
         return {"do": "pass"}, None, None
 
     def start_refusal(self, seconds):
+        """The server goes down now: the listening socket is closed here, at
+        once (not by the accept loop a moment later), so a client that
+        reconnects as soon as it sees its connection reset is refused."""
         t, iso = utcnow()
         with self.lock:
             self.refuse_until = max(self.refuse_until, t + seconds)
             clients = list(self.clients)
+            sock, self.sock = self.sock, None
+        if sock is not None:
+            # shutdown() stops the listening at once; close() alone would
+            # not while the accept loop's select() still holds the socket.
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
         for c in clients:  # the server went down: every open connection too
             abort_other(c)
         self.log({"event": "refuse-start", "t": t, "time": iso, "seconds": seconds, "port": self.port})
@@ -257,26 +269,30 @@ class Proxy:
     def serve_forever(self):
         while not self.stopping:
             now = time.time()
-            if now < self.refuse_until:
-                if self.sock is not None:
-                    self.sock.close()
-                    self.sock = None
+            with self.lock:
+                refusing = now < self.refuse_until
+                sock = self.sock
+            if refusing:
                 time.sleep(min(0.05, self.refuse_until - now))
                 continue
-            if self.sock is None:
+            if sock is None:
                 try:
-                    self.sock = self._listen()
+                    sock = self._listen()
                 except OSError:
                     time.sleep(0.05)  # the port lingers; try again
                     continue
+                with self.lock:
+                    self.sock = sock
                 t, iso = utcnow()
                 self.log({"event": "refuse-end", "t": t, "time": iso, "port": self.port})
-            r, _, _ = select.select([self.sock], [], [], 0.05)
-            if not r:
-                continue
             try:
-                conn, addr = self.sock.accept()
-            except OSError:
+                # start_refusal() may close sock under this select: an error
+                # or a failed accept, and the next turn sees the refusal.
+                r, _, _ = select.select([sock], [], [], 0.05)
+                if not r:
+                    continue
+                conn, addr = sock.accept()
+            except (OSError, ValueError):
                 continue
             if time.time() < self.refuse_until:
                 # Accepted between a refusal's start and this loop closing
@@ -399,9 +415,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         px = self.server
         do = action["do"]
         if do == "refuse":
+            px.start_refusal(float(action["seconds"]))  # first: no reconnect slips in
             abort(self.connection)
             self.close_connection = True
-            px.start_refusal(float(action["seconds"]))
             return "refused"
         if do == "status":
             code = action["code"]

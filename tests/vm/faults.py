@@ -136,7 +136,7 @@ def j_one_then_resume(rows, size, console, note):
     judge_resumes(rows, size, console, note)
 
 
-def j_network_93(rows, size, console, note):
+def j_network_93(rows, size, console, note, events=()):
     """93: reset 30/60/95%, 503 x3, refusal: the order of the log."""
     acts = [r["action"].split()[0] for r in rows]
     want = ["reset", "reset", "reset", "status", "status", "status", "refuse"]
@@ -147,6 +147,21 @@ def j_network_93(rows, size, console, note):
         if end != int(size * p / 100):
             raise Fail("the reset at %d%% ended at byte %d" % (p, end))
     judge_resumes(rows, size, console, note)
+    # The refusal: the listening socket closed for 60 s; the request that
+    # finished the file came after it.
+    ev = {e["event"]: e["t"] for e in events if "event" in e}
+    if "refuse-start" not in ev or "refuse-end" not in ev:
+        raise Fail("the proxy log lacks the refusal's start or end")
+    down = ev["refuse-end"] - ev["refuse-start"]
+    if not 59 <= down <= 65:
+        raise Fail("the proxy refused connections for %.1f s, not 60" % down)
+    if rows[-1]["t"] < ev["refuse-end"]:
+        raise Fail("the last image request came before the refusal ended")
+    plain = "\n".join(ln for ln in console.splitlines() if not ln.startswith("{"))  # not the JSON events
+    tries = len(re.findall(r"Image download interrupted at \d+ of \d+ \((Empty reply from server|Recv failure"
+                           r"|Failed to connect|Couldn't connect)", plain))
+    note.append("refused for %.1f s: %d attempt%s met a closed port; the file finished %.1f s after" % (
+        down, tries, "" if tries == 1 else "s", rows[-1]["t"] - ev["refuse-end"]))
 
 
 def j_trickle(window, attempts):
@@ -296,7 +311,10 @@ def run_case(top, c, boot, results):
                     raise Fail("the install ended %s s after '%s'; at most %d s allowed" % (d, since, limit))
                 note.append("ended %.1f s after '%s' (bound %d s)" % (d, since, limit))
             if c["judge"]:
-                c["judge"](rows, vmnet.image_size(), console, note)
+                if c["judge"] is j_network_93:
+                    c["judge"](rows, vmnet.image_size(), console, note, events=srv.rows())
+                else:
+                    c["judge"](rows, vmnet.image_size(), console, note)
             if vmnet.sha256_file(other) != other_before:
                 raise Fail("the other disk changed")
             note.append("other disk unchanged")

@@ -254,7 +254,7 @@ def chain(top, points, window, wipe, table):
 
 def short_wipe(wl):
     wl = re.sub(r"^Wipe:\s*", "", wl)
-    m = re.search(r"unfinished install[^;:]*", wl)
+    m = re.search(r"unfinished install \(started [^)]*\)", wl)
     return m.group(0) if m else wl[:60]
 
 
