@@ -13,24 +13,7 @@ TOOL=${IMAGE_FETCH:-$ROOT/build/tests/tools/image-fetch}
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 [ -x "$TOOL" ] || make -C "$ROOT" -s "build/tests/tools/image-fetch" >/dev/null
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-start_bg() {
-	local name=$1 pf=$2
-	shift 2
-	timeout 600 "$@" 2>"$T/$name.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$pf" ] && return 0; sleep 0.05; done
-	cat "$T/$name.err" >&2
-	die "$name did not start"
-}
-
+START_BG_TIMEOUT=600
 # The image: 2 MB of random data (zstd cannot shrink it) in a tar.zst.
 mkdir -p "$T/src/etc" "$T/www"
 head -c 2000000 /dev/urandom > "$T/src/etc/blob"
