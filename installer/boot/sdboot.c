@@ -319,6 +319,11 @@ int boot_install_sdboot(const BootConfig *c, char **ret_error) {
                 r = esp_put(espfd, c->esp, "/loader/loader.conf", loader, -1, NULL, ret_error);
         if (r >= 0)
                 r = write_target_config(c, rootfd, &os, options, ret_error);
+        /* UEFI ignores the install-in-progress mark: the boot manager is
+         * what makes the disk bootable, so everything else (the target's
+         * filesystems, the ESP so far) is on the disk before it. */
+        if (r >= 0)
+                sync();
         if (r >= 0)
                 r = esp_put(espfd, c->esp, BOOT_SDBOOT_PATH, NULL, efifd, efi, ret_error);
         if (r >= 0)

@@ -87,6 +87,9 @@ int disk_mark_write(const Plan *plan, const char *path, char **ret_error) {
                 .machine = machine,
                 .disk_size = size,
                 .flags = plan->keep_table ? HW_INSTALL_MARK_KEPT_PARTITIONS : 0,
+                /* The table the plan saw: until the partition step, the mark
+                 * is trusted only while the disk still has it. */
+                .prior_table_id = disk_planned_disk(plan, path)->ptuuid,
         };
         r = disk_mark_write_fd(fd, &m);
         if (r < 0)

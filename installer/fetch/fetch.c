@@ -80,6 +80,13 @@ static int curl_code_to_errno(CURLcode c) {
         }
 }
 
+/* 5xx, and the two 4xx answers that mean "not now": 408 Request Timeout
+ * and 429 Too Many Requests (a busy server or cache on install day). Every
+ * other 4xx is final. */
+static bool http_code_transient(long code) {
+        return code >= 500 || code == 408 || code == 429;
+}
+
 static bool transient(int r) {
         return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EHOSTUNREACH || r == -EIO;
 }
@@ -244,10 +251,11 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, const char *
         else if (*http_code == 404 || *http_code == 410)
                 r = -ENOENT;
         else if (*http_code >= 400)
-                r = *http_code >= 500 ? -EIO : -EACCES;
+                r = http_code_transient(*http_code) ? -EIO : -EACCES;
         else if (bearer_token && *http_code >= 300) {
+                /* Permanent: asking again gets the same redirect. */
                 snprintf(errbuf, CURL_ERROR_SIZE, "HTTP %ld: a redirect, not followed with a token", *http_code);
-                r = -EIO;
+                r = -EPROTO;
         } else if (cc != CURLE_OK)
                 r = curl_code_to_errno(cc);
         if (cc != CURLE_OK && !errbuf[0])
@@ -410,6 +418,16 @@ static void stream_check_answer(Stream *st) {
                 st->have_first = true;
                 if (st->content_length && cl > 0)
                         *st->content_length = (uint64_t) cl;
+                return;
+        }
+        /* Nothing to check the rest against: without an ETag or a
+         * Last-Modified a resume could splice two files (a length alone
+         * does not tell two files of the same size apart). */
+        if (!st->first.etag[0] && !st->first.last_modified[0]) {
+                snprintf(st->stale, sizeof st->stale,
+                         "cannot resume at byte %" PRIu64 ": the first answer had no ETag or Last-Modified to "
+                         "check the rest against",
+                         st->offset);
                 return;
         }
         if (code == 200) {
@@ -578,7 +596,7 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
         }
         if (code >= 400) {
                 snprintf(a->cause, sizeof a->cause, "HTTP %ld", code);
-                if (code >= 500) {
+                if (http_code_transient(code)) {
                         a->r = -EIO;
                         a->transient = true;
                 } else if (code == 416 && st->offset > 0) {

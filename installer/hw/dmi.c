@@ -52,6 +52,11 @@ bool hw_dmi_uuid_is_placeholder(const char *uuid) {
 
         if (!uuid || !*uuid)
                 return true;
+        /* The example UUID of AMI's firmware kit, left in by many boards
+         * (systemd's and fwupd's lists of bogus identifiers know it too):
+         * shared by thousands of machines, it names none of them. */
+        if (strcasecmp(uuid, "03000200-0400-0500-0006-000700080009") == 0)
+                return true;
         for (const char *c = uuid; *c; c++) {
                 if (*c == '-')
                         continue;

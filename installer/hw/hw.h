@@ -39,6 +39,7 @@ typedef struct HwInstallMark {
         char *machine;          /* hw_inventory_machine_id() of the machine that wrote it, or NULL */
         uint64_t disk_size;     /* bytes, of the disk it was written to */
         char *table_id;         /* the new table's PTUUID (as blkid prints it), NULL before the partition step */
+        char *prior_table_id;   /* the disk's PTUUID as the plan saw it when the mark was written, NULL: no table */
         unsigned flags;         /* HwInstallMarkFlags */
 } HwInstallMark;
 
@@ -48,7 +49,7 @@ typedef struct HwInstallMark {
  * boot device); hlt; jmp $-1 (should it return). */
 extern const uint8_t hw_install_mark_stub[HW_INSTALL_MARK_STUB_SIZE];
 
-/* The 440 bytes of m (machine and table id shorter than 64 bytes,
+/* The 440 bytes of m (machine, table id and prior table id shorter than 64 bytes,
  * printable): 0 or -EINVAL. */
 int hw_install_mark_encode(const HwInstallMark *m, uint8_t ret[static HW_INSTALL_MARK_SIZE]);
 /* 1 and *ret when data is a mark; 0 (*ret NULL) when it is not one (no

@@ -71,6 +71,7 @@ void hw_inventory_to_json(const Inventory *inv, FILE *f) {
                         jsonw_string(&j, "machine", m->machine);
                         jsonw_u64(&j, "disk_size", m->disk_size);
                         jsonw_string(&j, "table_id", m->table_id);
+                        jsonw_string(&j, "prior_table_id", m->prior_table_id);
                         jsonw_bool(&j, "kept_partitions", m->flags & HW_INSTALL_MARK_KEPT_PARTITIONS);
                         jsonw_object_end(&j);
                 }
@@ -219,6 +220,7 @@ static int load_install_mark(Loader *l, const YNode *m, HwDisk *d) {
             (r = get_str(l, n, "machine", &d->install_mark->machine)) < 0 ||
             (r = get_u64(l, n, "disk_size", &d->install_mark->disk_size)) < 0 ||
             (r = get_str(l, n, "table_id", &d->install_mark->table_id)) < 0 ||
+            (r = get_str(l, n, "prior_table_id", &d->install_mark->prior_table_id)) < 0 ||
             (r = get_bool(l, n, "kept_partitions", &kept)) < 0)
                 return r;
         if (kept)

@@ -15,15 +15,19 @@
 /* Layout of bytes 0..439 of LBA 0 (the MBR boot code area):
  *     0   8  x86 stub: int 0x18 (BIOS: try the next boot device); hlt; jmp $-1
  *     8  24  magic "BMI-INSTALL-IN-PROGRESS\0"
- *    32   2  version (1), little endian
+ *    32   2  version (2), little endian
  *    34   1  flags (HW_INSTALL_MARK_KEPT_PARTITIONS)
  *    35   5  zero
  *    40   8  started, CLOCK_REALTIME microseconds
  *    48   8  disk size, bytes
  *    56  64  machine id, NUL padded
  *   120  64  table id, NUL padded (empty until the partition step)
- *   184 252  zero
- *   436   4  CRC32 (IEEE, as zlib/GPT) of bytes 0..435 */
+ *   184  64  prior table id: the disk's PTUUID when the mark was first
+ *            written, NUL padded (empty: it had no table)
+ *   248 188  zero
+ *   436   4  CRC32 (IEEE, as zlib/GPT) of bytes 0..435
+ * Version 1 had no prior table id (bytes 184..247 zero): it does not
+ * decode (no mark), as this decoder would take it for "no table before". */
 #define OFF_MAGIC 8
 #define OFF_VERSION 32
 #define OFF_FLAGS 34
@@ -31,9 +35,10 @@
 #define OFF_SIZE 48
 #define OFF_MACHINE 56
 #define OFF_TABLE 120
+#define OFF_PRIOR 184
 #define OFF_CRC 436
 #define FIELD 64
-#define VERSION 1
+#define VERSION 2
 
 const uint8_t hw_install_mark_stub[HW_INSTALL_MARK_STUB_SIZE] = { 0xcd, 0x18, 0xf4, 0xeb, 0xfd, 0x00, 0x00, 0x00 };
 
@@ -67,9 +72,10 @@ static bool field_ok(const char *s) {
 int hw_install_mark_encode(const HwInstallMark *m, uint8_t ret[static HW_INSTALL_MARK_SIZE]) {
         uint64_t v;
         uint32_t crc;
-        size_t nm = m->machine ? strlen(m->machine) : 0, nt = m->table_id ? strlen(m->table_id) : 0;
+        size_t nm = m->machine ? strlen(m->machine) : 0, nt = m->table_id ? strlen(m->table_id) : 0,
+               np = m->prior_table_id ? strlen(m->prior_table_id) : 0;
 
-        if (nm >= FIELD || nt >= FIELD)
+        if (nm >= FIELD || nt >= FIELD || np >= FIELD)
                 return -EINVAL;
         memset(ret, 0, HW_INSTALL_MARK_SIZE);
         memcpy(ret, hw_install_mark_stub, sizeof hw_install_mark_stub);
@@ -84,7 +90,10 @@ int hw_install_mark_encode(const HwInstallMark *m, uint8_t ret[static HW_INSTALL
                 memcpy(ret + OFF_MACHINE, m->machine, nm);
         if (nt)
                 memcpy(ret + OFF_TABLE, m->table_id, nt);
-        if (!field_ok((char *) ret + OFF_MACHINE) || !field_ok((char *) ret + OFF_TABLE))
+        if (np)
+                memcpy(ret + OFF_PRIOR, m->prior_table_id, np);
+        if (!field_ok((char *) ret + OFF_MACHINE) || !field_ok((char *) ret + OFF_TABLE) ||
+            !field_ok((char *) ret + OFF_PRIOR))
                 return -EINVAL;
         crc = htole32(hw_crc32(ret, OFF_CRC));
         memcpy(ret + OFF_CRC, &crc, 4);
@@ -102,7 +111,8 @@ int hw_install_mark_decode(const uint8_t data[static HW_INSTALL_MARK_SIZE], HwIn
         memcpy(&crc, data + OFF_CRC, 4);
         if (le32toh(crc) != hw_crc32(data, OFF_CRC) || data[OFF_VERSION] != VERSION || data[OFF_VERSION + 1] != 0 ||
             memcmp(data, hw_install_mark_stub, sizeof hw_install_mark_stub) != 0 ||
-            !field_ok((const char *) data + OFF_MACHINE) || !field_ok((const char *) data + OFF_TABLE))
+            !field_ok((const char *) data + OFF_MACHINE) || !field_ok((const char *) data + OFF_TABLE) ||
+            !field_ok((const char *) data + OFF_PRIOR))
                 return -EBADMSG;
 
         _cleanup_free_ HwInstallMark *m = new0(HwInstallMark, 1);
@@ -121,6 +131,12 @@ int hw_install_mark_decode(const uint8_t data[static HW_INSTALL_MARK_SIZE], HwIn
                 free(m->machine);
                 return -ENOMEM;
         }
+        memcpy(field, data + OFF_PRIOR, FIELD);
+        if (field[0] && !(m->prior_table_id = strdup(field))) {
+                free(m->machine);
+                free(m->table_id);
+                return -ENOMEM;
+        }
         *ret = TAKE_PTR(m);
         return 1;
 }
@@ -130,6 +146,7 @@ void hw_install_mark_free(HwInstallMark *m) {
                 return;
         free(m->machine);
         free(m->table_id);
+        free(m->prior_table_id);
         free(m);
 }
 
@@ -138,7 +155,8 @@ HwInstallMark *hw_install_mark_copy(const HwInstallMark *m) {
         if (!c)
                 return NULL;
         *c = (HwInstallMark) { .started_usec = m->started_usec, .disk_size = m->disk_size, .flags = m->flags };
-        if ((m->machine && !(c->machine = strdup(m->machine))) || (m->table_id && !(c->table_id = strdup(m->table_id)))) {
+        if ((m->machine && !(c->machine = strdup(m->machine))) || (m->table_id && !(c->table_id = strdup(m->table_id))) ||
+            (m->prior_table_id && !(c->prior_table_id = strdup(m->prior_table_id)))) {
                 hw_install_mark_free(c);
                 return NULL;
         }

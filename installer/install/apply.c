@@ -920,7 +920,14 @@ int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *key
                 goto out_unmount;
         r = step_image(&a);
         if (r < 0) {
-                ret = r == -EBADMSG ? EXIT_CHECKSUM : r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ESTALE || r == -EIO ? EXIT_FETCH_FAILED : EXIT_INSTALL_FAILED;
+                /* The download's errors (image.h): 4xx (-ENOENT, -EACCES), a
+                 * refused redirect or TLS failure (-EPROTO), no route, the
+                 * retries or the deadline used up, a changed file. */
+                ret = r == -EBADMSG ? EXIT_CHECKSUM
+                      : r == -ENOENT || r == -EACCES || r == -EPROTO || r == -ECONNREFUSED || r == -EHOSTUNREACH ||
+                                r == -ETIMEDOUT || r == -ESTALE || r == -EIO
+                        ? EXIT_FETCH_FAILED
+                        : EXIT_INSTALL_FAILED;
                 goto out_unmount;
         }
         if ((r = interrupt_check()) < 0)

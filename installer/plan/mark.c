@@ -18,6 +18,13 @@ const char *plan_wipe_reason_to_string(PlanWipeReason r) {
         return NULL;
 }
 
+/* Two table ids (PTUUIDs) name the same table; NULL or "" (no table) equals only itself. */
+static bool same_table(const char *a, const char *b) {
+        a = a && *a ? a : NULL;
+        b = b && *b ? b : NULL;
+        return a && b ? strcasecmp(a, b) == 0 : a == b;
+}
+
 int plan_mark_verdict(const Inventory *inv, const HwDisk *d, bool whole_disk, char **ret_why) {
         const HwInstallMark *m = d->install_mark;
         _cleanup_free_ char *me = NULL;
@@ -36,6 +43,13 @@ int plan_mark_verdict(const Inventory *inv, const HwDisk *d, bool whole_disk, ch
         else if (m->table_id && !(d->ptuuid && strcasecmp(m->table_id, d->ptuuid) == 0))
                 *ret_why = strprintf("it names partition table %s, %s has %s", m->table_id, d->devnode,
                                      d->ptuuid ? d->ptuuid : "no partition table");
+        else if (!m->table_id && !same_table(m->prior_table_id, d->ptuuid))
+                /* Before the partition step the install wrote nothing but
+                 * zeros: a table other than the one it found is someone
+                 * else's (and so, probably, what the disk holds now). */
+                *ret_why = strprintf("its partition table changed since the mark was written (it was %s, %s has %s)",
+                                     m->prior_table_id ? m->prior_table_id : "none", d->devnode,
+                                     d->ptuuid ? d->ptuuid : "none");
         else if (whole_disk && (m->flags & HW_INSTALL_MARK_KEPT_PARTITIONS))
                 *ret_why = strdup("it is from a reinstall that kept partitions, and this plan wipes the whole disk");
         else

@@ -10,28 +10,10 @@
 FP=$ROOT/tests/faultproxy.py
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
 timeout 120 "$PY" "$FP" selftest > "$T/selftest.out" 2>&1 || { cat "$T/selftest.out"; die "faultproxy.py selftest failed"; }
 grep -q '^all checks passed$' "$T/selftest.out" || { cat "$T/selftest.out"; die "selftest: no verdict"; }
 echo "selftest: $(grep -c '^ok:' "$T/selftest.out") checks passed"
 
-# start_bg NAME PORTFILE CMD...: a background server; waits for its port file.
-start_bg() {
-	local name=$1 pf=$2
-	shift 2
-	timeout 300 "$@" 2>"$T/$name.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$pf" ] && return 0; sleep 0.05; done
-	cat "$T/$name.err" >&2
-	die "$name did not start"
-}
 mkdir -p "$T/www"
 head -c 3000000 /dev/urandom > "$T/www/img.bin"
 SIZE=3000000

@@ -13,24 +13,7 @@ TOOL=${IMAGE_FETCH:-$ROOT/build/tests/tools/image-fetch}
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 [ -x "$TOOL" ] || make -C "$ROOT" -s "build/tests/tools/image-fetch" >/dev/null
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-start_bg() {
-	local name=$1 pf=$2
-	shift 2
-	timeout 600 "$@" 2>"$T/$name.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$pf" ] && return 0; sleep 0.05; done
-	cat "$T/$name.err" >&2
-	die "$name did not start"
-}
-
+START_BG_TIMEOUT=600
 # The image: 2 MB of random data (zstd cannot shrink it) in a tar.zst.
 mkdir -p "$T/src/etc" "$T/www"
 head -c 2000000 /dev/urandom > "$T/src/etc/blob"
@@ -129,6 +112,15 @@ fetch burst '[{"do": "status", "code": 503, "count": 2}]'
 ok burst
 [ "$(requests burst)" -eq 3 ] || die "burst: $(requests burst) requests, expected 3"
 expect_in "$T/burst.err" "(HTTP 503); attempt 2 of 3"
+
+# 429 Too Many Requests and 408 are "not now", retried like a 5xx.
+fetch busy '[{"do": "status", "code": 429, "count": 1}, {"do": "status", "code": 408, "count": 1}]'
+ok busy
+[ "$(requests busy)" -eq 3 ] || die "busy: $(requests busy) requests, expected 3"
+# Any other 4xx is final: one request.
+fetch forbidden '[{"do": "status", "code": 403, "count": 5}]'
+failed forbidden EACCES "HTTP 403"
+[ "$(requests forbidden)" -eq 1 ] || die "forbidden: $(requests forbidden) requests, expected 1"
 
 # Three 503s with attempts 3: gives up, naming the attempts and the cause.
 fetch burst-long '[{"do": "status", "code": 503, "count": 5}]'

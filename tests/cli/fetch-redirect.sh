@@ -15,23 +15,6 @@ if ! timeout 10 unshare -m --propagation private true 2>/dev/null || [ ! -f "$BU
 	echo "SKIP: needs unshare -m (root) and $BUNDLE to trust a test certificate"
 	exit 0
 fi
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-start_bg() {
-	local name=$1 pf=$2
-	shift 2
-	timeout 300 "$@" 2>"$T/$name.err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$pf" ] && return 0; sleep 0.05; done
-	cat "$T/$name.err" >&2
-	die "$name did not start"
-}
-
 mkdir -p "$T/src/etc" "$T/www"
 head -c 100000 /dev/urandom > "$T/src/etc/blob"
 tar -C "$T/src" -cf - . | zstd -q -o "$T/www/img.tar.zst"

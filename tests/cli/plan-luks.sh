@@ -81,8 +81,12 @@ expect_in "$T/out" "does not match key_sha256: expected $SHA, got $KEYSHA"
 
 # An unreachable https URL with credentials and a token: exit 5; neither
 # the password, the user nor the token is printed.
+# Two attempts (the profile's fetch: policy), not the default ten: the
+# waits between ten would take this test past a minute and a half.
 profile "$T/www/p.yaml" "{ transport: nvme }" /srv/secure "https://keyuser:Pw0rdSecret@127.0.0.1:1/k.key?token=TokSecret123"
+echo "fetch: { attempts: 2 }" >> "$T/www/p.yaml"
 expect_rc 5 run
+expect_in "$T/out" "gave up after 2 attempts"
 expect_in "$T/out" "disk.partitions[1].luks.key_url: cannot fetch the key file of LUKS volume secure"
 for secret in Pw0rdSecret TokSecret123 keyuser; do
 	! grep -qF -- "$secret" "$T/out" "$T/err" || die "the output shows '$secret'"

@@ -467,6 +467,8 @@ static void test_dmi_uuid_placeholders(void **state) {
         assert_true(hw_dmi_uuid_is_placeholder("00000000-0000-0000-0000-000000000000"));
         assert_true(hw_dmi_uuid_is_placeholder("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"));
         assert_true(hw_dmi_uuid_is_placeholder("ffffffff-ffff-ffff-ffff-ffffffffffff"));
+        assert_true(hw_dmi_uuid_is_placeholder("03000200-0400-0500-0006-000700080009"));
+        assert_false(hw_dmi_uuid_is_placeholder("03000200-0400-0500-0006-00070008000a"));
         assert_false(hw_dmi_uuid_is_placeholder("3f2c6a52-9b1e-4d6c-8a0f-5e4d3c2b1a09"));
 }
 

@@ -44,7 +44,7 @@ static char *tmpdir;
 static void test_encode_decode(void **state) {
         HwInstallMark m = { .started_usec = 1796680203000000ULL, .machine = (char *) "uuid:6c8f0e3a-1d2b-4c5d-9e8f-0a1b2c3d4e5f",
                             .disk_size = 8 * GiB, .table_id = (char *) "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1",
-                            .flags = HW_INSTALL_MARK_KEPT_PARTITIONS };
+                            .flags = HW_INSTALL_MARK_KEPT_PARTITIONS, .prior_table_id = (char *) "a1b2c3d4" };
         uint8_t b[HW_INSTALL_MARK_SIZE];
         _cleanup_(hw_install_mark_freep) HwInstallMark *d = NULL;
 
@@ -53,7 +53,8 @@ static void test_encode_decode(void **state) {
         static const uint8_t stub[] = { 0xcd, 0x18, 0xf4, 0xeb, 0xfd };
         assert_memory_equal(b, stub, sizeof stub);
         assert_memory_equal(b + 8, "BMI-INSTALL-IN-PROGRESS", 24);
-        assert_int_equal(b[32], 1);
+        assert_int_equal(b[32], 2);
+        assert_memory_equal(b + 184, "a1b2c3d4", 9);
         /* CRC32 of bytes 0..435, little endian at 436 (zlib's CRC of "123456789" is cbf43926) */
         assert_int_equal(hw_crc32("123456789", 9), 0xcbf43926u);
         uint32_t crc = hw_crc32(b, 436);
@@ -65,6 +66,7 @@ static void test_encode_decode(void **state) {
         assert_int_equal(d->disk_size, m.disk_size);
         assert_string_equal(d->machine, m.machine);
         assert_string_equal(d->table_id, m.table_id);
+        assert_string_equal(d->prior_table_id, m.prior_table_id);
         assert_int_equal(d->flags, HW_INSTALL_MARK_KEPT_PARTITIONS);
         _cleanup_free_ char *t = hw_install_mark_format_time(d->started_usec);
         assert_string_equal(t, "2026-12-07T21:50:03Z");
@@ -73,10 +75,20 @@ static void test_encode_decode(void **state) {
         hw_install_mark_free(TAKE_PTR(d));
         m.table_id = NULL;
         m.machine = NULL;
+        m.prior_table_id = NULL;
         assert_int_equal(hw_install_mark_encode(&m, b), 0);
         assert_int_equal(hw_install_mark_decode(b, &d), 1);
         assert_null(d->table_id);
         assert_null(d->machine);
+        assert_null(d->prior_table_id);
+
+        /* Version 1 (no prior table id) is no mark: the disk is protected. */
+        hw_install_mark_free(TAKE_PTR(d));
+        b[32] = 1;
+        uint32_t c1 = hw_crc32(b, 436);
+        memcpy(b + 436, &c1, 4); /* little endian host */
+        assert_int_equal(hw_install_mark_decode(b, &d), -EBADMSG);
+        assert_null(d);
 
         /* Too long, or not printable: refused. */
         m.machine = (char *) "uuid:0123456789012345678901234567890123456789012345678901234567890123";
@@ -142,13 +154,15 @@ static void test_inventory_json(void **state) {
         inv->disks[0].install_mark = new0(HwInstallMark, 1);
         *inv->disks[0].install_mark = (HwInstallMark) { .started_usec = 1796680203123456ULL,
                                                         .machine = strdup("uuid:6c8f0e3a-1d2b-4c5d-9e8f-0a1b2c3d4e5f"),
-                                                        .disk_size = 8 * GiB, .table_id = strdup("a1b2c3d4") };
+                                                        .disk_size = 8 * GiB, .table_id = strdup("a1b2c3d4"),
+                                                        .prior_table_id = strdup("0b6ef1ff") };
         assert_int_equal(hw_inventory_to_json_string(inv, &json, &size), 0);
         assert_non_null(strstr(json, "\"install_in_progress\": {"));
         assert_non_null(strstr(json, "\"started\": \"2026-12-07T21:50:03Z\""));
         assert_non_null(strstr(json, "\"machine\": \"uuid:6c8f0e3a-1d2b-4c5d-9e8f-0a1b2c3d4e5f\""));
         assert_non_null(strstr(json, "\"disk_size\": 8589934592"));
         assert_non_null(strstr(json, "\"table_id\": \"a1b2c3d4\""));
+        assert_non_null(strstr(json, "\"prior_table_id\": \"0b6ef1ff\""));
         assert_int_equal(write_file_atomic(path, json, size, 0644), 0);
         assert_int_equal(hw_inventory_load_json(path, &back, &err), 0);
         const HwInstallMark *m = back->disks[0].install_mark;
@@ -157,6 +171,7 @@ static void test_inventory_json(void **state) {
         assert_string_equal(m->machine, "uuid:6c8f0e3a-1d2b-4c5d-9e8f-0a1b2c3d4e5f");
         assert_int_equal(m->disk_size, 8 * GiB);
         assert_string_equal(m->table_id, "a1b2c3d4");
+        assert_string_equal(m->prior_table_id, "0b6ef1ff");
         assert_int_equal(m->flags, 0);
 }
 
@@ -174,6 +189,7 @@ typedef struct MarkCase {
         uint64_t disk_size;          /* 0: the disk's */
         const char *table_id;
         const char *ptuuid;          /* the disk's, set on the inventory */
+        const char *prior_table_id;  /* the mark's */
         unsigned flags;
         const char *profile;
         int ret;                     /* plan_build() */
@@ -183,41 +199,54 @@ typedef struct MarkCase {
 } MarkCase;
 
 static const MarkCase mark_cases[] = {
-        { "no mark: refused as ever", "disk-with-data.json", false, NULL, 0, NULL, NULL, 0, PROFILE_NOWIPE, -EINVAL,
+        { "no mark: refused as ever", "disk-with-data.json", false, NULL, 0, NULL, NULL, NULL, 0, PROFILE_NOWIPE, -EINVAL,
           PLAN_WIPE_NONE, "refusing to use /dev/vda: it holds data (gpt partition table, 1 partition: vda1 (1.0 GiB ext4 "
           "label old-root)); set disk.wipe: true to allow wiping it", NULL },
-        { "ours, before the partition step", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL, 0, PROFILE_NOWIPE, 0,
+        { "ours, before the partition step", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL, NULL, 0, PROFILE_NOWIPE, 0,
           PLAN_WIPE_UNFINISHED, "  Wipe:       YES — /dev/vda holds this installer's unfinished install (started "
           "2026-12-07T21:50:03Z): gpt partition table, 1 partition: vda1 (1.0 GiB ext4 label old-root); redone without "
           "disk.wipe\n", "\"wipe_reason\": \"unfinished-install\"" },
         { "ours, naming the disk's table", "disk-with-data.json", true, THIS_MACHINE, 0, "0B6EF1FF-5CE5-4BB4-A8A3-B4B4C5E3A3C1",
-          "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", 0, PROFILE_NOWIPE, 0, PLAN_WIPE_UNFINISHED, "redone without disk.wipe",
+          "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", NULL, 0, PROFILE_NOWIPE, 0, PLAN_WIPE_UNFINISHED, "redone without disk.wipe",
           "\"install_mark\": \"this installer's unfinished install (started 2026-12-07T21:50:03Z)\"" },
-        { "ours, with disk.wipe too", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL, 0, PROFILE_WIPE, 0,
+        { "ours, with disk.wipe too", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL, NULL, 0, PROFILE_WIPE, 0,
           PLAN_WIPE_UNFINISHED, "redone without disk.wipe", NULL },
-        { "another machine", "disk-with-data.json", true, "uuid:11111111-2222-3333-4444-555555555555", 0, NULL, NULL, 0,
+        { "another machine", "disk-with-data.json", true, "uuid:11111111-2222-3333-4444-555555555555", 0, NULL, NULL, NULL, 0,
           PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
           "refusing to use /dev/vda: it holds data (gpt partition table, 1 partition: vda1 (1.0 GiB ext4 label old-root)); "
           "it carries an install-in-progress mark (started 2026-12-07T21:50:03Z) that is not this installer's unfinished "
           "install here: written by machine uuid:11111111-2222-3333-4444-555555555555, this machine is " THIS_MACHINE
           "; not trusted; set disk.wipe: true to allow wiping it", NULL },
-        { "another disk size", "disk-with-data.json", true, THIS_MACHINE, 4 * GiB, NULL, NULL, 0, PROFILE_NOWIPE, -EINVAL,
+        { "another disk size", "disk-with-data.json", true, THIS_MACHINE, 4 * GiB, NULL, NULL, NULL, 0, PROFILE_NOWIPE, -EINVAL,
           PLAN_WIPE_NONE, "written on a disk of 4294967296 bytes, /dev/vda has 8589934592; not trusted", NULL },
-        { "another table", "disk-with-data.json", true, THIS_MACHINE, 0, "a1b2c3d4", "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", 0,
+        { "another table", "disk-with-data.json", true, THIS_MACHINE, 0, "a1b2c3d4", "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", NULL, 0,
           PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
           "it names partition table a1b2c3d4, /dev/vda has 0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1; not trusted", NULL },
-        { "a table id, but the disk has none", "disk-with-data.json", true, THIS_MACHINE, 0, "a1b2c3d4", NULL, 0,
+        { "a table id, but the disk has none", "disk-with-data.json", true, THIS_MACHINE, 0, "a1b2c3d4", NULL, NULL, 0,
           PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE, "it names partition table a1b2c3d4, /dev/vda has no partition table", NULL },
-        { "a reinstall's mark, a whole-disk plan", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL,
+        { "a reinstall's mark, a whole-disk plan", "disk-with-data.json", true, THIS_MACHINE, 0, NULL, NULL, NULL,
           HW_INSTALL_MARK_KEPT_PARTITIONS, PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
           "it is from a reinstall that kept partitions, and this plan wipes the whole disk", NULL },
-        { "another machine, disk.wipe: wiped as ever", "disk-with-data.json", true, "mac:52:54:00:00:00:01", 0, NULL, NULL, 0,
+        { "another machine, disk.wipe: wiped as ever", "disk-with-data.json", true, "mac:52:54:00:00:00:01", 0, NULL, NULL, NULL, 0,
           PROFILE_WIPE, 0, PLAN_WIPE_PROFILE, "  Mark:       /dev/vda carries an install-in-progress mark",
           "\"wipe_reason\": \"disk.wipe\"" },
-        { "a mark on a blank disk", "one-blank-disk.json", true, NULL, 0, NULL, NULL, 0, PROFILE_NOWIPE, 0, PLAN_WIPE_NONE,
+        { "a mark on a blank disk", "one-blank-disk.json", true, NULL, 0, NULL, NULL, NULL, 0, PROFILE_NOWIPE, 0, PLAN_WIPE_NONE,
           "  Wipe:       nothing (/dev/vda is blank)\n", "\"wipe_reason\": null" },
-        { "no mark, blank", "one-blank-disk.json", false, NULL, 0, NULL, NULL, 0, PROFILE_NOWIPE, 0, PLAN_WIPE_NONE,
+        { "no mark, blank", "one-blank-disk.json", false, NULL, 0, NULL, NULL, NULL, 0, PROFILE_NOWIPE, 0, PLAN_WIPE_NONE,
           "  Wipe:       nothing (/dev/vda is blank)\n", "\"install_mark\": null" },
+        { "ours before the partition step, the table it found", "disk-with-data.json", true, THIS_MACHINE, 0, NULL,
+          "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", "0B6EF1FF-5CE5-4BB4-A8A3-B4B4C5E3A3C1", 0, PROFILE_NOWIPE, 0,
+          PLAN_WIPE_UNFINISHED, "redone without disk.wipe", NULL },
+        { "ours before the partition step, another table now", "disk-with-data.json", true, THIS_MACHINE, 0, NULL,
+          "a1b2c3d4", "0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1", 0, PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
+          "that is not this installer's unfinished install here: its partition table changed since the mark was written "
+          "(it was 0b6ef1ff-5ce5-4bb4-a8a3-b4b4c5e3a3c1, /dev/vda has a1b2c3d4); not trusted; set disk.wipe: true", NULL },
+        { "ours before the partition step, a table now, none then", "disk-with-data.json", true, THIS_MACHINE, 0, NULL,
+          "a1b2c3d4", NULL, 0, PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
+          "its partition table changed since the mark was written (it was none, /dev/vda has a1b2c3d4); not trusted", NULL },
+        { "ours before the partition step, a table then, none now", "disk-with-data.json", true, THIS_MACHINE, 0, NULL,
+          NULL, "a1b2c3d4", 0, PROFILE_NOWIPE, -EINVAL, PLAN_WIPE_NONE,
+          "its partition table changed since the mark was written (it was a1b2c3d4, /dev/vda has none); not trusted", NULL },
 };
 
 static char *print_to_string(const Plan *p, bool json) {
@@ -250,6 +279,7 @@ static void test_plan_decision(void **state) {
                                 .machine = c->machine ? strdup(c->machine) : NULL,
                                 .disk_size = c->disk_size ? c->disk_size : d->size,
                                 .table_id = c->table_id ? strdup(c->table_id) : NULL,
+                                .prior_table_id = c->prior_table_id ? strdup(c->prior_table_id) : NULL,
                                 .flags = c->flags,
                         };
                 }
@@ -369,6 +399,11 @@ static void sequence(Firmware fw, PartitionTable table) {
 
         old_install(image, GiB);
         layout_build(&l, fw, table, GiB);
+        /* the inventory the plan saw: the old table's PTUUID */
+        probe(image, &d);
+        assert_non_null(d.ptuuid);
+        l.disk.ptuuid = TAKE_PTR(d.ptuuid);
+        hw_disk_free_contents(&d);
 
         /* mark: the old boot code goes at once, the table stays */
         read_sector0(image, s0);
@@ -381,6 +416,7 @@ static void sequence(Firmware fw, PartitionTable table) {
         assert_string_equal(d.install_mark->machine, "mac:52:54:00:12:34:56");
         assert_int_equal(d.install_mark->disk_size, GiB);
         assert_null(d.install_mark->table_id);
+        assert_string_equal(d.install_mark->prior_table_id, l.disk.ptuuid);
         assert_string_equal(d.pttype, "dos");
         hw_disk_free_contents(&d);
 
@@ -448,6 +484,7 @@ static void sequence(Firmware fw, PartitionTable table) {
         assert_string_equal(d.pttype, table == PARTITION_TABLE_GPT ? "gpt" : "dos");
         hw_disk_free_contents(&d);
         plan_free(l.plan);
+        free(l.disk.ptuuid);
         unlink(image);
 }
 
