@@ -7,8 +7,9 @@
 #   VM_JOBS=1 tests/run.sh        (VM tests one at a time; default 2)
 #   TESTS=vm VM_TESTS="20-install-boot 21-bad-checksum" tests/run.sh   (some VM tests)
 #   make check-site: the server section and the site server's three VM tests
-#   make check-long: the three longest installer VM tests (41, 60, 80)
-#   (those six run only when VM_TESTS names them: VM_OWN_TARGET below)
+#   make check-long: four installer VM tests left out of make check
+#   (41, 60, 80, 94); those seven run only when VM_TESTS names them
+#   (VM_OWN_TARGET below)
 #
 # Unit tests count one per cmocka test case, also when run again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (unit-asan); cli and vm
@@ -30,6 +31,48 @@ pass() { PASSED=$((PASSED + ${2:-1})); echo "PASS: $1"; }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "FAIL: $1"; }
 
 want() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
+
+# A pool of background jobs, CLI_JOBS at a time (default 3): the cli tests
+# spend most of their time waiting (retry backoffs, stalls, timeouts of the
+# fault proxy), so several at a time finish the section sooner even on 2
+# cores. Each test has its own temporary directory and port 0 servers.
+# pool_run NAME LOG CMD...: start CMD in the background, its output to LOG,
+# once a slot is free;
+# when it ends, "$POOL_DONE NAME STATUS SECONDS" runs in this shell (so that
+# pass and fail count). pool_drain: wait for every job.
+CLI_JOBS=${CLI_JOBS:-3}
+declare -A pool_name=() pool_start=()
+pool_reap() {
+	local pid rc name
+	wait -n -p pid
+	rc=$?
+	name=${pool_name[$pid]}
+	unset "pool_name[$pid]"
+	"$POOL_DONE" "$name" "$rc" "$(( $(date +%s) - pool_start[$pid] ))"
+}
+pool_run() {
+	local name=$1 out=$2
+	shift 2
+	while [ "${#pool_name[@]}" -ge "$CLI_JOBS" ]; do pool_reap; done
+	"$@" > "$out" 2>&1 &
+	pool_name[$!]=$name
+	pool_start[$!]=$(date +%s)
+}
+pool_drain() { while [ "${#pool_name[@]}" -gt 0 ]; do pool_reap; done; }
+
+# The cli tests, the longest first (they decide when the section ends), then
+# the rest in name order.
+CLI_LONG="netplan-compare fetch-faults discover-upload sysconf-image signal-configure faultproxy run-report sudo-visudo-image plan-mark"
+cli_tests() {
+	local n
+	for n in $CLI_LONG; do [ -f "tests/cli/$n.sh" ] && echo "$n"; done
+	for t in tests/cli/*.sh; do
+		n=$(basename "$t" .sh)
+		[ "$n" != lib ] || continue
+		case " $CLI_LONG " in *" $n "*) continue;; esac
+		echo "$n"
+	done
+}
 
 # run_cmocka NAME BINARY LOG: one cmocka binary, one count per case (a crash
 # without a FAILED line counts as one failure).
@@ -179,17 +222,22 @@ fi
 
 # ---- command-line tests (no root, no VM) -------------------------------------
 if want cli; then
-	echo "=== cli tests"
-	for t in tests/cli/*.sh; do
-		[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
-		name=$(basename "$t" .sh)
-		if bash "$t" > "$LOG/cli-$name.log" 2>&1; then
-			pass "cli/$name"
+	echo "=== cli tests ($CLI_JOBS at a time)"
+	t0=$(date +%s)
+	cli_done() {
+		if [ "$2" -eq 0 ]; then
+			pass "cli/$1 ($3s)"
 		else
-			tail -20 "$LOG/cli-$name.log"
-			fail "cli/$name (see $LOG/cli-$name.log)"
+			tail -20 "$LOG/cli-$1.log"
+			fail "cli/$1 (see $LOG/cli-$1.log)"
 		fi
+	}
+	POOL_DONE=cli_done
+	for name in $(cli_tests); do
+		pool_run "$name" "$LOG/cli-$name.log" bash "tests/cli/$name.sh"
 	done
+	pool_drain
+	echo "    ran in $(( $(date +%s) - t0 ))s"
 fi
 
 # ---- command-line tests again, against the installer under ASan and UBSan -------
@@ -210,25 +258,11 @@ if want cli-asan; then
 	if make -j2 --no-print-directory WERROR=-Werror installer-asan > "$LOG/build-cli-asan.log" 2>&1; then
 		echo "    built in $(( $(date +%s) - t0 ))s"
 		t0=$(date +%s)
-		for t in tests/cli/*.sh; do
-			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
-			name=$(basename "$t" .sh)
-			case " $CLI_ASAN_EXCLUDE " in *" $name "*) echo "    skipped: cli-asan/$name (CLI_ASAN_EXCLUDE)"; continue;; esac
-			san=$LOG/cli-asan/$name
-			rm -rf "$san" && mkdir -p "$san"
-			# PARTED_GPT_APPLE=0: see the unit-asan section.
-			if INSTALLER=$ROOT/build/asan/installer PARTED_GPT_APPLE=0 \
-				IMAGE_FETCH=$ROOT/build/asan/tests/tools/image-fetch \
-				ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$san/asan \
-				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan \
-				bash "$t" > "$LOG/cli-asan-$name.log" 2>&1; then
-				rc=0
-			else
-				rc=1
-			fi
+		cli_asan_done() {
+			local name=$1 rc=$2 secs=$3 san=$LOG/cli-asan/$1 reports f
 			reports=$(find "$san" -type f | sort)
 			if [ "$rc" -eq 0 ] && [ -z "$reports" ]; then
-				pass "cli-asan/$name"
+				pass "cli-asan/$name (${secs}s)"
 			elif [ -n "$reports" ]; then
 				for f in $reports; do grep -E 'ERROR|runtime error|^SUMMARY' "$f" | head -3; done
 				fail "cli-asan/$name (sanitizer report: $reports)"
@@ -236,7 +270,20 @@ if want cli-asan; then
 				tail -20 "$LOG/cli-asan-$name.log"
 				fail "cli-asan/$name (see $LOG/cli-asan-$name.log)"
 			fi
+		}
+		POOL_DONE=cli_asan_done
+		for name in $(cli_tests); do
+			case " $CLI_ASAN_EXCLUDE " in *" $name "*) echo "    skipped: cli-asan/$name (CLI_ASAN_EXCLUDE)"; continue;; esac
+			san=$LOG/cli-asan/$name
+			rm -rf "$san" && mkdir -p "$san"
+			# PARTED_GPT_APPLE=0: see the unit-asan section.
+			pool_run "$name" "$LOG/cli-asan-$name.log" env INSTALLER="$ROOT/build/asan/installer" PARTED_GPT_APPLE=0 \
+				IMAGE_FETCH="$ROOT/build/asan/tests/tools/image-fetch" \
+				ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan" \
+				UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan" \
+				bash "tests/cli/$name.sh"
 		done
+		pool_drain
 		echo "    ran in $(( $(date +%s) - t0 ))s"
 	else
 		tail -30 "$LOG/build-cli-asan.log"
@@ -293,9 +340,11 @@ if want vm; then
 		# leaves out"): the site server's three (make check-site) and
 		# the three longest of the installer's (make check-long):
 		# 80-raid1 (12-18 minutes), 41-usb-uefi (UEFI is installed and
-		# booted by 30, a USB stick by 40) and 60-try-pass (qemu/try.sh's
-		# PASS; its full install and boot are 93's and 95's too).
-		VM_OWN_TARGET="41-usb-uefi 60-try-pass 80-raid1 90-site-lifecycle 91-site-discover 92-site-status-page"
+		# booted by 30, a USB stick by 40), 60-try-pass (qemu/try.sh's
+		# PASS; its full install and boot are 93's and 95's too) and
+		# 94-net-fail (each of its faults is also a case of make
+		# check-faults, and of the host's tests/cli/fetch-faults.sh).
+		VM_OWN_TARGET="41-usb-uefi 60-try-pass 80-raid1 94-net-fail 90-site-lifecycle 91-site-discover 92-site-status-page"
 		for t in $(for n in $LONG_VM; do echo "tests/vm/$n.sh"; done) \
 			$(ls tests/vm/*.sh | grep -vE "/($(echo "$LONG_VM" | tr ' ' '|'))\.sh$"); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
