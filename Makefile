@@ -74,6 +74,17 @@ all: installer server initramfs www
 
 installer: $(INSTALLER)
 
+# The installer's build time, a lower bound of the true time: a clock earlier
+# than it is an error before any TLS handshake (installer/basic/clock.c,
+# docs/tls.md). SOURCE_DATE_EPOCH when set (reproducible builds), else now.
+# Only clock.c is compiled with it (recompiled when clock.c changes; an older
+# value is still a true lower bound).
+BUILD_EPOCH ?= $(or $(SOURCE_DATE_EPOCH),$(shell date +%s))
+CLOCK_DEF := -DINSTALLER_BUILD_EPOCH=$(BUILD_EPOCH)ull
+$(BUILD)/obj/installer/basic/clock.o: ALL_CFLAGS += $(CLOCK_DEF)
+$(BUILD)/asan/obj/installer/basic/clock.o: ASAN_CFLAGS += $(CLOCK_DEF)
+$(BUILD)/fuzz/obj/installer/basic/clock.o: FUZZ_CFLAGS += $(CLOCK_DEF)
+
 $(BUILD)/obj/%.o: %.c $(INST_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
