@@ -331,17 +331,24 @@ static bool is_https(const char *url) {
         return strncasecmp(url, "https:", 6) == 0;
 }
 
+static bool is_http(const char *url) {
+        return strncasecmp(url, "http:", 5) == 0;
+}
+
 int fetch_tls_setup(CURL *c, const char *url, char *errbuf) {
         _cleanup_free_ char *err = NULL;
         StrBuf blob = {};
         int r = 0;
 
-        if (!is_https(url))
+        /* http too: it may redirect to https, which must meet the same CAs. */
+        if (!is_https(url) && !is_http(url))
                 return 0;
-        r = clock_check(clock_now(), &err);
-        if (r < 0) {
-                snprintf(errbuf, CURL_ERROR_SIZE, "%s", err ? err : "the clock is wrong");
-                return -EPROTO;
+        if (is_https(url)) {
+                r = clock_check(clock_now(), &err);
+                if (r < 0) {
+                        snprintf(errbuf, CURL_ERROR_SIZE, "%s", err ? err : "the clock is wrong");
+                        return -EPROTO;
+                }
         }
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -349,7 +356,11 @@ int fetch_tls_setup(CURL *c, const char *url, char *errbuf) {
 
         pthread_mutex_lock(&tls_lock);
         load_locked();
-        if (tls.error) {
+        if (tls.error && !is_https(url)) {
+                /* Plain http works; a redirect to https finds no CA at all. */
+                curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+                curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+        } else if (tls.error) {
                 snprintf(errbuf, CURL_ERROR_SIZE, "%s: no https request is made without it", tls.error);
                 r = -EPROTO;
         } else if (tls.have_site_ca || tls.n_extra > 0) {
@@ -409,7 +420,10 @@ void fetch_tls_explain(CURL *c, const char *url, CURLcode cc, char *errbuf) {
         const char *reason = NULL;
         long v = X509_V_OK;
 
-        if (!is_https(url) || (cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_SSL_CONNECT_ERROR))
+        /* http: redirected to https. */
+        if (!is_https(url) && !is_http(url))
+                return;
+        if (cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_SSL_CONNECT_ERROR)
                 return;
         if (curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &v) != CURLE_OK)
                 v = X509_V_OK;

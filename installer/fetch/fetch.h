@@ -158,7 +158,8 @@ char *fetch_url_redact(const char *url);
 
 /* ---- TLS (fetch-tls.c, docs/tls.md) -------------------------------------------------
  * Every https request of the process (fetch_to_buffer, fetch_stream,
- * fetch_post) is verified against one set of trusted CAs:
+ * fetch_post; an http URL redirected to https too) is verified against one
+ * set of trusted CAs:
  *   - with a site CA in the boot image (FETCH_SITE_CA_PATH, one or more PEM
  *     certificates; `make SITE_CA=ca.pem`): that file and the CAs added with
  *     fetch_tls_add_ca() only, never the public bundle;

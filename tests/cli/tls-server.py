@@ -4,8 +4,9 @@
   tls-server.py --dir WWW --ports FILE --log FILE NAME=CERT:KEY ...
 
 One server per NAME, each on its own port (0: chosen by the kernel) with
-its own certificate, all serving the files of WWW (GET) and answering POST
-with 200. FILE gets "NAME PORT" lines once every server listens; LOG one
+its own certificate (NAME= without one: plain http), all serving the files
+of WWW (GET) and answering POST with 200. GET /go/OTHER/PATH answers a 302
+to https://127.0.0.1:PORT-OF-OTHER/PATH. FILE gets "NAME PORT" lines once every server listens; LOG one
 line per request: "NAME METHOD PATH" (written after the TLS handshake, so a
 refused handshake logs nothing).
 """
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("servers", nargs="+")
     a = ap.parse_args()
     lock = threading.Lock()
+    ports = {}
 
     def handler(name):
         class H(http.server.BaseHTTPRequestHandler):
@@ -36,6 +38,13 @@ def main():
 
             def do_GET(self):
                 self.note()
+                parts = self.path.split("/", 3)
+                if len(parts) == 4 and parts[1] == "go" and parts[2] in ports:
+                    self.send_response(302)
+                    self.send_header("Location", "https://127.0.0.1:%d/%s" % (ports[parts[2]], parts[3]))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 p = os.path.normpath(self.path.split("?")[0]).lstrip("/")
                 f = os.path.join(a.dir, p)
                 if p.startswith("..") or not os.path.isfile(f):
@@ -59,11 +68,13 @@ def main():
     lines = []
     for spec in a.servers:
         name, pair = spec.split("=", 1)
-        cert, key = pair.split(":", 1)
         s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        s.socket = ctx.wrap_socket(s.socket, server_side=True)
+        if pair:
+            cert, key = pair.split(":", 1)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            s.socket = ctx.wrap_socket(s.socket, server_side=True)
+        ports[name] = s.server_address[1]
         threading.Thread(target=s.serve_forever, daemon=True).start()
         lines.append("%s %d\n" % (name, s.server_address[1]))
     with open(a.ports + ".tmp", "w") as f:

@@ -8,6 +8,7 @@
 #   - a server of another CA, an expired certificate, a certificate for
 #     another host name: refused (exit 5) with the reason and the redacted
 #     URL, no credentials or query shown, never retried;
+#   - an http URL redirected to https meets the same CAs;
 #   - the clock: $INSTALLER_TEST_NOW=0 (1970) is refused before any TLS
 #     handshake; the same variable on the kernel command line is ignored;
 #   - the profile's tls.ca: a CA fetched over the trusted channel and pinned
@@ -83,13 +84,14 @@ IMGSHA=$(sha256sum "$T/www/img.tar.zst" | cut -d' ' -f1)
 start_bg tls "$T/ports" "$PY" "$ROOT/tests/cli/tls-server.py" --dir "$T/www" --ports "$T/ports" --log "$T/req.log" \
 	good="$T/good.pem:$T/good.key" foreign="$T/foreign.pem:$T/foreign.key" \
 	expired="$T/expired.pem:$T/expired.key" wrongname="$T/wrongname.pem:$T/wrongname.key" \
-	extra="$T/extra.pem:$T/extra.key"
+	extra="$T/extra.pem:$T/extra.key" plain=
 port() { awk -v n="$1" '$1 == n {print $2}' "$T/ports"; }
 GOOD=https://127.0.0.1:$(port good)
 FOREIGN=https://127.0.0.1:$(port foreign)
 EXPIRED=https://127.0.0.1:$(port expired)
 WRONGNAME=https://127.0.0.1:$(port wrongname)
 EXTRA=https://127.0.0.1:$(port extra)
+PLAIN=http://127.0.0.1:$(port plain)
 : > "$T/req.log"
 
 export INSTALLER_SITE_CA=$T/siteca.pem
@@ -127,6 +129,14 @@ refused() { # NAME BASE REASON
 refused foreign "$FOREIGN" "the server's certificate is not signed by a trusted CA"
 refused expired "$EXPIRED" "a certificate of the server's chain has expired"
 refused wrongname "$WRONGNAME" "the server's certificate is for another host name"
+
+# An http URL redirected to https meets the same CAs: the site CA's server
+# is reached (the system bundle does not know its CA), another CA's is not.
+expect_rc 0 run "$PLAIN/go/good/p.yaml"
+expect_in "$T/out" "profile valid: hostname tls01"
+expect_rc 5 run "$PLAIN/go/foreign/p.yaml"
+expect_in "$T/out" "Cannot fetch profile $PLAIN/go/foreign/p.yaml: TLS certificate refused: the server's certificate is not signed by a trusted CA"
+echo "ok: http redirected to https: the site CA's server works, another CA's is refused"
 
 # 3. The image stream (fetch_stream) under the same rules.
 rm -rf "$T/root" && mkdir "$T/root"
