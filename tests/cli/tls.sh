@@ -213,6 +213,18 @@ if timeout 10 unshare -m --propagation private true 2>/dev/null && [ -f "$BUNDLE
 	expect_rc 5 ns_run "$T/siteca.pem" "$FOREIGN/p.yaml"
 	expect_in "$T/out" "TLS certificate refused: the server's certificate is not signed by a trusted CA"
 	echo "ok: the system bundle trusts the other CA, the site CA pin does not"
+	# Without a site CA, tls.ca adds to the system bundle (the bundle file
+	# alone now: no hashed directory): after the CA is added, a key from the
+	# extra CA's server and one from the bundle's server both arrive.
+	rm "$T/certs/"*.0
+	luks_profile "$EXTRA/secure.key" "$EXTRA_SHA" > "$T/www/luks-extra.yaml"
+	luks_profile "$FOREIGN/secure.key" "$EXTRA_SHA" > "$T/www/luks-bundle.yaml"
+	expect_rc 0 ns_run "$T/none.pem" "$FOREIGN/luks-extra.yaml"
+	expect_in "$T/out" "tls: CA 'CN = Test extraca' (sha256 $EXTRA_SHA) trusted for https"
+	expect_in "$T/out" "LUKS key for secure: $EXTRA/secure.key"
+	expect_rc 0 ns_run "$T/none.pem" "$FOREIGN/luks-bundle.yaml"
+	expect_in "$T/out" "LUKS key for secure: $FOREIGN/secure.key"
+	echo "ok: without a site CA, tls.ca is added to the system bundle"
 else
 	echo "SKIP: the system bundle case needs unshare -m (root)"
 fi
