@@ -33,6 +33,8 @@
 #   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24]
 #                   proxy-DHCP + TFTP configuration for a real site
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
+#   make ... SITE_CA=ca.pem  pin the site CA for https in the initramfs and the
+#                   USB medium (docs/tls.md)
 #   make usb PROFILE=path   the installer medium build/usb/installer.iso (USB
 #                   stick or DVD, BIOS and UEFI) with that profile (default
 #                   profiles/usb.yaml) and the OS image: installs with no
@@ -73,6 +75,17 @@ INSTALLER    := $(BUILD)/installer/installer
 all: installer server initramfs www
 
 installer: $(INSTALLER)
+
+# The installer's build time, a lower bound of the true time: a clock earlier
+# than it is an error before any TLS handshake (installer/basic/clock.c,
+# docs/tls.md). SOURCE_DATE_EPOCH when set (reproducible builds), else now.
+# Only clock.c is compiled with it (recompiled when clock.c changes; an older
+# value is still a true lower bound).
+BUILD_EPOCH ?= $(or $(SOURCE_DATE_EPOCH),$(shell date +%s))
+CLOCK_DEF := -DINSTALLER_BUILD_EPOCH=$(BUILD_EPOCH)ull
+$(BUILD)/obj/installer/basic/clock.o: ALL_CFLAGS += $(CLOCK_DEF)
+$(BUILD)/asan/obj/installer/basic/clock.o: ASAN_CFLAGS += $(CLOCK_DEF)
+$(BUILD)/fuzz/obj/installer/basic/clock.o: FUZZ_CFLAGS += $(CLOCK_DEF)
 
 $(BUILD)/obj/%.o: %.c $(INST_HDR)
 	@mkdir -p $(dir $@)
@@ -288,10 +301,31 @@ kernel: $(BUILD)/kernel/vmlinuz
 $(BUILD)/kernel/vmlinuz: rootfs/fetch-kernel.sh rootfs/versions.lock
 	$(Q)rootfs/fetch-kernel.sh $(BUILD)/kernel
 
+# The site CA (docs/tls.md): `make SITE_CA=path/to/ca.pem` puts it (one or
+# more PEM CA certificates) into the initramfs as /etc/installer/site-ca.pem,
+# and so onto the USB medium, which boots that initramfs (make usb
+# SITE_CA=...). Every https request is then verified against it only, not
+# the public CA bundle. Default: none. build/boot/site-ca.pem is the copy the
+# initramfs was built with (empty: none); it changes, and the initramfs is
+# built again, only when the CA does.
+SITE_CA      ?=
+SITE_CA_COPY := $(BUILD)/boot/site-ca.pem
+.PHONY: FORCE
+FORCE:
+$(SITE_CA_COPY): FORCE
+	@mkdir -p $(dir $@)
+	$(Q)if [ -n "$(SITE_CA)" ]; then \
+		grep -q -- '-----BEGIN CERTIFICATE-----' "$(SITE_CA)" || \
+			{ echo "make: SITE_CA=$(SITE_CA): no PEM certificate in it" >&2; exit 1; }; \
+		cmp -s "$(SITE_CA)" $@ || cp "$(SITE_CA)" $@; \
+	else \
+		{ [ -e $@ ] && [ ! -s $@ ]; } || : > $@; \
+	fi
+
 initramfs: $(BUILD)/boot/initrd.img
 $(BUILD)/boot/initrd.img: $(INSTALLER) $(BUILD)/kernel/vmlinuz rootfs/mkinitramfs.sh rootfs/init rootfs/modules.list \
-                          rootfs/udhcpc.script tests/data/sysroot-dump.sh
-	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --out $@
+                          rootfs/udhcpc.script tests/data/sysroot-dump.sh $(SITE_CA_COPY)
+	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --site-ca $(SITE_CA_COPY) --out $@
 
 # build/www is what the boot server serves: kernel, initrd, iPXE script, profiles.
 BOOT_URL ?= http://10.0.2.100/

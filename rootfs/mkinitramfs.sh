@@ -20,6 +20,10 @@
 #                      causes by trying finit_module() on a .ko.xz first. Costs
 #                      ~10 MB more RAM while the installer runs.
 #   --keep-staging DIR also copy the staging root to DIR (for inspection)
+#   --site-ca FILE     the site CA (PEM, one or more CA certificates) as
+#                      /etc/installer/site-ca.pem: every https request of the
+#                      installer is verified against it only (docs/tls.md).
+#                      An empty FILE means none (make SITE_CA=... passes it)
 #
 # Content: busybox-static as userland, /init (rootfs/init), the udhcpc script,
 # the kernel modules of rootfs/modules.list plus their dependencies (with
@@ -86,7 +90,7 @@ usage() {
 	exit "${1:-0}"
 }
 
-KDIR="" INSTALLER="" OUT="" COMPRESS=${INITRAMFS_COMPRESS:-auto} MODCOMP=none KEEP=""
+KDIR="" INSTALLER="" OUT="" COMPRESS=${INITRAMFS_COMPRESS:-auto} MODCOMP=none KEEP="" SITE_CA=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel-dir) KDIR=$2; shift 2 ;;
@@ -95,6 +99,7 @@ while [ $# -gt 0 ]; do
 	--compress) COMPRESS=$2; shift 2 ;;
 	--module-compression) MODCOMP=$2; shift 2 ;;
 	--keep-staging) KEEP=$2; shift 2 ;;
+	--site-ca) SITE_CA=$2; shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "mkinitramfs: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -402,6 +407,23 @@ backup {
 	archive = 0
 }
 EOF
+
+# The site CA (docs/tls.md): checked here, checked again by the installer.
+if [ -n "$SITE_CA" ] && [ -s "$SITE_CA" ]; then
+	if command -v openssl >/dev/null; then
+		openssl x509 -in "$SITE_CA" -noout 2>/dev/null || die "--site-ca $SITE_CA: not a PEM certificate"
+		log "site CA: $(openssl x509 -in "$SITE_CA" -noout -subject) (sha256 of the DER form" \
+			"$(openssl x509 -in "$SITE_CA" -outform DER | sha256sum | cut -d' ' -f1))"
+	else
+		grep -q -- '-----BEGIN CERTIFICATE-----' "$SITE_CA" || die "--site-ca $SITE_CA: no PEM certificate in it"
+		log "site CA: $SITE_CA"
+	fi
+	mkdir -p "$ROOT/etc/installer"
+	copy_in "$SITE_CA" /etc/installer/site-ca.pem
+	chmod 644 "$ROOT/etc/installer/site-ca.pem"
+else
+	log "no site CA: https is verified against the system CA bundle"
+fi
 
 # The console for the kernel to hand to /init (devtmpfs is mounted later).
 if [ "$(id -u)" = 0 ]; then

@@ -12,6 +12,7 @@
 #include "basic/log.h"
 #include "basic/strutil.h"
 #include "basic/url.h"
+#include "fetch/fetch-internal.h"
 
 int fetch_global_init(void) {
         return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -74,6 +75,9 @@ static int curl_code_to_errno(CURLcode c) {
         case CURLE_OUT_OF_MEMORY: return -ENOMEM;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
         case CURLE_UNSUPPORTED_PROTOCOL: /* a redirect to a refused scheme */
         case CURLE_TOO_MANY_REDIRECTS: return -EPROTO;
         default: return -EIO;
@@ -235,8 +239,20 @@ static int transfer(const char *url, Sink *s, unsigned timeout_sec, const char *
         }
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, bearer_token ? "http,https" : "http,https,file");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, fetch_redirect_protocols(url));
+        /* https: the clock, the site CA (docs/tls.md). */
+        r = fetch_tls_setup(c, url, errbuf);
+        if (r < 0) {
+                *http_code = 0;
+                curl_easy_cleanup(c);
+                curl_slist_free_all(headers);
+                if (auth)
+                        explicit_bzero(auth, strlen(auth));
+                return r;
+        }
 
         cc = curl_easy_perform(c);
+        if (cc != CURLE_OK)
+                fetch_tls_explain(c, url, cc, errbuf);
         *http_code = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http_code);
         if (total) {
@@ -576,8 +592,20 @@ static void stream_attempt(const char *url, Stream *st, const FetchPolicy *pol, 
                 snprintf(range, sizeof range, "%" PRIu64 "-", st->offset);
                 curl_easy_setopt(c, CURLOPT_RANGE, range);
         }
+        /* https: the clock, the site CA (docs/tls.md). Never retried. */
+        r = fetch_tls_setup(c, url, errbuf);
+        if (r < 0) {
+                curl_easy_cleanup(c);
+                fetch_rate_done(&st->rate);
+                st->curl = NULL;
+                a->r = r;
+                snprintf(a->cause, sizeof a->cause, "%s", errbuf);
+                return;
+        }
 
         cc = curl_easy_perform(c);
+        if (cc != CURLE_OK)
+                fetch_tls_explain(c, url, cc, errbuf);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_cleanup(c);
         fetch_rate_done(&st->rate);
@@ -764,8 +792,21 @@ int fetch_post(const char *url, const FetchPost *p, char **ret_error) {
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long) (p->timeout_sec ? p->timeout_sec : 10));
         curl_easy_setopt(c, CURLOPT_TIMEOUT, (long) (p->timeout_sec ? p->timeout_sec : 10));
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* https: the clock, the site CA (docs/tls.md). */
+        r = fetch_tls_setup(c, url, errbuf);
+        if (r < 0) {
+                curl_easy_cleanup(c);
+                curl_slist_free_all(headers);
+                if (auth)
+                        explicit_bzero(auth, strlen(auth));
+                if (ret_error)
+                        *ret_error = describe(url, r, 0, errbuf);
+                return r;
+        }
 
         cc = curl_easy_perform(c);
+        if (cc != CURLE_OK)
+                fetch_tls_explain(c, url, cc, errbuf);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http_code);
         curl_easy_cleanup(c);
         curl_slist_free_all(headers);

@@ -156,6 +156,56 @@ int fetch_post(const char *url, const FetchPost *p, char **ret_error);
  * as url_redact() (basic/url.h), which modules that do no I/O call. */
 char *fetch_url_redact(const char *url);
 
+/* ---- TLS (fetch-tls.c, docs/tls.md) -------------------------------------------------
+ * Every https request of the process (fetch_to_buffer, fetch_stream,
+ * fetch_post; an http URL redirected to https too) is verified against one
+ * set of trusted CAs:
+ *   - with a site CA in the boot image (FETCH_SITE_CA_PATH, one or more PEM
+ *     certificates; `make SITE_CA=ca.pem`): that file and the CAs added with
+ *     fetch_tls_add_ca() only, never the public bundle;
+ *   - without: the system bundle (/etc/ssl/certs/ca-certificates.crt) and
+ *     the CAs added with fetch_tls_add_ca().
+ * The file is read at the first https request (or fetch_tls_describe());
+ * when it exists but cannot be used, every https request fails (-EPROTO):
+ * never a fallback to the public bundle. Before every https request the
+ * clock is checked (clock_check(clock_now()), basic/clock.h): a clock
+ * earlier than the installer's build fails the request with -EPROTO and a
+ * message saying so. Certificate and host name errors are -EPROTO too, and
+ * never retried; *ret_error names the redacted URL and the reason ("TLS
+ * certificate refused: it has expired (...)").
+ * Test seam: $INSTALLER_SITE_CA names another file (test_seam_getenv()). */
+#define FETCH_SITE_CA_PATH "/etc/installer/site-ca.pem"
+#define FETCH_TLS_MAX_EXTRA_CAS 16
+
+/* One line saying what https is verified against, e.g. "https: the site CA
+ * 'Example Site CA' (sha256 ab12...) from /etc/installer/site-ca.pem only".
+ * Returns 0 and *ret, or -EPROTO (the site CA file is unusable; *ret_error
+ * says why) or -ENOMEM. Loads the site CA if it was not loaded yet. */
+int fetch_tls_describe(char **ret, char **ret_error);
+
+/* A CA certificate as given (PEM holding exactly one certificate, or DER):
+ * its DER bytes, the lower-case hex sha256 of the DER (what a profile pins)
+ * and its subject (one line, for messages). Refuses (-EINVAL, *ret_error)
+ * anything else, and certificates that are not CA certificates. Pure. */
+typedef struct FetchCa {
+        unsigned char *der;
+        size_t der_size;
+        char sha256[65];
+        char *subject;
+} FetchCa;
+int fetch_tls_parse_ca(const void *data, size_t size, FetchCa *ret, char **ret_error);
+void fetch_ca_done(FetchCa *ca);
+
+/* Trust ca (parsed by fetch_tls_parse_ca() and checked against its pin by
+ * the caller) for every later https request of the process, besides the
+ * site CA (or the system bundle). Returns 0, -E2BIG (more than
+ * FETCH_TLS_MAX_EXTRA_CAS), -EPROTO (the site CA file is unusable), -ENOMEM.
+ * Thread-safe. */
+int fetch_tls_add_ca(const FetchCa *ca);
+
+/* Forget the loaded site CA and the added CAs (tests). */
+void fetch_tls_reset(void);
+
 /* Global libcurl init/cleanup, once per process. */
 int fetch_global_init(void);
 void fetch_global_done(void);

@@ -84,6 +84,15 @@ int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *e
 /* Overwrite and free the keys. */
 void install_keys_done(InstallKeys *k);
 
+/* The profile's tls.ca (tls.c, docs/tls.md): each CA fetched (relative
+ * URLs against the document that names them: doc_names[i] was fetched from
+ * doc_urls[i]) over what is trusted so far, checked against its pinned
+ * sha256, and, once all are good, trusted for every later https request.
+ * Returns EXIT_OK, EXIT_FETCH_FAILED (cannot fetch) or EXIT_CHECKSUM (not
+ * the pinned certificate, or not a CA certificate) with the reason appended
+ * to errors at the tls.ca entry, EXIT_FAILURE_GENERIC (out of memory). */
+int install_tls(const Profile *p, char *const *doc_names, char *const *doc_urls, ProfileErrors *errors);
+
 /* Is the profile for this machine (its match: block), and the plan for it:
  * the one path of `installer plan` and `installer run`. With phases, each
  * step is a reported phase ("match", "plan") and the plan is printed on

@@ -233,7 +233,12 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
         if (r != EXIT_OK)
                 return r;
 
-        /* 2. Profile. */
+        /* 2. Profile. What https is verified against (docs/tls.md). */
+        _cleanup_free_ char *trust = NULL, *trust_err = NULL;
+        if (fetch_tls_describe(&trust, &trust_err) >= 0)
+                report_info("%s", trust);
+        else
+                log_error("%s: every https request will fail", trust_err ? trust_err : "the site CA is unusable");
         report_phase_begin(&ph, "fetch-profile", NULL);
         r = fetch_profile(bp, inv, &url, &safe, &data, &size);
         if (r < 0)
@@ -283,6 +288,23 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                                           .rate_window_sec = profile->fetch.rate_window_s });
         report_phase_end(&ph, 0, "profile valid: hostname %s%s", profile->hostname,
                          profile->n_fragments > 0 ? ", with fragments" : "");
+
+        /* The profile's CAs (tls.ca, docs/tls.md): trusted from here on,
+         * the report URL's included. */
+        if (profile->tls.n_cas > 0) {
+                report_phase_begin(&ph, "tls", "%zu CA%s of the profile", profile->tls.n_cas,
+                                   profile->tls.n_cas == 1 ? "" : "s");
+                r = install_tls(profile, ff.names, ff.urls, &errors);
+                if (r != EXIT_OK) {
+                        profile_errors_print(stdout, &errors);
+                        fflush(stdout);
+                        report_profile_errors(&errors);
+                        report_phase_end(&ph, -EPROTO, "nothing was written to any disk");
+                        profile_errors_done(&errors);
+                        return r;
+                }
+                report_phase_end(&ph, 0, NULL);
+        }
         report_profile_known(bp, profile);
 
         /* 3. Is this profile really for this machine (checked before any

@@ -134,6 +134,9 @@ void profile_parse_timeouts(Checker *c, const YNode *v, void *userdata);
 /* profile-fetch.c: fetch: (userdata: the Profile). */
 void profile_parse_fetch(Checker *c, const YNode *v, void *userdata);
 void profile_parse_bootloader(Checker *c, const YNode *v, void *userdata);
+/* profile-tls.c: tls: (userdata: the Profile). */
+void profile_parse_tls(Checker *c, const YNode *v, void *userdata);
+void profile_tls_done(ProfileTls *t);
 /* After the walk: checks across sections (user groups, firstboot packages). */
 void profile_check_system(Checker *c, const YNode *root, Profile *p);
 void profile_system_done(Profile *p);

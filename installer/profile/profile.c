@@ -239,6 +239,7 @@ static const Field profile_fields[] = {
         { "lvm", parse_lvm, false },
         { "timeouts", profile_parse_timeouts, false },
         { "fetch", profile_parse_fetch, false },
+        { "tls", profile_parse_tls, false },
 };
 
 /* Files in the order they were read: the profile, then its fragments. */
@@ -400,6 +401,7 @@ void profile_free(Profile *p) {
         if (p->report.token)
                 explicit_bzero(p->report.token, strlen(p->report.token));
         free(p->report.token);
+        profile_tls_done(&p->tls);
         free(p->filename);
         /* The merged tree points to the fragments' file names: free it first. */
         ydoc_free(p->doc);

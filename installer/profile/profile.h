@@ -403,6 +403,23 @@ typedef struct ProfileReport {
         char *token;          /* bearer token or NULL; SECRET: never print */
 } ProfileReport;
 
+/* tls: CA certificates trusted for https besides the boot image's site CA
+ * (docs/tls.md). Each is fetched from url (over what is already trusted)
+ * and used only when the sha256 of its DER form is sha256. */
+typedef struct ProfileTlsCa {
+        char *url;            /* absolute, or relative to document; may hold credentials: print redacted */
+        char *document;       /* name of the profile or fragment that gives url */
+        char *sha256;         /* of the DER certificate: 64 lower-case hex digits */
+        unsigned line, column;
+} ProfileTlsCa;
+
+typedef struct ProfileTls {
+        ProfileTlsCa *cas;
+        size_t n_cas;
+} ProfileTls;
+
+#define PROFILE_TLS_MAX_CAS 16u
+
 typedef struct Profile {
         YDoc *doc;            /* owned: the parsed document (with fragments merged in) */
         YDoc **fragments;     /* owned: the included documents; their nodes were moved
@@ -442,6 +459,7 @@ typedef struct Profile {
         unsigned timeout_post_install_s; /* timeouts: post_install: per command; 0: the default */
         unsigned timeout_packages_s;     /* timeouts: packages: per apt-get call; 0: the default */
         ProfileFetch fetch;
+        ProfileTls tls;
 } Profile;
 
 /* timeouts: values, in seconds (docs/profile.md). */

@@ -2415,7 +2415,7 @@ static void test_errors_sorted_by_file(void **state) {
                             "p.yaml:3:28: error: disk.partitions[0].size: size '0' is smaller than the minimum of 1 MiB\n"
                             "p.yaml:7:1: error: colour: unknown key 'colour'; allowed here: version, hostname, disk, "
                             "image, users, network, firstboot, match, include, groups, ssh, files, packages, apt, "
-                            "post_install, timezone, locale, keyboard, ntp, bootloader, report, raid, lvm, timeouts, fetch\n"
+                            "post_install, timezone, locale, keyboard, ntp, bootloader, report, raid, lvm, timeouts, fetch, tls\n"
                             "f1.yaml:3:11: error: hostname: invalid hostname '-bad': has a label that starts or ends with '-'\n"
                             "f2.yaml:1:14: error: disk.wipe: expected true or false, got 'maybe'\n");
         strbuf_done(&fs.calls);
