@@ -23,7 +23,7 @@
  * default profile because a server hiccupped could install the wrong
  * machine. */
 static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_url, char **ret_safe,
-                         char **ret_data, size_t *ret_size) {
+                         char **ret_data, size_t *ret_size, const TrustKey **ret_key) {
         _cleanup_strv_free_ char **urls = NULL;
         int r;
 
@@ -37,7 +37,7 @@ static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_
                 _cleanup_free_ char *safe = fetch_url_redact(urls[i]), *err = NULL;
                 /* Verified before it is parsed (with trusted keys): a profile
                  * whose signature is missing or bad stops the search. */
-                r = trust_fetch(urls[i], NULL, ret_data, ret_size, &err);
+                r = trust_fetch_with(trust_get_keyring(), urls[i], NULL, ret_data, ret_size, ret_key, &err);
                 if (r == -ENOENT) {
                         report_info("profile %s: not found, trying the next", safe ? safe : "?");
                         continue;
@@ -100,7 +100,8 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
         if (!name)
                 return -ENOMEM;
 
-        r = trust_fetch(url, NULL, ret_data, ret_size, &err);
+        const TrustKey *k = NULL;
+        r = trust_fetch_with(trust_get_keyring(), url, NULL, ret_data, ret_size, &k, &err);
         if (r == -ENOENT) /* reported as a profile error at the include */
                 return log_debug_errno(r, "Profile fragment %s: not found", name);
         if (trust_is_refusal(r)) { /* the include's error says "its signature was refused"; this says why */
@@ -113,7 +114,8 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
                 return log_error_errno(r, "Cannot fetch profile fragment %s", err ? err : name);
         /* Fragments may hold secrets too: their digest, never their text. */
         (void) sha256_hex(*ret_data, *ret_size, digest);
-        report_info("profile fragment %s (%zu bytes, sha256 %s)", name, *ret_size, digest);
+        report_info("profile fragment %s (%zu bytes, sha256 %s%s%s%s%s)", name, *ret_size, digest,
+                    k ? ", signed by key " : "", k ? k->id : "", k ? " " : "", k ? k->name : "");
 
         if (strv_extend(&ff->names, name) < 0 || strv_extend(&ff->urls, url) < 0) {
                 explicit_bzero(*ret_data, *ret_size);
@@ -286,13 +288,15 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 return EXIT_SIGNATURE;
         keys_loaded = 1;
         report_phase_begin(&ph, "fetch-profile", NULL);
-        r = fetch_profile(bp, inv, &url, &safe, &data, &size);
+        const TrustKey *key = NULL;
+        r = fetch_profile(bp, inv, &url, &safe, &data, &size, &key);
         if (r < 0)
                 return report_phase_end(&ph, r, "nothing was written to any disk"),
                        trust_is_refusal(r) ? EXIT_SIGNATURE : EXIT_FETCH_FAILED;
         (void) sha256_hex(data, size, digest);
         /* The profile may hold secrets: log its digest, not its text. */
-        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s)", safe, size, digest);
+        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s%s%s%s%s)", safe, size, digest,
+                         key ? ", signed by key " : "", key ? key->id : "", key ? " " : "", key ? key->name : "");
 
         report_phase_begin(&ph, "validate", "%s", safe);
         if (strv_extend(&ff.names, safe) < 0 || strv_extend(&ff.urls, url) < 0)
