@@ -4,6 +4,7 @@
 # --keys on a profile file with an include (good; one flipped byte, a changed
 # fragment, a missing signature, a foreign key, an expired and a revoked key,
 # a malformed keyring: refused with exit 9 and a clear message); key rotation;
+# ipxe/mkwww.sh and rootfs/mkusb.sh --sign-key sign what they publish;
 # `installer run --keys` against a loopback HTTP server (qemu/serve.sh) on a
 # recorded machine whose disk is an image file: the signed profile plans
 # (--dry-run), an unsigned, tampered or foreign-signed one is refused before
@@ -112,6 +113,32 @@ expect_in "$T/err" "$T/p/web.yaml: signature refused: signed by key "
 expect_rc 0 "$INSTALLER" validate --keys "$K/other.keys" "$T/p/web.yaml"
 restore web.yaml
 restore site/base.yaml
+
+# --- what the build publishes: make www / make usb with SIGN_KEY ------------------
+head -c 1000 /dev/urandom > "$T/vmlinuz"
+head -c 1000 /dev/urandom > "$T/initrd.img"
+mkdir -p "$T/os/etc" && echo stand-in > "$T/os/etc/hostname"
+tar -C "$T/os" -cf - . | zstd -q > "$T/os.tar.zst"
+mkdir -p "$T/src/serial"
+printf 'version: 1\nhostname: a\ndisk: { partitions: [ { size: rest, mount: / } ] }\nimage: { url: ../images/os.tar.zst, sha256: "@IMAGE_SHA256@" }\n' > "$T/src/default.yaml"
+printf 'version: 1\nhostname: b\ndisk: { partitions: [ { size: rest, mount: / } ] }\nimage: { url: ../../images/os.tar.zst, sha256: "@IMAGE_SHA256@" }\n' > "$T/src/serial/S1.yaml"
+echo stale > "$T/src/default.yaml.sig"
+expect_rc 0 "$ROOT/ipxe/mkwww.sh" --boot-url http://127.0.0.1/ --kernel "$T/vmlinuz" --initrd "$T/initrd.img" \
+	--profiles "$T/src" --out "$T/pub" --image "$T/os.tar.zst" --sign-key "$K/site-2026.key" --installer "$INSTALLER"
+expect_in "$T/out" "mkwww: signed 2 profiles with $K/site-2026.key"
+expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/pub/profiles/default.yaml" "$T/pub/profiles/serial/S1.yaml"
+grep -q "sha256: \"$(sha256sum < "$T/os.tar.zst" | cut -d' ' -f1)\"" "$T/pub/profiles/default.yaml" ||
+	die "mkwww signed the profile before filling in @IMAGE_SHA256@"
+if command -v xorriso >/dev/null && command -v mcopy >/dev/null; then
+	expect_rc 0 "$ROOT/rootfs/mkusb.sh" --kernel "$T/vmlinuz" --initrd "$T/initrd.img" --image "$T/os.tar.zst" \
+		--installer "$INSTALLER" --profile "$T/src" --out "$T/usb/m.iso" --sign-key "$K/site-2026.key"
+	mkdir -p "$T/medium"
+	for f in default.yaml default.yaml.sig; do
+		xorriso -osirrox on -indev "$T/usb/m.iso" -extract "/profiles/$f" "$T/medium/$f" >/dev/null 2>&1 ||
+			die "/profiles/$f is not on the medium"
+	done
+	expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/medium/default.yaml"
+fi
 
 # --- installer run over HTTP, a disk image that must stay untouched ------------
 S=$T/sysroot
