@@ -8,7 +8,8 @@
 # `installer run --keys` against a loopback HTTP server (qemu/serve.sh) on a
 # recorded machine whose disk is an image file: the signed profile plans
 # (--dry-run), an unsigned, tampered or foreign-signed one is refused before
-# it is parsed, exit 9, and the disk image is byte for byte unchanged.
+# it is parsed, exit 9, and the disk image is byte for byte unchanged; a
+# LUKS key file is verified before any write.
 . "$(dirname "$0")/lib.sh"
 SHA=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 K=$T/keys
@@ -202,6 +203,40 @@ expect_rc 9 run trap.yaml
 expect_in "$T/out" "site/base.yaml: signature refused: no signature"
 expect_in "$T/out" "cannot include 'site/base.yaml': its signature was refused"
 disk_unchanged
+# A LUKS key file (recorded machine with an NVMe disk, dry run): fetched
+# and verified before anything is written; unsigned -> exit 9, the key's
+# text never shown.
+KEY=CorrectHorseBatteryStaple-signed-key
+printf '%s\n' "$KEY" > "$T/www/secure.key"
+KEYSHA=$(sha256sum < "$T/www/secure.key" | cut -d' ' -f1)
+cat > "$T/www/luks.yaml" <<YAML
+version: 1
+hostname: crypt01
+disk:
+  select: { transport: nvme }
+  partitions:
+    - { size: 2GiB, mount: /, fs: ext4 }
+    - { size: 1GiB, fs: ext4, mount: /srv/secure, luks: { name: secure, key_url: "http://127.0.0.1:$PORT/secure.key?token=t0k3n", key_sha256: $KEYSHA } }
+image: { url: http://h/i.tar.zst, sha256: $SHA }
+YAML
+"$INSTALLER" sign --key "$K/site-2026.key" "$T/www/luks.yaml" >/dev/null
+luks_run() {
+	INSTALLER_PROC_CMDLINE="inst.profile=http://127.0.0.1:$PORT/luks.yaml" \
+		"$INSTALLER" run --sysroot "$ROOT/tests/data/sysroot/nvme-sata-usb" --keys "$K/trusted.keys" --dry-run
+}
+expect_rc 9 luks_run
+expect_in "$T/out" "error: disk.partitions[1].luks.key_url: the key file of LUKS volume secure: http://127.0.0.1:$PORT/secure.key: signature refused: no signature"
+expect_in "$T/out" "no key; nothing was written to any disk"
+! grep -qF -e "$KEY" -e t0k3n "$T/out" "$T/err" || die "the output shows the key or the URL's query"
+"$INSTALLER" sign --key "$K/site-2026.key" "$T/www/secure.key" >/dev/null
+expect_rc 0 luks_run
+expect_in "$T/out" "LUKS key for secure: http://127.0.0.1:$PORT/secure.key, $(stat -c %s "$T/www/secure.key") bytes"
+! grep -qF -e "$KEY" -e t0k3n "$T/out" "$T/err" || die "the output shows the key or the URL's query"
+# Changed after signing: refused for its signature (before key_sha256 is compared).
+printf 'another-key-entirely\n' > "$T/www/secure.key"
+expect_rc 9 luks_run
+expect_in "$T/out" "secure.key: signature refused: the document is "
+
 # Without trusted keys (no --keys: this host has no /etc/installer/trusted.keys)
 # nothing is checked, and the console says so.
 [ ! -e /etc/installer/trusted.keys ] || die "this host has /etc/installer/trusted.keys: cannot test the no-keys case"

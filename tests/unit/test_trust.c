@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/sha256.h"
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
+#include "target/target.h"
 #include "trust/trust-profile.h"
 #include "trust/trust.h"
 
@@ -465,6 +467,57 @@ static void test_sign_load_save(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* files: entries fetched by URL: with trusted keys, URL.sig must be good
+ * too, and nothing is written into the target otherwise. */
+static void test_target_files(void **state) {
+        Fixture *f = *state;
+        char dir[] = "/tmp/test-trust-XXXXXX";
+        const char *payload = "hello from the site\n";
+        char hex[65];
+        Profile *p = NULL;
+        ProfileErrors errors = {};
+
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *root = strprintf("%s/root", dir), *motd = strprintf("%s/root/etc/motd", dir),
+                            *sig = strprintf("%s/payload.sig", dir);
+        assert_int_equal(mkdir_p(root, 0755), 0);
+        put(dir, "payload", payload);
+        assert_int_equal(sha256_hex(payload, strlen(payload), hex), 0);
+        _cleanup_free_ char *yaml = strprintf("version: 1\nhostname: h\n"
+                                              "disk: { partitions: [ { size: rest, mount: / } ] }\n"
+                                              "image: { url: http://h/i.tar.zst, sha256: %s }\n"
+                                              "files:\n  - { path: /etc/motd, url: \"file://%s/payload\", sha256: %s }\n",
+                                              hex, dir, hex);
+        if (profile_load_string("p.yaml", yaml, strlen(yaml), &p, &errors) < 0) {
+                for (size_t i = 0; i < errors.n; i++)
+                        print_message("%u:%u: %s\n", errors.v[i].line, errors.v[i].column, errors.v[i].message);
+                fail();
+        }
+        trust_set_keyring(keyring(f->line_a));
+        /* Unsigned: refused, nothing written. */
+        assert_int_equal(target_write_files(root, p), -EKEYREJECTED);
+        assert_int_equal(access(motd, F_OK), -1);
+        /* Signed by a key not trusted: refused. */
+        _cleanup_free_ char *sb = sign(f->b, payload, NOW);
+        put(dir, "payload.sig", sb);
+        assert_int_equal(target_write_files(root, p), -EKEYREJECTED);
+        assert_int_equal(access(motd, F_OK), -1);
+        /* Signed: written. */
+        put_signed(f->a, dir, "payload", payload);
+        assert_int_equal(target_write_files(root, p), 0);
+        _cleanup_free_ char *got = NULL;
+        size_t n = 0;
+        assert_int_equal(read_full_file(motd, &got, &n), 0);
+        assert_memory_equal(got, payload, n);
+        /* Without keys: the sha256 alone, as before. */
+        trust_set_keyring(NULL);
+        assert_int_equal(unlink(sig), 0);
+        assert_int_equal(target_write_files(root, p), 0);
+        profile_free(p);
+        _cleanup_free_ char *cmd = strprintf("rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_key_id),
@@ -480,6 +533,7 @@ int main(void) {
                 cmocka_unit_test(test_sig_url),
                 cmocka_unit_test(test_fetch_and_files),
                 cmocka_unit_test(test_sign_load_save),
+                cmocka_unit_test(test_target_files),
         };
         assert_int_equal(fetch_global_init(), 0);
         int r = cmocka_run_group_tests(tests, setup, teardown);
