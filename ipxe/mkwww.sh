@@ -22,8 +22,8 @@
 #   --no-image       no image, even when the demo image exists; profiles keep
 #                    @IMAGE_SHA256@ (the installer refuses such a profile)
 #   --sign-key KEY   sign every profiles/**/*.yaml (after @IMAGE_SHA256@ is
-#                    filled in) with `BIN sign --key KEY`: FILE.yaml.sig beside
-#                    it (make SIGN_KEY=KEY; docs/trust.md)
+#                    filled in) and images/*.manifest with `BIN sign --key
+#                    KEY`: FILE.sig beside each (make SIGN_KEY=KEY; docs/trust.md)
 #   --installer BIN  the installer built for this host (for --sign-key)
 #
 # OUTDIR then holds:
@@ -124,7 +124,14 @@ if [ -n "$SIGN_KEY" ]; then
 	find "$OUT/profiles" -name '*.sig' -type f -delete
 	{ find "$OUT/profiles" -name '*.yaml' -type f -print0 || true; } |
 		xargs -0 -r "$INSTALLER" sign --key "$SIGN_KEY" >/dev/null || die "signing the profiles with $SIGN_KEY failed"
-	echo "mkwww: signed $(find "$OUT/profiles" -name '*.yaml.sig' -type f | wc -l) profiles with $SIGN_KEY"
+	# The image's manifest (docs/manifest.md), when one is published.
+	if [ -d "$OUT/images" ]; then
+		find "$OUT/images" -maxdepth 1 -name '*.manifest.sig' -type f -delete
+		{ find "$OUT/images" -maxdepth 1 -name '*.manifest' -type f -print0 || true; } |
+			xargs -0 -r "$INSTALLER" sign --key "$SIGN_KEY" >/dev/null || die "signing the manifest with $SIGN_KEY failed"
+	fi
+	echo "mkwww: signed $(find "$OUT/profiles" -name '*.yaml.sig' -type f | wc -l) profiles" \
+		"and $(find "$OUT/images" -maxdepth 1 -name '*.manifest.sig' -type f 2>/dev/null | wc -l) image manifests with $SIGN_KEY"
 fi
 
 if [ -f "$LPXELINUX" ] && [ -f "$LDLINUX" ]; then

@@ -124,9 +124,13 @@ mkdir -p "$T/src/serial"
 printf 'version: 1\nhostname: a\ndisk: { partitions: [ { size: rest, mount: / } ] }\nimage: { url: ../images/os.tar.zst, sha256: "@IMAGE_SHA256@" }\n' > "$T/src/default.yaml"
 printf 'version: 1\nhostname: b\ndisk: { partitions: [ { size: rest, mount: / } ] }\nimage: { url: ../../images/os.tar.zst, sha256: "@IMAGE_SHA256@" }\n' > "$T/src/serial/S1.yaml"
 echo stale > "$T/src/default.yaml.sig"
+# A manifest beside the image (docs/manifest.md; made by mkwww itself once
+# it publishes manifests) is signed too.
+mkdir -p "$T/pub/images" && printf 'installer-manifest 1\n' > "$T/pub/images/os.tar.zst.manifest"
 expect_rc 0 "$ROOT/ipxe/mkwww.sh" --boot-url http://127.0.0.1/ --kernel "$T/vmlinuz" --initrd "$T/initrd.img" \
 	--profiles "$T/src" --out "$T/pub" --image "$T/os.tar.zst" --sign-key "$K/site-2026.key" --installer "$INSTALLER"
-expect_in "$T/out" "mkwww: signed 2 profiles with $K/site-2026.key"
+expect_in "$T/out" "mkwww: signed 2 profiles and 1 image manifests with $K/site-2026.key"
+expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/pub/images/os.tar.zst.manifest"
 expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/pub/profiles/default.yaml" "$T/pub/profiles/serial/S1.yaml"
 grep -q "sha256: \"$(sha256sum < "$T/os.tar.zst" | cut -d' ' -f1)\"" "$T/pub/profiles/default.yaml" ||
 	die "mkwww signed the profile before filling in @IMAGE_SHA256@"
