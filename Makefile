@@ -35,6 +35,12 @@
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
 #   make ... SITE_CA=ca.pem  pin the site CA for https in the initramfs and the
 #                   USB medium (docs/tls.md)
+#   make SITE_KEYS=trusted.keys  put the site's trusted signing keys into the
+#                   initramfs (/etc/installer/trusted.keys), so onto the USB
+#                   medium too: profiles, fragments, files and LUKS key files
+#                   must then be signed (docs/trust.md). Default: no keys.
+#   make SIGN_KEY=site.key  sign the profiles make www and make usb publish
+#                   (installer sign; make a key with installer keygen)
 #   make usb PROFILE=path   the installer medium build/usb/installer.iso (USB
 #                   stick or DVD, BIOS and UEFI) with that profile (default
 #                   profiles/usb.yaml) and the OS image: installs with no
@@ -324,14 +330,32 @@ $(SITE_CA_COPY): FORCE
 
 initramfs: $(BUILD)/boot/initrd.img
 $(BUILD)/boot/initrd.img: $(INSTALLER) $(BUILD)/kernel/vmlinuz rootfs/mkinitramfs.sh rootfs/init rootfs/modules.list \
-                          rootfs/udhcpc.script tests/data/sysroot-dump.sh $(SITE_CA_COPY)
-	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --site-ca $(SITE_CA_COPY) --out $@
+                          rootfs/udhcpc.script tests/data/sysroot-dump.sh $(SITE_CA_COPY) $(BUILD)/site-keys.stamp
+	$(Q)rootfs/mkinitramfs.sh --kernel-dir $(BUILD)/kernel --installer $(INSTALLER) --site-ca $(SITE_CA_COPY) --out $@ \
+		$(if $(SITE_KEYS),--keys "$(SITE_KEYS)")
+
+# Signing (docs/trust.md). SITE_KEYS: the keyring built into the initramfs;
+# the stamp holds its name and text, so a changed (or dropped) keyring
+# rebuilds the initramfs (a first stamp without keys is dated 1970: it
+# rebuilds nothing). SIGN_KEY: signs the published profiles.
+SITE_KEYS ?=
+SIGN_KEY  ?=
+.PHONY: site-keys-check
+$(BUILD)/site-keys.stamp: site-keys-check
+	@mkdir -p $(dir $@)
+	$(Q){ echo "SITE_KEYS=$(SITE_KEYS)"; if [ -n "$(SITE_KEYS)" ]; then cat "$(SITE_KEYS)"; fi; } > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; \
+	elif [ ! -e $@ ] && [ -z "$(SITE_KEYS)" ]; then mv $@.tmp $@ && touch -d @86400 $@; \
+	else mv $@.tmp $@; fi
 
 # build/www is what the boot server serves: kernel, initrd, iPXE script, profiles.
 BOOT_URL ?= http://10.0.2.100/
 www: $(BUILD)/boot/initrd.img
 	$(Q)ipxe/mkwww.sh --boot-url $(BOOT_URL) --kernel $(BUILD)/kernel/vmlinuz \
-		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www
+		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www \
+		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)" --installer $(INSTALLER))
+	$(Q)if [ -n "$(SITE_KEYS)" ] && [ -z "$(SIGN_KEY)" ]; then echo "make www: WARNING: SITE_KEYS without SIGN_KEY:" \
+		"the profiles in $(BUILD)/www are not signed and the installer will refuse them" >&2; fi
 
 # ---------------------------------------------------------------------------
 # Demo OS image (debootstrap), built once and cached.
@@ -359,7 +383,8 @@ usb-build: PROFILE ?= profiles/usb.yaml
 usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE)
 	$(Q)rootfs/mkusb.sh --kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img \
 		--profile "$(PROFILE)" --image "$(USB_IMAGE)" --installer $(INSTALLER) \
-		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)"
+		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)" \
+		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)")
 
 # ---------------------------------------------------------------------------
 # The site server for build/www (docs/site.md): listens on 127.0.0.1:8080,

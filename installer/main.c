@@ -8,6 +8,7 @@
 #include "basic/interrupt.h"
 #include "basic/log.h"
 #include "basic/strutil.h"
+#include "cmd_trust.h"
 #include "cmdline/cmdline.h"
 #include "fetch/fetch.h"
 #include "hw/hw.h"
@@ -16,6 +17,7 @@
 #include "profile/profile.h"
 #include "report/report.h"
 #include "target/target.h"
+#include "trust/trust-profile.h"
 
 #define VERSION "0.1"
 
@@ -28,16 +30,17 @@ static void help(FILE *f) {
               "Commands:\n"
               "  inventory [--sysroot DIR] [--no-probe]\n"
               "        Print this machine's hardware inventory as JSON.\n"
-              "  plan --profile FILE [--inventory FILE | --sysroot DIR] [--json]\n"
+              "  plan --profile FILE [--inventory FILE | --sysroot DIR] [--json] [--keys KEYRING]\n"
               "        Validate a profile and print what would be done. Writes nothing.\n"
-              "  validate FILE...\n"
-              "        Validate profiles; print every error as FILE:LINE:COL.\n"
+              "  validate [--keys KEYRING] FILE...\n"
+              "        Validate profiles; print every error as FILE:LINE:COL. With --keys,\n"
+              "        FILE and every file it includes must have a good FILE.sig first.\n"
               "  render-network FILE --root DIR [--boot-mac MAC]\n"
               "        Validate the network section of FILE (a profile, or a netplan file\n"
               "        with only network:) and write what the installed system gets below\n"
               "        DIR: systemd-networkd files, or /etc/netplan/50-installer.yaml when\n"
               "        DIR/usr/sbin/netplan exists.\n"
-              "  run [--sysroot DIR] [--dry-run]\n"
+              "  run [--sysroot DIR] [--dry-run] [--keys KEYRING]\n"
               "        What the boot image runs: read inst.* from the kernel command\n"
               "        line, fetch this machine's profile, plan and install. The\n"
               "        inventory goes to the report URL (inst.report= or the profile's).\n"
@@ -51,11 +54,19 @@ static void help(FILE *f) {
               "        (an extracted OS image) as the install does after the image: no\n"
               "        disk, no fstab entries, no bootloader. Runs the chroot steps\n"
               "        (packages, locale-gen, post_install) unless --no-chroot.\n"
+              "  keygen [--name NAME] [--not-after YYYY-MM-DD] [--public] KEY\n"
+              "        Make an Ed25519 signing key KEY (PEM, mode 0600; --public: use the\n"
+              "        existing KEY) and print its trusted-keys line.\n"
+              "  sign --key KEY FILE...\n"
+              "        Write FILE.sig, a detached signature of FILE (docs/trust.md).\n"
+              "  verify --keys KEYRING [FILE | URL]...\n"
+              "        Check FILE against FILE.sig (URL against URL.sig); without FILE,\n"
+              "        check the keyring and list its keys.\n"
               "  help, version\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
               "5 fetch failed, 6 install failed, 7 checksum mismatch, 8 the profile's match:\n"
-              "does not fit this machine; 128+N: run, discover or configure stopped by signal N\n"
+              "does not fit this machine, 9 a signature was refused; 128+N: run, discover or configure stopped by signal N\n"
               "(SIGHUP 129, SIGINT 130, SIGTERM 143) after undoing what it set up.\n"
               "See docs/installer.md.\n",
               f);
@@ -109,14 +120,17 @@ static int cmd_plan(int argc, char **argv) {
                 { "inventory", required_argument, NULL, 'i' },
                 { "sysroot", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, 'j' },
+                { "keys", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         _cleanup_inventory_ Inventory *inv = NULL;
         _cleanup_profile_ Profile *profile = NULL;
         _cleanup_plan_ Plan *plan = NULL;
-        _cleanup_free_ char *err = NULL;
-        const char *profile_path = NULL, *inventory_path = NULL, *sysroot = NULL;
+        _cleanup_(trust_keyring_freep) TrustKeyring *kr = NULL;
+        _cleanup_free_ char *err = NULL, *sig_err = NULL;
+        const char *profile_path = NULL, *inventory_path = NULL, *sysroot = NULL, *keys = NULL;
+        size_t n_verified = 0;
         ProfileErrors errors = {};
         bool json = false;
         int c, r;
@@ -127,6 +141,7 @@ static int cmd_plan(int argc, char **argv) {
                 case 'i': inventory_path = optarg; break;
                 case 's': sysroot = optarg; break;
                 case 'j': json = true; break;
+                case 'k': keys = optarg; break;
                 case 'h': help(stdout); return EXIT_OK;
                 default: return EXIT_USAGE;
                 }
@@ -136,6 +151,8 @@ static int cmd_plan(int argc, char **argv) {
                 return usage_error("plan: --inventory and --sysroot exclude each other");
         if (optind < argc)
                 return usage_error("plan: unexpected argument '%s'", argv[optind]);
+        if (keys && (r = cmd_trust_keyring(keys, &kr)) != EXIT_OK)
+                return r;
 
         if (inventory_path) {
                 r = hw_inventory_load_json(inventory_path, &inv, &err);
@@ -151,7 +168,15 @@ static int cmd_plan(int argc, char **argv) {
                 }
         }
 
-        r = profile_load_file(profile_path, &profile, &errors);
+        r = trust_profile_load_file(kr, profile_path, &profile, &errors, &n_verified, &sig_err);
+        if (trust_is_refusal(r) || (r < 0 && sig_err)) {
+                profile_errors_print(stderr, &errors);
+                profile_errors_done(&errors);
+                log_error("%s", sig_err);
+                return trust_is_refusal(r) ? EXIT_SIGNATURE : EXIT_FAILURE_GENERIC;
+        }
+        if (r >= 0 && kr)
+                log_info("%s: signatures good (%zu document%s)", profile_path, n_verified, n_verified == 1 ? "" : "s");
         /* A relative image URL: shown relative to the profile file. */
         if (r >= 0)
                 r = profile_image_resolve_url(profile, profile->image.url_document);
@@ -181,21 +206,45 @@ static int cmd_plan(int argc, char **argv) {
 }
 
 static int cmd_validate(int argc, char **argv) {
-        int ret = EXIT_OK;
+        static const struct option opts[] = {
+                { "keys", required_argument, NULL, 'k' },
+                {},
+        };
+        _cleanup_(trust_keyring_freep) TrustKeyring *kr = NULL;
+        const char *keys = NULL;
+        int c, ret = EXIT_OK;
 
-        if (argc < 2)
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+                switch (c) {
+                case 'k': keys = optarg; break;
+                default: return EXIT_USAGE;
+                }
+        if (optind >= argc)
                 return usage_error("validate: give at least one profile file");
-        for (int i = 1; i < argc; i++) {
+        if (keys && (ret = cmd_trust_keyring(keys, &kr)) != EXIT_OK)
+                return ret;
+        for (int i = optind; i < argc; i++) {
                 _cleanup_profile_ Profile *p = NULL;
+                _cleanup_free_ char *sig_err = NULL;
                 ProfileErrors errors = {};
-                int r = profile_load_file(argv[i], &p, &errors);
-                if (r < 0) {
+                size_t n_verified = 0;
+                int r = trust_profile_load_file(kr, argv[i], &p, &errors, &n_verified, &sig_err);
+                if (trust_is_refusal(r) || (r < 0 && sig_err)) {
+                        profile_errors_print(stderr, &errors);
+                        profile_errors_done(&errors);
+                        log_error("%s", sig_err);
+                        ret = trust_is_refusal(r) ? EXIT_SIGNATURE : ret == EXIT_OK ? EXIT_FAILURE_GENERIC : ret;
+                } else if (r < 0) {
                         if (errors.n == 0)
                                 log_error_errno(r, "%s: %m", argv[i]);
                         profile_errors_print(stderr, &errors);
                         profile_errors_done(&errors);
-                        ret = EXIT_PROFILE_INVALID;
-                } else
+                        if (ret == EXIT_OK)
+                                ret = EXIT_PROFILE_INVALID;
+                } else if (kr)
+                        printf("%s: valid, signatures good (%zu document%s)\n", argv[i], n_verified,
+                               n_verified == 1 ? "" : "s");
+                else
                         printf("%s: valid\n", argv[i]);
         }
         return ret;
@@ -310,6 +359,7 @@ static int run_booted(const char *command, int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
                 { "dry-run", no_argument, NULL, 'n' },
+                { "keys", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -326,6 +376,11 @@ static int run_booted(const char *command, int argc, char **argv) {
                         if (discover)
                                 return usage_error("discover: unknown option '--dry-run' (discover never writes)");
                         o.dry_run = true;
+                        break;
+                case 'k': /* instead of the boot image's keyring: for tests and rehearsals */
+                        if (discover)
+                                return usage_error("discover: unknown option '--keys' (discover fetches no profile)");
+                        o.keys_path = optarg;
                         break;
                 case 'h': help(stdout); return EXIT_OK;
                 default: return EXIT_USAGE;
@@ -395,6 +450,9 @@ int main(int argc, char **argv) {
                 { "discover", cmd_discover },
                 { "render-network", cmd_render_network },
                 { "configure", cmd_configure },
+                { "keygen", cmd_keygen },
+                { "sign", cmd_sign },
+                { "verify", cmd_verify },
         };
         int i = 1, r;
 

@@ -4,6 +4,7 @@
 # Usage:
 #   ipxe/mkwww.sh --boot-url URL --kernel FILE --initrd FILE --profiles DIR
 #                 --out OUTDIR [--append "KERNEL ARGS"] [--image FILE | --no-image]
+#                 [--sign-key KEY --installer BIN]
 #
 #   --boot-url URL   where OUTDIR will be served, e.g. http://10.0.2.100/
 #                    (a missing trailing slash is added)
@@ -20,6 +21,10 @@
 #                    (`make image`), so `make www` serves it.
 #   --no-image       no image, even when the demo image exists; profiles keep
 #                    @IMAGE_SHA256@ (the installer refuses such a profile)
+#   --sign-key KEY   sign every profiles/**/*.yaml (after @IMAGE_SHA256@ is
+#                    filled in) and images/*.manifest with `BIN sign --key
+#                    KEY`: FILE.sig beside each (make SIGN_KEY=KEY; docs/trust.md)
+#   --installer BIN  the installer built for this host (for --sign-key)
 #
 # OUTDIR then holds:
 #   boot.ipxe                 iPXE script (from ipxe/boot.ipxe.in); give it as
@@ -50,7 +55,7 @@ usage() {
 	exit "${1:-0}"
 }
 
-URL="" KERNEL="" INITRD="" PROFILES="" OUT="" APPEND="" IMAGE="" NO_IMAGE=""
+URL="" KERNEL="" INITRD="" PROFILES="" OUT="" APPEND="" IMAGE="" NO_IMAGE="" SIGN_KEY="" INSTALLER=""
 DEMO_IMAGE=$(dirname "$HERE")/build/image/debian12.tar.zst
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -62,6 +67,8 @@ while [ $# -gt 0 ]; do
 	--append) APPEND=$2; shift 2 ;;
 	--image) IMAGE=$2; shift 2 ;;
 	--no-image) NO_IMAGE=1; shift ;;
+	--sign-key) SIGN_KEY=$2; shift 2 ;;
+	--installer) INSTALLER=$2; shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "mkwww: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -109,6 +116,22 @@ if [ -n "$IMAGE" ] && [ -z "$NO_IMAGE" ]; then
 elif grep -rqF '@IMAGE_SHA256@' "$OUT/profiles"; then
 	echo "mkwww: WARNING: no OS image (run 'make image' or give --image):" \
 		"profiles with @IMAGE_SHA256@ will be refused by the installer" >&2
+fi
+
+# Signatures (docs/trust.md): made last, over the profiles as served.
+if [ -n "$SIGN_KEY" ]; then
+	[ -x "$INSTALLER" ] || die "--sign-key needs --installer BIN"
+	find "$OUT/profiles" -name '*.sig' -type f -delete
+	{ find "$OUT/profiles" -name '*.yaml' -type f -print0 || true; } |
+		xargs -0 -r "$INSTALLER" sign --key "$SIGN_KEY" >/dev/null || die "signing the profiles with $SIGN_KEY failed"
+	# The image's manifest (docs/manifest.md), when one is published.
+	if [ -d "$OUT/images" ]; then
+		find "$OUT/images" -maxdepth 1 -name '*.manifest.sig' -type f -delete
+		{ find "$OUT/images" -maxdepth 1 -name '*.manifest' -type f -print0 || true; } |
+			xargs -0 -r "$INSTALLER" sign --key "$SIGN_KEY" >/dev/null || die "signing the manifest with $SIGN_KEY failed"
+	fi
+	echo "mkwww: signed $(find "$OUT/profiles" -name '*.yaml.sig' -type f | wc -l) profiles" \
+		"and $(find "$OUT/images" -maxdepth 1 -name '*.manifest.sig' -type f 2>/dev/null | wc -l) image manifests with $SIGN_KEY"
 fi
 
 if [ -f "$LPXELINUX" ] && [ -f "$LDLINUX" ]; then

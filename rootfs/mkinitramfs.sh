@@ -4,7 +4,7 @@
 # Usage:
 #   rootfs/mkinitramfs.sh --kernel-dir DIR --installer BIN --out FILE
 #                         [--compress auto|zstd|xz|gzip] [--module-compression none|xz]
-#                         [--keep-staging DIR]
+#                         [--keep-staging DIR] [--keys FILE]
 #
 #   --kernel-dir DIR   output of rootfs/fetch-kernel.sh (VERSION, modroot/)
 #   --installer BIN    installed as /usr/bin/installer (ELF or script)
@@ -24,6 +24,11 @@
 #                      /etc/installer/site-ca.pem: every https request of the
 #                      installer is verified against it only (docs/tls.md).
 #                      An empty FILE means none (make SITE_CA=... passes it)
+#   --keys FILE        the site's trusted signing keys (make SITE_KEYS=FILE),
+#                      checked with the installer and installed as
+#                      /etc/installer/trusted.keys: every profile, fragment,
+#                      file and LUKS key file must then be signed
+#                      (docs/trust.md). Without it the image has no keys.
 #
 # Content: busybox-static as userland, /init (rootfs/init), the udhcpc script,
 # the kernel modules of rootfs/modules.list plus their dependencies (with
@@ -90,7 +95,7 @@ usage() {
 	exit "${1:-0}"
 }
 
-KDIR="" INSTALLER="" OUT="" COMPRESS=${INITRAMFS_COMPRESS:-auto} MODCOMP=none KEEP="" SITE_CA=""
+KDIR="" INSTALLER="" OUT="" COMPRESS=${INITRAMFS_COMPRESS:-auto} MODCOMP=none KEEP="" SITE_CA="" KEYS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel-dir) KDIR=$2; shift 2 ;;
@@ -100,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--module-compression) MODCOMP=$2; shift 2 ;;
 	--keep-staging) KEEP=$2; shift 2 ;;
 	--site-ca) SITE_CA=$2; shift 2 ;;
+	--keys) KEYS=$2; shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "mkinitramfs: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -384,6 +390,17 @@ printf 'installer\n' >"$ROOT/etc/hostname"
 	echo "BUSYBOX_STATIC_VERSION=$bbver"
 	echo "BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$ROOT/etc/installer-image"
+# The trusted signing keys (docs/trust.md): a keyring the installer cannot
+# read would stop every install, so it is checked here.
+if [ -n "$KEYS" ]; then
+	"$INSTALLER" verify --keys "$KEYS" >"$TMP/keys.log" 2>&1 || {
+		cat "$TMP/keys.log" >&2
+		die "--keys $KEYS: not a usable keyring"
+	}
+	mkdir -p "$ROOT/etc/installer"
+	install -m 0644 "$KEYS" "$ROOT/etc/installer/trusted.keys"
+	log "trusted keys: $(sed 's/^.*: key //' "$TMP/keys.log" | paste -sd, -)"
+fi
 # LVM without udev (the initramfs has none): libdevmapper makes the /dev
 # nodes itself and nothing waits for udev cookies; no lvmetad/polld/dmeventd.
 mkdir -p "$ROOT/etc/lvm"

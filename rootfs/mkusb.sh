@@ -7,6 +7,7 @@
 # Usage:
 #   usb/mkusb.sh --kernel FILE --initrd FILE --profile PATH --image FILE
 #                --installer FILE --out FILE.iso [--label LABEL] [--append ARGS]
+#                [--sign-key KEY]
 #
 #   --kernel FILE     the kernel (build/kernel/vmlinuz)
 #   --initrd FILE     the initramfs (build/boot/initrd.img)
@@ -25,6 +26,9 @@
 #                     (inst.medium=LABEL=...); default BMI_INSTALL. Letters,
 #                     digits and '_', at most 32
 #   --append ARGS     extra kernel arguments (e.g. "inst.finish=poweroff")
+#   --sign-key KEY    sign every profile on the medium (FILE.yaml.sig, after
+#                     @IMAGE_SHA256@): needed when the initramfs has trusted
+#                     keys (make usb SITE_KEYS=... SIGN_KEY=..., docs/trust.md)
 #
 # The image is an isohybrid: written to a USB stick with dd it is a disk whose
 # MBR boots isolinux (BIOS) and whose partition 2 is an EFI system partition
@@ -43,7 +47,7 @@ usage() {
 	exit "${1:-0}"
 }
 
-KERNEL="" INITRD="" PROFILE="" IMAGE="" INSTALLER="" OUT="" LABEL=BMI_INSTALL APPEND=""
+KERNEL="" INITRD="" PROFILE="" IMAGE="" INSTALLER="" OUT="" LABEL=BMI_INSTALL APPEND="" SIGN_KEY=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) KERNEL=$2; shift 2 ;;
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--label) LABEL=$2; shift 2 ;;
 	--append) APPEND=$2; shift 2 ;;
+	--sign-key) SIGN_KEY=$2; shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "mkusb: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -98,6 +103,12 @@ mapfile -t LOOKUP < <(cd "$TREE/profiles" && find . -maxdepth 1 -name default.ya
 	sed 's/^/  /' "$WORK/validate.log" >&2
 	die "invalid profile(s) in $PROFILE: the medium was not built"
 }
+# Signatures (docs/trust.md), over the profiles as they are on the medium.
+if [ -n "$SIGN_KEY" ]; then
+	find "$TREE/profiles" -name '*.sig' -type f -delete
+	find "$TREE/profiles" -name '*.yaml' -type f -print0 |
+		xargs -0 -r "$INSTALLER" sign --key "$SIGN_KEY" >/dev/null || die "signing the profiles with $SIGN_KEY failed"
+fi
 if grep -rqE '^[[:space:]]*url:[[:space:]]*["'\'']?https?://' "$TREE/profiles"; then
 	echo "mkusb: WARNING: a profile's image url is an http(s) URL: installing from this medium" \
 		"will need that server (make the url relative: ../images/$IMAGE_NAME)" >&2

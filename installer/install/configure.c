@@ -105,7 +105,7 @@ int install_configure(const InstallTarget *t) {
                 return EXIT_INSTALL_FAILED;
         r = step_files(t);
         if (r < 0)
-                return r == -EBADMSG ? EXIT_CHECKSUM : EXIT_INSTALL_FAILED;
+                return r == -EBADMSG ? EXIT_CHECKSUM : r == -EKEYREJECTED ? EXIT_SIGNATURE : EXIT_INSTALL_FAILED;
         if (!t->chroot_steps)
                 return EXIT_OK;
         r = step_packages(t);

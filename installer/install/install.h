@@ -17,12 +17,14 @@ typedef enum InstallerExit {
         EXIT_INSTALL_FAILED = 6,   /* writing the target failed */
         EXIT_CHECKSUM = 7,         /* the image does not match its sha256 */
         EXIT_PROFILE_MISMATCH = 8, /* the profile's match: block disagrees with this machine */
+        EXIT_SIGNATURE = 9,        /* a signature was refused, or the trusted keys are unreadable (trust/) */
 } InstallerExit;
 
 typedef struct InstallOptions {
         const char *sysroot;       /* for /sys and /proc; NULL = "/" */
         bool dry_run;              /* stop after the plan */
         bool print_inventory;      /* print the inventory JSON on the console */
+        const char *keys_path;     /* trusted keys; NULL = TRUST_KEYRING_PATH (absent: none) */
 } InstallOptions;
 
 /* The URLs tried, in order, for this machine's profile: by MAC of the booting

@@ -13,6 +13,7 @@
 #include "install/install.h"
 #include "plan/plan.h"
 #include "report/report.h"
+#include "trust/trust.h"
 
 #define KEY_MAX_SIZE (1024 * 1024) /* bytes; cryptsetup itself reads at most 8 MiB */
 
@@ -69,7 +70,14 @@ int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *e
                 if (!safe || !key)
                         return EXIT_FAILURE_GENERIC;
                 (void) report_secret_add_url(l->key_url);
-                r = fetch_to_buffer(l->key_url, &o, &keys->v[i].data, &keys->v[i].size, &err);
+                /* With trusted keys, KEY_URL.sig must be good too (trust.h). */
+                r = trust_fetch(l->key_url, &o, &keys->v[i].data, &keys->v[i].size, &err);
+                if (trust_is_refusal(r)) {
+                        (void) profile_errors_add(errors, file, l->line, l->column, key,
+                                                  "the key file of LUKS volume %s: %s", k->name,
+                                                  err ? err : strerror(-r));
+                        return EXIT_SIGNATURE;
+                }
                 if (r < 0) {
                         (void) profile_errors_add(errors, file, l->line, l->column, key,
                                                   "cannot fetch the key file of LUKS volume %s: %s", k->name,

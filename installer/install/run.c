@@ -16,13 +16,14 @@
 #include "profile/profile.h"
 #include "basic/url.h"
 #include "report/report.h"
+#include "trust/trust.h"
 
 /* Try every candidate URL in order; the first one that exists wins. A
  * transport error (not a 404) stops the search: falling through to the
  * default profile because a server hiccupped could install the wrong
  * machine. */
 static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_url, char **ret_safe,
-                         char **ret_data, size_t *ret_size) {
+                         char **ret_data, size_t *ret_size, const TrustKey **ret_key) {
         _cleanup_strv_free_ char **urls = NULL;
         int r;
 
@@ -34,11 +35,15 @@ static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_
 
         for (size_t i = 0; urls[i]; i++) {
                 _cleanup_free_ char *safe = fetch_url_redact(urls[i]), *err = NULL;
-                r = fetch_to_buffer(urls[i], NULL, ret_data, ret_size, &err);
+                /* Verified before it is parsed (with trusted keys): a profile
+                 * whose signature is missing or bad stops the search. */
+                r = trust_fetch_with(trust_get_keyring(), urls[i], NULL, ret_data, ret_size, ret_key, &err);
                 if (r == -ENOENT) {
                         report_info("profile %s: not found, trying the next", safe ? safe : "?");
                         continue;
                 }
+                if (trust_is_refusal(r))
+                        return log_error_errno(r, "%s", err ? err : "signature refused");
                 if (r < 0)
                         return log_error_errno(r, "Cannot fetch profile %s", err ? err : "?");
                 *ret_url = strdup(urls[i]);
@@ -60,6 +65,7 @@ static int fetch_profile(const BootParams *bp, const Inventory *inv, char **ret_
 typedef struct FragmentFetcher {
         char **names;
         char **urls;
+        int refusal;            /* a fragment's signature was refused (trust.h) */
 } FragmentFetcher;
 
 static void fragment_fetcher_done(FragmentFetcher *ff) {
@@ -94,14 +100,22 @@ static int fetch_fragment(const char *base, const char *ref, char **ret_name, ch
         if (!name)
                 return -ENOMEM;
 
-        r = fetch_to_buffer(url, NULL, ret_data, ret_size, &err);
+        const TrustKey *k = NULL;
+        r = trust_fetch_with(trust_get_keyring(), url, NULL, ret_data, ret_size, &k, &err);
         if (r == -ENOENT) /* reported as a profile error at the include */
                 return log_debug_errno(r, "Profile fragment %s: not found", name);
+        if (trust_is_refusal(r)) { /* the include's error says "its signature was refused"; this says why */
+                if (!ff->refusal)
+                        ff->refusal = r;
+                log_error_errno(r, "%s", err ? err : "signature refused");
+                return -EKEYREJECTED;
+        }
         if (r < 0) /* the profile error says "cannot include"; this says why */
                 return log_error_errno(r, "Cannot fetch profile fragment %s", err ? err : name);
         /* Fragments may hold secrets too: their digest, never their text. */
         (void) sha256_hex(*ret_data, *ret_size, digest);
-        report_info("profile fragment %s (%zu bytes, sha256 %s)", name, *ret_size, digest);
+        report_info("profile fragment %s (%zu bytes, sha256 %s%s%s%s%s)", name, *ret_size, digest,
+                    k ? ", signed by key " : "", k ? k->id : "", k ? " " : "", k ? k->name : "");
 
         if (strv_extend(&ff->names, name) < 0 || strv_extend(&ff->urls, url) < 0) {
                 explicit_bzero(*ret_data, *ret_size);
@@ -215,7 +229,42 @@ int install_detect(const BootParams *bp, const InstallOptions *opts, Inventory *
         return EXIT_OK;
 }
 
+/* The trusted keys: the boot image's keyring, or --keys FILE (a test seam,
+ * given on the command line only: nothing a profile or the kernel command
+ * line says changes it). A keyring that exists but cannot be read or parsed
+ * stops the install: it must never pass for "no keys". */
+static int load_trusted_keys(const char *path) {
+        _cleanup_free_ char *err = NULL;
+        TrustKeyring *kr = NULL;
+        int r;
+
+        r = trust_keyring_load(path ?: TRUST_KEYRING_PATH, &kr, &err);
+        if (r == -ENOENT && !path) {
+                report_info("signatures: not checked (no trusted keys in this boot image)");
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Trusted keys: %s", err ? err : strerror(-r));
+        trust_set_keyring(kr);
+        if (kr->n == 0) {
+                report_info("signatures: not checked (no trusted keys in this boot image)");
+                return 0;
+        }
+        report_info("signatures: required on the profile, its fragments, files and LUKS key files (%zu trusted key%s)",
+                    kr->n, kr->n == 1 ? "" : "s");
+        for (size_t i = 0; i < kr->n; i++)
+                report_info("trusted key %s name=%s%s%s%s", kr->keys[i].id, kr->keys[i].name,
+                            kr->keys[i].end ? " not-after=" : "", kr->keys[i].not_after,
+                            kr->keys[i].revoked ? " revoked" : "");
+        return 0;
+}
+
+static void trust_forget(int *unused) {
+        trust_set_keyring(NULL);
+}
+
 int install_run(const BootParams *bp, const InstallOptions *opts) {
+        _cleanup_(trust_forget) int keys_loaded = 0;
         _cleanup_inventory_ Inventory *inv = NULL;
         _cleanup_profile_ Profile *profile = NULL;
         _cleanup_plan_ Plan *plan = NULL;
@@ -239,13 +288,21 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 report_info("%s", trust);
         else
                 log_error("%s: every https request will fail", trust_err ? trust_err : "the site CA is unusable");
-        report_phase_begin(&ph, "fetch-profile", NULL);
-        r = fetch_profile(bp, inv, &url, &safe, &data, &size);
+        /* Verified before it is parsed when there are trusted keys. */
+        r = load_trusted_keys(opts->keys_path);
         if (r < 0)
-                return report_phase_end(&ph, r, NULL), EXIT_FETCH_FAILED;
+                return EXIT_SIGNATURE;
+        keys_loaded = 1;
+        report_phase_begin(&ph, "fetch-profile", NULL);
+        const TrustKey *key = NULL;
+        r = fetch_profile(bp, inv, &url, &safe, &data, &size, &key);
+        if (r < 0)
+                return report_phase_end(&ph, r, "nothing was written to any disk"),
+                       trust_is_refusal(r) ? EXIT_SIGNATURE : EXIT_FETCH_FAILED;
         (void) sha256_hex(data, size, digest);
         /* The profile may hold secrets: log its digest, not its text. */
-        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s)", safe, size, digest);
+        report_phase_end(&ph, 0, "%s (%zu bytes, sha256 %s%s%s%s%s)", safe, size, digest,
+                         key ? ", signed by key " : "", key ? key->id : "", key ? " " : "", key ? key->name : "");
 
         report_phase_begin(&ph, "validate", "%s", safe);
         if (strv_extend(&ff.names, safe) < 0 || strv_extend(&ff.urls, url) < 0)
@@ -263,6 +320,8 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                         report_phase_end(&ph, r, "%zu error%s in %s; nothing was written to any disk", errors.n,
                                          errors.n == 1 ? "" : "s", safe);
                 profile_errors_done(&errors);
+                if (ff.refusal)
+                        return EXIT_SIGNATURE;
                 return r == -EINVAL ? EXIT_PROFILE_INVALID : EXIT_FAILURE_GENERIC;
         }
         /* A relative image URL is relative to the document that gives it

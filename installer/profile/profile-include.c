@@ -63,6 +63,8 @@ static const char *load_failure(int r) {
                 return "not a regular file (a FIFO, socket or device is never read)";
         case -EISDIR:
                 return "is a directory";
+        case -EKEYREJECTED: /* trust/: the loader logged why */
+                return "its signature was refused";
         default:
                 return strerror(-r);
         }

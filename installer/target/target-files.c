@@ -12,6 +12,7 @@
 #include "basic/sha256.h"
 #include "fetch/fetch.h"
 #include "target/target-internal.h"
+#include "trust/trust.h"
 
 #define FILE_MAX_SIZE (64 * MiB)
 
@@ -67,7 +68,11 @@ static int file_data(const ProfileFile *f, char **ret, size_t *ret_size) {
         if (!f->url || !f->sha256)
                 return -EINVAL;
         safe = fetch_url_redact(f->url);
-        r = fetch_to_buffer(f->url, &opts, &data, &size, &err);
+        /* With trusted keys, URL.sig must be good too (trust.h). */
+        r = trust_fetch(f->url, &opts, &data, &size, &err);
+        if (trust_is_refusal(r))
+                return log_error_errno(-EKEYREJECTED, "Cannot use %s for %s: %s", safe ?: "?", f->path,
+                                       err ?: strerror(-r));
         if (r < 0)
                 return log_error_errno(r, "Cannot fetch %s for %s: %s", safe ?: "?", f->path, err ?: strerror(-r));
         r = sha256_hex(data, size, hex);

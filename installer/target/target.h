@@ -113,7 +113,8 @@ int target_write_system(const char *root, const Profile *p);
  * marker /var/lib/installer/firstboot.pending. Nothing otherwise. */
 int target_write_firstboot_unit(const char *root, const Profile *p);
 
-/* The profile's files: (fetching URLs, verifying their sha256: -EBADMSG).
+/* The profile's files: (fetching URLs, verifying their sha256: -EBADMSG;
+ * with trusted keys their signature, trust_fetch(): -EKEYREJECTED).
  * Not part of target_configure(): it may need the network. */
 int target_write_files(const char *root, const Profile *p);
 
