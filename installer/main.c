@@ -164,6 +164,8 @@ static int cmd_plan(int argc, char **argv) {
         /* A relative image URL: shown relative to the profile file. */
         if (r >= 0)
                 r = profile_image_resolve_url(profile, profile->image.url_document);
+        if (r >= 0)
+                r = profile_image_resolve_manifest(profile, profile->image.manifest_document);
         if (r < 0) {
                 profile_errors_print(stderr, &errors);
                 size_t n = errors.n;

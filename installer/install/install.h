@@ -84,6 +84,18 @@ int install_fetch_keys(const Plan *plan, InstallKeys *ret_keys, ProfileErrors *e
 /* Overwrite and free the keys. */
 void install_keys_done(InstallKeys *k);
 
+/* The image's manifest (docs/manifest.md): from image.manifest, or, when
+ * required (trusted keys in the boot image) and the profile names none, from
+ * image.url + ".manifest". Fetched (fetch_to_buffer, at most
+ * MANIFEST_DOCUMENT_MAX) and parsed as phase "fetch-manifest", which prints
+ * "image: N bytes, K chunks of 4 MiB, manifest sha256 HEX"; the profile's
+ * image.sha256, when given, must be the manifest's. Returns EXIT_OK with
+ * *ret (NULL when there is no manifest and none is required),
+ * EXIT_FETCH_FAILED (cannot fetch, malformed), EXIT_CHECKSUM (sha256
+ * differs) or EXIT_FAILURE_GENERIC. Writes nothing. */
+typedef struct Manifest Manifest;
+int install_fetch_manifest(const Profile *profile, bool required, Manifest **ret);
+
 /* Is the profile for this machine (its match: block), and the plan for it:
  * the one path of `installer plan` and `installer run`. With phases, each
  * step is a reported phase ("match", "plan") and the plan is printed on
@@ -114,5 +126,6 @@ int install_configure(const InstallTarget *t);
 
 /* Carry out a validated plan: partition, make filesystems, stream the image,
  * configure the target, install the bootloader. keys: from
- * install_fetch_keys(). Returns an InstallerExit. */
-int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys);
+ * install_fetch_keys(); manifest: from install_fetch_manifest() (may be
+ * NULL). Returns an InstallerExit. */
+int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys, const Manifest *manifest);
