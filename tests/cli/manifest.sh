@@ -2,12 +2,13 @@
 # The image manifest (docs/manifest.md) from the outside:
 # - `installer manifest` writes it (format, chunk count, sha256 checked
 #   here with sha256sum and split), `--check` finds a flipped byte's chunk;
-# - the chunk gate: build/tests/tools/image-fetch streams a tar.zst through
-#   image_install() with the manifest. One flipped byte in chunk K stops
-#   the stream at chunk K, and no file whose tar header lies at or after
-#   chunk K was written (where each file lies: `tar -tvR`; zstd stores the
-#   random data as it is, so byte X of the tar comes at or after byte X of
-#   the tar.zst). The same damage without a manifest writes such a file (the
+# - the chunk gate: build/tests/tools/image-fetch streams a tar.zst (and the
+#   plain tar) through image_install() with the manifest. One flipped byte in
+#   chunk K stops the stream at chunk K, and no file whose tar header lies
+#   at or after chunk K was written (where each file lies: `tar -tvR`; zstd
+#   stores the random data as it is, so byte X of the tar comes at or after
+#   byte X of the tar.zst); from the plain tar every file before chunk K is
+#   there whole. The same damage without a manifest writes such files (the
 #   control, so that the check above can fail);
 # - over HTTP through tests/faultproxy.py, a connection reset in the middle
 #   of a chunk resumes (Range) and the chunk is still checked whole; from a
@@ -123,6 +124,22 @@ expect_in "$T/flipped.out" " chunks=$K"
 expect_in "$T/flipped.out" "error: Image file://$T/www/bad.tar.zst: chunk $K of $NCHUNKS (bytes $((K * CHUNK))-$((K * CHUNK + CHUNK - 1))) does not match its manifest; nothing of it or after it was unpacked"
 past "$T/flipped" $K
 [ -e "$T/flipped/f00" ] || die "flipped: not even the first file was unpacked from the good chunks"
+
+# The same in the plain tar (no decompressor holding a block back: exactly
+# the bytes of chunks 0..K-1 reached libarchive).
+cp "$T/img.tar" "$T/www/img.tar"
+expect_rc 0 "$INSTALLER" manifest --chunk-size 64K "$T/www/img.tar" -o "$T/www/img.tar.manifest"
+flip "$T/www/img.tar" "$T/www/bad.tar" $FLIP
+fetch flipped-tar "file://$T/www/bad.tar" --manifest "$T/www/img.tar.manifest"
+expect_in "$T/flipped-tar.out" "result: EBADMSG bytes="
+expect_in "$T/flipped-tar.out" " chunks=$K"
+expect_in "$T/flipped-tar.out" "chunk $K of "
+past "$T/flipped-tar" $K
+# Every file that ends before chunk K is there, whole.
+while read -r off f; do
+	[ $((off + 512 + 40000)) -le $((K * CHUNK)) ] || continue
+	cmp "$T/src/$f" "$T/flipped-tar/$f" || die "$f lies before chunk $K but was not unpacked whole"
+done < "$T/layout"
 
 # The control: the same image with only its whole-file sha256.
 fetch control "file://$T/www/bad.tar.zst" --sha256 "$SHA"
