@@ -381,8 +381,9 @@ static int manifest_check(const char *manifest_path, const char *image_path) {
                 printf("%s: %" PRIu64 " bytes, %s gives %" PRIu64 "\n", image_path, got->size, manifest_path, m->size);
                 return EXIT_CHECKSUM;
         }
-        printf("%s: %" PRIu64 " bytes, %" PRIu64 " chunks of %s, sha256 %s: matches %s\n", image_path, m->size,
-               m->n_chunks, manifest_format_chunk_size(m->chunk_size, cs, sizeof cs), m->sha256_hex, manifest_path);
+        printf("%s: %" PRIu64 " bytes, %" PRIu64 " chunk%s of %s, sha256 %s: matches %s\n", image_path, m->size,
+               m->n_chunks, m->n_chunks == 1 ? "" : "s", manifest_format_chunk_size(m->chunk_size, cs, sizeof cs),
+               m->sha256_hex, manifest_path);
         return EXIT_OK;
 }
 
