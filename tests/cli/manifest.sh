@@ -11,7 +11,8 @@
 #   there whole. The same damage without a manifest writes such files (the
 #   control, so that the check above can fail);
 # - over HTTP through tests/faultproxy.py, a connection reset in the middle
-#   of a chunk resumes (Range) and the chunk is still checked whole; from a
+#   of a chunk resumes (Range) and the chunk is still checked whole; a byte
+#   flipped on the wire (the proxy's flip) stops at its chunk; from a
 #   server that announces no length, a short or long image is refused at the
 #   end of the manifest's size;
 # - `installer run --dry-run` with image.manifest: the fetch-manifest phase
@@ -173,6 +174,15 @@ expect_in "$T/resumed-bad.out" "result: EBADMSG "
 expect_in "$T/resumed-bad.out" " chunks=$K"
 expect_in "$T/resumed-bad.out" "error: Image $BASE/bad.tar.zst: chunk $K of $NCHUNKS"
 past "$T/resumed-bad" $K
+
+# The proxy flips one byte on the wire (the file on the server is intact).
+printf '{"rules": [{"path": "\\\\.tar\\\\.zst", "steps": [{"do": "flip", "at_offset": %d}]}]}\n' $FLIP > "$T/prog.json"
+fetch wire "$BASE/img.tar.zst" --manifest "$M" --attempts 3
+expect_in "$T/wire.out" "result: EBADMSG "
+expect_in "$T/wire.out" " chunks=$K"
+expect_in "$T/wire.out" "error: Image $BASE/img.tar.zst: chunk $K of $NCHUNKS"
+grep -q "\"flipped_at\": $FLIP" "$T/proxy.log" || die "wire: the proxy did not flip the byte"
+past "$T/wire" $K
 
 # ---- a server that announces no length ------------------------------------------
 cat > "$T/nolength.py" <<'PYEOF'
