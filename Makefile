@@ -14,7 +14,8 @@
 #                   the netplan renderer and the kernel command line parser
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
 #                   default, FUZZ_TARGETS to pick some. See docs/testing.md.
-#   make image      build the demo Debian 12 OS image (debootstrap, root)
+#   make image      build the demo Debian 12 OS image (debootstrap, root) and
+#                   its manifest, build/image/debian12.tar.zst.manifest
 #   make bench      run the benchmarks, write docs/benchmarks.md (make bench-site:
 #                   only the site server's load test)
 #   make server     the site server, build/server/site-server (docs/site.md)
@@ -352,18 +353,22 @@ $(BUILD)/site-keys.stamp: site-keys-check
 BOOT_URL ?= http://10.0.2.100/
 www: $(BUILD)/boot/initrd.img
 	$(Q)ipxe/mkwww.sh --boot-url $(BOOT_URL) --kernel $(BUILD)/kernel/vmlinuz \
-		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www \
-		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)" --installer $(INSTALLER))
+		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www --installer $(INSTALLER) \
+		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)")
 	$(Q)if [ -n "$(SITE_KEYS)" ] && [ -z "$(SIGN_KEY)" ]; then echo "make www: WARNING: SITE_KEYS without SIGN_KEY:" \
 		"the profiles in $(BUILD)/www are not signed and the installer will refuse them" >&2; fi
 
 # ---------------------------------------------------------------------------
-# Demo OS image (debootstrap), built once and cached.
-image: $(BUILD)/image/debian12.tar.zst
+# Demo OS image (debootstrap), built once and cached, and its manifest
+# (docs/manifest.md: length, sha256 of every 4 MiB chunk; not
+# debian12.manifest, the image's package list).
+image: $(BUILD)/image/debian12.tar.zst $(BUILD)/image/debian12.tar.zst.manifest
 # make runs this only when the image is missing or the script changed, so
 # the script's own cache is bypassed (--force).
 $(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
 	$(Q)rootfs/mkimage.sh --force --out $(BUILD)/image
+$(BUILD)/image/debian12.tar.zst.manifest: $(BUILD)/image/debian12.tar.zst | $(INSTALLER)
+	$(Q)$(INSTALLER) manifest $< -o $@
 
 # ---------------------------------------------------------------------------
 # The installer medium: a hybrid ISO for a USB stick or a DVD (rootfs/mkusb.sh).

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command-line layer: option tables and one call each. Only this file
  * decides the exit status. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 
 #include "basic/fileio.h"
@@ -12,6 +14,7 @@
 #include "cmdline/cmdline.h"
 #include "fetch/fetch.h"
 #include "hw/hw.h"
+#include "image/manifest.h"
 #include "install/install.h"
 #include "plan/plan.h"
 #include "profile/profile.h"
@@ -62,6 +65,12 @@ static void help(FILE *f) {
               "  verify --keys KEYRING [FILE | URL]...\n"
               "        Check FILE against FILE.sig (URL against URL.sig); without FILE,\n"
               "        check the keyring and list its keys.\n"
+              "  manifest [--chunk-size N] IMAGE [-o OUT]\n"
+              "  manifest --check MANIFEST IMAGE\n"
+              "        Write the manifest of an OS image (its length, its SHA-256 and that of\n"
+              "        every chunk; N: bytes, or with K/M, a power of two from 64K to 64M,\n"
+              "        default 4M) to OUT or stdout; or check IMAGE against MANIFEST chunk\n"
+              "        by chunk (exit 7 at the first chunk that differs). See docs/manifest.md.\n"
               "  help, version\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid profile, 4 no valid plan,\n"
@@ -180,6 +189,8 @@ static int cmd_plan(int argc, char **argv) {
         /* A relative image URL: shown relative to the profile file. */
         if (r >= 0)
                 r = profile_image_resolve_url(profile, profile->image.url_document);
+        if (r >= 0)
+                r = profile_image_resolve_manifest(profile, profile->image.manifest_document);
         if (r < 0) {
                 profile_errors_print(stderr, &errors);
                 size_t n = errors.n;
@@ -353,6 +364,134 @@ static int cmd_configure(int argc, char **argv) {
         return EXIT_OK;
 }
 
+/* "4194304", "4M", "4MiB", "64K", "64KiB". */
+static int parse_chunk_size(const char *s, uint64_t *ret) {
+        char *end;
+        uint64_t v, mult = 1;
+
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -EINVAL;
+        if (streq(end, "K") || streq(end, "KiB"))
+                mult = KiB;
+        else if (streq(end, "M") || streq(end, "MiB"))
+                mult = MiB;
+        else if (*end)
+                return -EINVAL;
+        if (v > UINT64_MAX / mult)
+                return -EINVAL;
+        *ret = v * mult;
+        return 0;
+}
+
+static int manifest_check(const char *manifest_path, const char *image_path) {
+        _cleanup_(manifest_freep) Manifest *m = NULL, *got = NULL;
+        _cleanup_free_ char *text = NULL, *built = NULL, *err = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t size = 0, built_size = 0;
+        char cs[32];
+        int r;
+
+        r = read_regular_file(manifest_path, MANIFEST_DOCUMENT_MAX, &text, &size);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read %s: %m", manifest_path);
+                return EXIT_FAILURE_GENERIC;
+        }
+        r = manifest_parse(manifest_path, text, size, &m, &err);
+        if (r < 0) {
+                log_error("%s", err ? err : strerror(-r));
+                return r == -ENOMEM ? EXIT_FAILURE_GENERIC : EXIT_PROFILE_INVALID;
+        }
+        fd = open(image_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                log_error_errno(errno, "Cannot open %s: %m", image_path);
+                return EXIT_FAILURE_GENERIC;
+        }
+        r = manifest_build_fd(fd, m->chunk_size, &built, &built_size, &err);
+        if (r >= 0)
+                r = manifest_parse(image_path, built, built_size, &got, &err);
+        if (r < 0) {
+                log_error("%s: %s", image_path, err ? err : strerror(-r));
+                return EXIT_FAILURE_GENERIC;
+        }
+        for (uint64_t i = 0; i < m->n_chunks && i < got->n_chunks; i++)
+                if (manifest_chunk_check(m, i, got->chunks[i]) < 0) {
+                        uint64_t first = manifest_chunk_offset(m, i);
+                        printf("%s: chunk %" PRIu64 " of %" PRIu64 " (bytes %" PRIu64 "-%" PRIu64
+                               ") does not match %s\n",
+                               image_path, i, m->n_chunks, first, first + manifest_chunk_length(got, i) - 1,
+                               manifest_path);
+                        return EXIT_CHECKSUM;
+                }
+        if (got->size != m->size) {
+                printf("%s: %" PRIu64 " bytes, %s gives %" PRIu64 "\n", image_path, got->size, manifest_path, m->size);
+                return EXIT_CHECKSUM;
+        }
+        printf("%s: %" PRIu64 " bytes, %" PRIu64 " chunk%s of %s, sha256 %s: matches %s\n", image_path, m->size,
+               m->n_chunks, m->n_chunks == 1 ? "" : "s", manifest_format_chunk_size(m->chunk_size, cs, sizeof cs),
+               m->sha256_hex, manifest_path);
+        return EXIT_OK;
+}
+
+static int cmd_manifest(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "chunk-size", required_argument, NULL, 'c' },
+                { "output", required_argument, NULL, 'o' },
+                { "check", required_argument, NULL, 'k' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *out = NULL, *check = NULL;
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        _cleanup_close_ int fd = -1;
+        uint64_t chunk_size = MANIFEST_CHUNK_SIZE_DEFAULT;
+        size_t size = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        if (parse_chunk_size(optarg, &chunk_size) < 0)
+                                return usage_error("manifest: --chunk-size '%s' is not a number of bytes (or with K, M)",
+                                                   optarg);
+                        break;
+                case 'o': out = optarg; break;
+                case 'k': check = optarg; break;
+                case 'h': help(stdout); return EXIT_OK;
+                default: return EXIT_USAGE;
+                }
+        if (argc - optind != 1)
+                return usage_error("manifest: give one IMAGE file");
+        if (check)
+                return manifest_check(check, argv[optind]);
+
+        fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                log_error_errno(errno, "Cannot open %s: %m", argv[optind]);
+                return EXIT_FAILURE_GENERIC;
+        }
+        r = manifest_build_fd(fd, chunk_size, &text, &size, &err);
+        if (r == -EINVAL)
+                return usage_error("manifest: %s", err ? err : "bad chunk size");
+        if (r < 0) {
+                log_error("Cannot make the manifest of %s: %s", argv[optind], err ? err : strerror(-r));
+                return EXIT_FAILURE_GENERIC;
+        }
+        if (!out) {
+                fwrite(text, 1, size, stdout);
+                return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_GENERIC;
+        }
+        r = write_file_atomic(out, text, size, 0644);
+        if (r < 0) {
+                log_error_errno(r, "Cannot write %s: %m", out);
+                return EXIT_FAILURE_GENERIC;
+        }
+        return EXIT_OK;
+}
+
 /* run and discover: read the kernel command line, turn events on, run, and
  * end the events with the exit status. */
 static int run_booted(const char *command, int argc, char **argv) {
@@ -453,6 +592,7 @@ int main(int argc, char **argv) {
                 { "keygen", cmd_keygen },
                 { "sign", cmd_sign },
                 { "verify", cmd_verify },
+                { "manifest", cmd_manifest },
         };
         int i = 1, r;
 

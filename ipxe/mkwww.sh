@@ -19,12 +19,19 @@
 #                    the copied profiles becomes its SHA-256. Default: the
 #                    demo image build/image/debian12.tar.zst when it exists
 #                    (`make image`), so `make www` serves it.
+#                    Its manifest (docs/manifest.md) is published beside it as
+#                    OUTDIR/images/<name>.manifest: FILE.manifest when that is
+#                    this image's (`make image` writes it), else made here
+#                    with `installer manifest`.
+#   --installer FILE the installer binary built for this host: makes a
+#                    missing manifest, signs for --sign-key (default
+#                    build/installer/installer; without one, no manifest and
+#                    a warning)
 #   --no-image       no image, even when the demo image exists; profiles keep
 #                    @IMAGE_SHA256@ (the installer refuses such a profile)
 #   --sign-key KEY   sign every profiles/**/*.yaml (after @IMAGE_SHA256@ is
 #                    filled in) and images/*.manifest with `BIN sign --key
 #                    KEY`: FILE.sig beside each (make SIGN_KEY=KEY; docs/trust.md)
-#   --installer BIN  the installer built for this host (for --sign-key)
 #
 # OUTDIR then holds:
 #   boot.ipxe                 iPXE script (from ipxe/boot.ipxe.in); give it as
@@ -32,6 +39,7 @@
 #   vmlinuz, initrd.img       kernel and initramfs
 #   profiles/                 the profiles (@IMAGE_SHA256@ filled in)
 #   images/NAME               the OS image (with --image or the demo image)
+#   images/NAME.manifest      its manifest: length, sha256 of every 4 MiB chunk
 #   pxelinux/lpxelinux.0      for sites that chain pxelinux: DHCP boot file
 #   pxelinux/ldlinux.c32      "pxelinux/lpxelinux.0" over TFTP; it loads the
 #   pxelinux/pxelinux.cfg/default   kernel and initrd over HTTP from URL
@@ -55,8 +63,9 @@ usage() {
 	exit "${1:-0}"
 }
 
-URL="" KERNEL="" INITRD="" PROFILES="" OUT="" APPEND="" IMAGE="" NO_IMAGE="" SIGN_KEY="" INSTALLER=""
+URL="" KERNEL="" INITRD="" PROFILES="" OUT="" APPEND="" IMAGE="" NO_IMAGE="" SIGN_KEY=""
 DEMO_IMAGE=$(dirname "$HERE")/build/image/debian12.tar.zst
+INSTALLER=$(dirname "$HERE")/build/installer/installer
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--boot-url) URL=$2; shift 2 ;;
@@ -113,6 +122,17 @@ if [ -n "$IMAGE" ] && [ -z "$NO_IMAGE" ]; then
 	{ grep -rlF --null '@IMAGE_SHA256@' "$OUT/profiles" || true; } |
 		xargs -0 -r sed -i "s/@IMAGE_SHA256@/$sha/g"
 	echo "mkwww: image images/$(basename "$IMAGE") sha256 $sha"
+	# Its manifest: the one beside it when it is this image's, else made now.
+	rm -f "$dst.manifest"
+	if [ -f "$IMAGE.manifest" ] && grep -qx "sha256: $sha" "$IMAGE.manifest"; then
+		cp "$IMAGE.manifest" "$dst.manifest"
+	elif [ -x "$INSTALLER" ]; then
+		"$INSTALLER" manifest "$IMAGE" -o "$dst.manifest"
+	else
+		echo "mkwww: WARNING: no manifest for $IMAGE and no installer ($INSTALLER) to make one:" \
+			"a boot image with trusted keys refuses this image" >&2
+	fi
+	[ ! -f "$dst.manifest" ] || echo "mkwww: manifest images/$(basename "$IMAGE").manifest"
 elif grep -rqF '@IMAGE_SHA256@' "$OUT/profiles"; then
 	echo "mkwww: WARNING: no OS image (run 'make image' or give --image):" \
 		"profiles with @IMAGE_SHA256@ will be refused by the installer" >&2

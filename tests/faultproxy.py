@@ -62,6 +62,11 @@ is the Content-Range total of a 206, else the Content-Length):
                               length (206: Content-Range total + 4096; 200:
                               4096 zero bytes appended), different bytes
                               (every byte inverted, headers unchanged)
+  flip      POINT             invert the one byte at POINT (headers
+                              unchanged; the rest of the body as it is):
+                              a corrupted byte the client can only find
+                              with a checksum. A body that starts after
+                              POINT (a resumed answer) is passed unchanged
   refuse    seconds           reset this connection, and every open one,
                               close the listening socket for SECONDS (new
                               connections are refused), then listen again
@@ -102,7 +107,7 @@ HOP_BY_HOP = {
     "te", "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection",
 }
 ACTIONS = {"pass", "status", "reset", "stall", "trickle", "truncate",
-           "ignore_range", "change", "refuse"}
+           "ignore_range", "change", "refuse", "flip"}
 
 
 def utcnow():
@@ -130,7 +135,7 @@ def check_action(a, where):
     if len(points) > 1:
         raise ProgramError("%s: at most one of after_bytes, at_offset, at_percent" % where)
     do = a["do"]
-    if do in ("reset", "stall", "truncate") and not points:
+    if do in ("reset", "stall", "truncate", "flip") and not points:
         raise ProgramError("%s: %s needs after_bytes, at_offset or at_percent" % (where, do))
     if do == "status" and not isinstance(a.get("code"), int):
         raise ProgramError("%s: status needs an integer code" % where)
@@ -574,6 +579,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 break
             if invert:
                 data = bytes(b ^ 0xFF for b in data)
+            if do == "flip" and point is not None and sent <= point < sent + len(data) \
+                    and not ("at_offset" in action and int(action["at_offset"]) < start):
+                i = point - sent
+                data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+                entry["flipped_at"] = start + point
             self.send_raw(data)
             sent += len(data)
             entry["bytes"] = sent
@@ -891,6 +901,14 @@ def selftest(keep=None):
         st, hd, body, _ = get()
         check("change bytes: same headers, other bytes", hd["etag"] == hd0["etag"] and len(body) == size
               and body != blob and bytes(x ^ 0xFF for x in body[:100]) == blob[:100])
+
+        program([{"path": r"\.bin$", "steps": [{"do": "flip", "at_offset": 300000}, {"do": "flip", "at_offset": 5}]}])
+        st, hd, body, _ = get()
+        want = blob[:300000] + bytes([blob[300000] ^ 0xFF]) + blob[300001:]
+        check("flip at offset 300000: that byte inverted, the rest as it is",
+              st == 200 and body == want and last_log().get("flipped_at") == 300000)
+        st, hd, body, _ = get(headers={"Range": "bytes=100-"})
+        check("flip at offset 5 on an answer from byte 100: unchanged", st == 206 and body == blob[100:])
 
         program([{"path": r"\.bin$", "steps": [{"do": "refuse", "seconds": 2}]}])
         t = time.time()

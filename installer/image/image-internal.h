@@ -9,10 +9,16 @@
 
 #include "basic/macro.h"
 #include "image/image.h"
+#include "image/manifest.h"
 #include "report/report.h"
 
 /* A download running in its own thread. It hashes every byte libcurl delivers
- * and writes it to a socket whose other end the caller reads. When the reader
+ * and writes it to a socket whose other end the caller reads. With a
+ * manifest, it is the chunk gate: bytes are held back until the chunk they
+ * belong to is complete and its SHA-256 is the manifest's; only then does the
+ * chunk go into the socket. A chunk that does not match stops the download
+ * (-EBADMSG, gate_failed, error naming the chunk): the reader has seen every
+ * chunk before it and nothing of it or after it. When the reader
  * closes its end, the next write fails with EPIPE and the transfer is
  * aborted; when the transfer ends (completed or failed), the thread closes its
  * end and the reader sees EOF. So neither side can block the other forever. */
@@ -26,13 +32,21 @@ typedef struct ImageDownload {
         Progress progress;
         pthread_t thread;
         bool running;
+        const Manifest *manifest; /* borrowed; NULL: no chunk gate */
+        uint8_t *chunk;           /* the chunk being received: manifest->chunk_size bytes */
+        size_t chunk_fill;        /* bytes of it received */
+        uint64_t chunk_index;     /* its index = chunks verified and passed on */
+        EVP_MD_CTX *chunk_md;
+        bool gate_failed;         /* a chunk or the length did not match the manifest */
+        char *gate_error;
         int r;                    /* result of fetch_stream() once joined */
         char *error;              /* its message, NULL if the write callback aborted it */
 } ImageDownload;
 
 /* Start downloading url; *ret_fd is the read end of the stream (the caller
- * closes it). Returns 0 or -errno. */
-int image_download_start(ImageDownload *d, const char *url, int *ret_fd);
+ * closes it). manifest (may be NULL, borrowed until image_download_done())
+ * turns the chunk gate on. Returns 0 or -errno. */
+int image_download_start(ImageDownload *d, const char *url, const Manifest *manifest, int *ret_fd);
 /* Wait for the thread to end (the caller has read to EOF or closed its end).
  * Returns the download's result. */
 int image_download_wait(ImageDownload *d);

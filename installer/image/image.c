@@ -21,6 +21,7 @@
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
 #include "image/image-internal.h"
+#include "image/manifest.h"
 #include "basic/url.h"
 #include "report/report.h"
 
@@ -602,7 +603,16 @@ static int install(const ImageSource *src, const char *target_root, ImageResult 
                                        strempty(shown));
                 return -EINVAL;
         }
-        if (src->skip_checksum && !src->sha256)
+        if (src->manifest && src->sha256 && check_sha256(src->sha256, expected) >= 0 &&
+            !streq(expected, src->manifest->sha256_hex)) {
+                /* Before anything is written: one of the two is not this image's. */
+                *ret_error = strprintf("Image %s: the profile's sha256 %s is not its manifest's %s", safe, expected,
+                                       src->manifest->sha256_hex);
+                return -EBADMSG;
+        }
+        if (src->manifest && !src->sha256)
+                memcpy(expected, src->manifest->sha256_hex, sizeof expected);
+        else if (src->skip_checksum && !src->sha256)
                 expected[0] = 0; /* the profile said insecure_no_checksum: nothing to compare */
         else if (check_sha256(src->sha256, expected) < 0) {
                 _cleanup_free_ char *shown = escape_text(src->sha256);
@@ -647,7 +657,7 @@ static int install(const ImageSource *src, const char *target_root, ImageResult 
                 goto finish;
 
         log_debug("Installing image %s (%s) onto %s", safe, x->format, target_root);
-        r = image_download_start(&d, src->url, &x->fd);
+        r = image_download_start(&d, src->url, src->manifest, &x->fd);
         if (r < 0) {
                 extract_fail(x, r, "Failed to start downloading image %s: %s", safe, strerror(-r));
                 goto finish;
@@ -661,8 +671,16 @@ static int install(const ImageSource *src, const char *target_root, ImageResult 
         x->fd = -1;
         dr = image_download_wait(&d);
         res->bytes_downloaded = d.bytes;
+        res->chunks_verified = d.chunk_index;
 
-        if (dr < 0 && d.error && (r >= 0 || x->read_failed)) {
+        if (d.gate_failed) {
+                /* The extractor saw the verified chunks and then the end of
+                 * the stream: whatever it made of that, the cause is the
+                 * chunk (or the length) that did not match. */
+                free(x->error);
+                x->error = TAKE_PTR(d.error);
+                r = x->r = -EBADMSG;
+        } else if (dr < 0 && d.error && (r >= 0 || x->read_failed)) {
                 /* The transfer failed on its own (HTTP error, connection lost):
                  * what the archive side saw follows from that. */
                 free(x->error);

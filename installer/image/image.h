@@ -8,9 +8,12 @@
  * pair (a bounded kernel buffer) to libarchive, which decompresses and writes
  * onto the target. Memory does not grow with the size of the image.
  *
- * Because the image is checked only once it has been read to its end, a
- * failed image_install() leaves the target root holding unverified data: the
- * caller must not go on to make it bootable. */
+ * Without a manifest, the image is checked only once it has been read to its
+ * end, so a failed image_install() leaves the target root holding unverified
+ * data: the caller must not go on to make it bootable. With a manifest
+ * (image/manifest.h), every chunk is checked before a byte of it reaches
+ * libarchive: a corrupted chunk stops the install with only the chunks
+ * before it unpacked (still not a bootable system). */
 
 #include <stdint.h>
 
@@ -27,6 +30,8 @@ typedef enum ImageFormat {
         _IMAGE_FORMAT_MAX,
 } ImageFormat;
 
+typedef struct Manifest Manifest;
+
 typedef struct ImageSource {
         const char *url;        /* http://, https:// or file:// (may carry credentials) */
         const char *sha256;     /* of the downloaded (compressed) file: 64 hex digits */
@@ -35,12 +40,19 @@ typedef struct ImageSource {
         const char *format;     /* "tar", "tar.gz", "tar.xz", "tar.zst" (also "tgz",
                                  * "txz", "tzst") or "auto"; NULL: from the URL suffix,
                                  * "auto" when the suffix says nothing */
+        const Manifest *manifest; /* NULL, or the image's parsed manifest: each chunk is
+                                 * checked before it is unpacked, the length must be the
+                                 * manifest's, and the whole-file SHA-256 its sha256
+                                 * (sha256, when given too, must be the same: else
+                                 * -EBADMSG before anything is written). With a
+                                 * manifest, skip_checksum does not apply. */
 } ImageSource;
 
 typedef struct ImageResult {
         uint64_t bytes_downloaded;     /* bytes received and hashed */
         uint64_t bytes_extracted;      /* sum of the entries' sizes */
         uint64_t entries;              /* entries written */
+        uint64_t chunks_verified;      /* with a manifest: chunks checked and passed on */
         char sha256[IMAGE_SHA256_HEX_LEN + 1]; /* of the whole download; "" if it did not complete */
         double seconds;
 } ImageResult;
@@ -61,7 +73,9 @@ typedef struct ImageResult {
  *   -EINVAL    bad source (no URL, malformed sha256, no sha256 without
  *              skip_checksum, unknown format) or no target
  *   -ENOENT, -ENOTDIR  the target root does not exist or is not a directory
- *   -EBADMSG   the download does not match src->sha256
+ *   -EBADMSG   the download does not match src->sha256, or src->manifest: a
+ *              chunk differs (the message names it and its byte range), the
+ *              length differs, or src->sha256 is not the manifest's
  *   -EPERM     an entry escapes the target root or goes through a symlink
  *   -EILSEQ    the data is not a valid archive (corrupt, truncated, wrong format)
  *   -ESRCH     an ACL names a user or group that the image's /etc/passwd or

@@ -35,6 +35,7 @@
 #include "disk/disk.h"
 #include "fetch/fetch.h"
 #include "image/image.h"
+#include "image/manifest.h"
 #include "install/install.h"
 #include "plan/plan.h"
 #include "report/report.h"
@@ -60,6 +61,7 @@ typedef struct Apply {
         const char *disk;
         const char *mirror;     /* RAID1: the second disk, or NULL */
         const InstallKeys *keys; /* per plan->luks[] */
+        const Manifest *manifest; /* the image's, or NULL */
         ApplyVolume *vol;       /* plan->n_volumes */
         char **mounted;         /* mount points in mount order (plan->n_mount_order at most) */
         size_t n_mounted;
@@ -736,7 +738,8 @@ static void unmount_all(Apply *a) {
 static int step_image(Apply *a) {
         const ProfileImage *img = &a->plan->profile->image;
         ImageSource src = { .url = img->url, .sha256 = img->sha256, .format = img->format,
-                            .skip_checksum = img->insecure_no_checksum && !img->sha256 };
+                            .skip_checksum = img->insecure_no_checksum && !img->sha256 && !a->manifest,
+                            .manifest = a->manifest };
         ImageResult res = {};
         _cleanup_free_ char *safe = fetch_url_redact(img->url);
         char *err = NULL;
@@ -749,7 +752,10 @@ static int step_image(Apply *a) {
                             safe ? safe : "?");
         r = image_install(&src, TARGET_ROOT, &res, &err);
         if (r < 0) {
-                if (r == -EBADMSG)
+                if (r == -EBADMSG && a->manifest)
+                        log_error("The OS image does not match its manifest: the install stopped within one chunk "
+                                  "of the damage and the disk will not boot.");
+                else if (r == -EBADMSG)
                         log_error("The OS image does not match its sha256: the install stops here and the disk will not boot.");
                 return fail(&ph, r, "Image", err);
         }
@@ -758,11 +764,12 @@ static int step_image(Apply *a) {
         (void) getrusage(RUSAGE_SELF, &ru);
         return report_phase_end(&ph, 0,
                                 "%" PRIu64 " bytes streamed in %.1fs (%.1f MB/s), %" PRIu64 " bytes in %" PRIu64
-                                " entries, sha256 %s %s, installer peak RSS %ld KiB",
+                                " entries, sha256 %s %s%s, installer peak RSS %ld KiB",
                                 res.bytes_downloaded, res.seconds,
                                 res.seconds > 0 ? (double) res.bytes_downloaded / res.seconds / 1e6 : 0.0,
                                 res.bytes_extracted, res.entries, res.sha256,
-                                src.skip_checksum ? "NOT VERIFIED (insecure_no_checksum)" : "verified", ru.ru_maxrss);
+                                src.skip_checksum ? "NOT VERIFIED (insecure_no_checksum)" : "verified",
+                                a->manifest ? " (each chunk against the manifest)" : "", ru.ru_maxrss);
 }
 
 /* The installed system's configuration (install_configure(), the same
@@ -871,8 +878,8 @@ static int step_finish(Apply *a) {
         return report_phase_end(&ph, 0, NULL);
 }
 
-int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys) {
-        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode, .keys = keys,
+int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys, const Manifest *manifest) {
+        Apply a = { .plan = plan, .disk = plan_target_disk(plan)->devnode, .keys = keys, .manifest = manifest,
                     .mirror = plan_mirror_disk(plan) ? plan_mirror_disk(plan)->devnode : NULL };
         int r, ret = EXIT_INSTALL_FAILED;
         uint64_t t0 = report_now_usec();

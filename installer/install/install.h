@@ -94,6 +94,17 @@ void install_keys_done(InstallKeys *k);
  * the pinned certificate, or not a CA certificate) with the reason appended
  * to errors at the tls.ca entry, EXIT_FAILURE_GENERIC (out of memory). */
 int install_tls(const Profile *p, char *const *doc_names, char *const *doc_urls, ProfileErrors *errors);
+/* The image's manifest (docs/manifest.md): from image.manifest, or, when
+ * required (trusted keys in the boot image) and the profile names none, from
+ * image.url + ".manifest". Fetched (trust_fetch: its signature checked first
+ * when there are trusted keys; at most MANIFEST_DOCUMENT_MAX) and parsed as phase "fetch-manifest", which prints
+ * "image: N bytes, K chunks of 4 MiB, manifest sha256 HEX"; the profile's
+ * image.sha256, when given, must be the manifest's. Returns EXIT_OK with
+ * *ret (NULL when there is no manifest and none is required),
+ * EXIT_FETCH_FAILED (cannot fetch, malformed), EXIT_SIGNATURE (its
+ * signature refused), EXIT_CHECKSUM (sha256 differs) or EXIT_FAILURE_GENERIC. Writes nothing. */
+typedef struct Manifest Manifest;
+int install_fetch_manifest(const Profile *profile, bool required, Manifest **ret);
 
 /* Is the profile for this machine (its match: block), and the plan for it:
  * the one path of `installer plan` and `installer run`. With phases, each
@@ -125,5 +136,6 @@ int install_configure(const InstallTarget *t);
 
 /* Carry out a validated plan: partition, make filesystems, stream the image,
  * configure the target, install the bootloader. keys: from
- * install_fetch_keys(). Returns an InstallerExit. */
-int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys);
+ * install_fetch_keys(); manifest: from install_fetch_manifest() (may be
+ * NULL). Returns an InstallerExit. */
+int install_apply(const Plan *plan, const BootParams *bp, const InstallKeys *keys, const Manifest *manifest);

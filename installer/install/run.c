@@ -10,6 +10,7 @@
 #include "basic/sha256.h"
 #include "basic/strutil.h"
 #include "fetch/fetch.h"
+#include "image/manifest.h"
 #include "install/install.h"
 #include "medium/medium.h"
 #include "plan/plan.h"
@@ -339,6 +340,19 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                                                 "nothing was written to any disk"),
                                r == -ENOMEM ? EXIT_FAILURE_GENERIC : EXIT_PROFILE_INVALID;
         }
+        /* The manifest's URL likewise. */
+        if (profile_image_manifest_is_relative(profile)) {
+                const char *doc = NULL;
+                for (size_t i = 0; ff.names[i]; i++)
+                        if (streq_ptr(ff.names[i], profile->image.manifest_document))
+                                doc = ff.urls[i];
+                r = profile_image_resolve_manifest(profile, doc);
+                if (r < 0)
+                        return report_phase_end(&ph, log_error_errno(r, "Cannot resolve the relative image manifest URL of %s: %m",
+                                                                     profile->image.manifest_document ?: safe),
+                                                "nothing was written to any disk"),
+                               r == -ENOMEM ? EXIT_FAILURE_GENERIC : EXIT_PROFILE_INVALID;
+        }
         /* Every later fetch (fragments were fetched with the defaults):
          * the image, files, keys, reports. */
         fetch_set_policy(&(FetchPolicy) { .attempts = profile->fetch.attempts,
@@ -393,6 +407,14 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 report_phase_end(&ph, 0, NULL);
         }
 
+        /* 5. The image's manifest: fetched and checked before any write. */
+        _cleanup_(manifest_freep) Manifest *manifest = NULL;
+        /* Trusted keys make it mandatory: the image is then checked chunk by
+         * chunk against a signed manifest (docs/trust.md). */
+        r = install_fetch_manifest(profile, trust_required(), &manifest);
+        if (r != EXIT_OK)
+                return r;
+
         if (opts->dry_run || bp->dry_run) {
                 report_info("dry run: stopping after the plan; nothing was written to any disk");
                 return EXIT_OK;
@@ -403,5 +425,5 @@ int install_run(const BootParams *bp, const InstallOptions *opts) {
                 log_error("Stopped by a signal before anything was written");
                 return EXIT_INSTALL_FAILED;
         }
-        return install_apply(plan, bp, &keys);
+        return install_apply(plan, bp, &keys, manifest);
 }

@@ -395,9 +395,13 @@ void plan_print_text(const Plan *p, FILE *f) {
         fprintf(f, "  Image:      %s\n", image ? image : "?");
         if (pr->image.sha256)
                 fprintf(f, "  Checksum:   sha256 %s\n", pr->image.sha256);
-        else
+        else if (!pr->image.manifest)
                 fprintf(f, "  Checksum:   none\n"
                            "WARNING: image checksum not verified (insecure_no_checksum)\n");
+        if (pr->image.manifest) {
+                _cleanup_free_ char *manifest = url_redact(pr->image.manifest);
+                fprintf(f, "  Manifest:   %s (every chunk checked before it is unpacked)\n", manifest ? manifest : "?");
+        }
         fprintf(f, "  Hostname:   %s\n", pr->hostname);
         print_users(pr, f);
         print_system(pr, f);
@@ -511,7 +515,11 @@ void plan_print_json(const Plan *p, FILE *f) {
         jsonw_object_begin(&j, "image");
         jsonw_string(&j, "url", image);
         jsonw_string(&j, "sha256", pr->image.sha256);
-        jsonw_bool(&j, "insecure_no_checksum", !pr->image.sha256);
+        jsonw_bool(&j, "insecure_no_checksum", !pr->image.sha256 && !pr->image.manifest);
+        if (pr->image.manifest) {
+                _cleanup_free_ char *manifest = url_redact(pr->image.manifest);
+                jsonw_string(&j, "manifest", manifest);
+        }
         jsonw_object_end(&j);
         jsonw_array_begin(&j, "users");
         for (size_t i = 0; i < pr->n_users; i++) {

@@ -15,24 +15,34 @@
 
 static const char *const image_format_names[] = { "tar", "tar.gz", "tar.xz", "tar.zst" };
 
-static void parse_image_url(Checker *c, const YNode *v, void *userdata) {
-        ProfileImage *img = userdata;
+/* An absolute URL, or a reference relative to the document that holds it
+ * (RFC 3986, like include:), resolved by profile_image_resolve_url() once
+ * that document's URL is known. */
+static void parse_url_or_reference(Checker *c, const YNode *v, const char *what, char **ret_url,
+                                   char **ret_document) {
         const char *s = ck_scalar(c, v), *why;
 
         if (!s)
                 return;
-        /* An absolute URL, or a reference relative to the document that
-         * holds it (RFC 3986, like include:), resolved by
-         * profile_image_resolve_url() once that document's URL is known. */
         why = url_has_scheme(s) ? profile_check_url(s) : profile_check_url_reference(s);
         if (why) {
                 /* Never print credentials, tokens in the query, or the like. */
                 _cleanup_free_ char *safe = url_redact(s);
-                ck_error(c, v, "invalid image URL '%s': %s", safe ? ck_quote(safe).s : "?", why);
+                ck_error(c, v, "invalid %s URL '%s': %s", what, safe ? ck_quote(safe).s : "?", why);
                 return;
         }
-        if (ck_strdup(c, s, &img->url) && v->file)
-                ck_strdup(c, v->file, &img->url_document);
+        if (ck_strdup(c, s, ret_url) && v->file)
+                ck_strdup(c, v->file, ret_document);
+}
+
+static void parse_image_url(Checker *c, const YNode *v, void *userdata) {
+        ProfileImage *img = userdata;
+        parse_url_or_reference(c, v, "image", &img->url, &img->url_document);
+}
+
+static void parse_image_manifest(Checker *c, const YNode *v, void *userdata) {
+        ProfileImage *img = userdata;
+        parse_url_or_reference(c, v, "image manifest", &img->manifest, &img->manifest_document);
 }
 
 static void parse_image_sha256(Checker *c, const YNode *v, void *userdata) {
@@ -56,12 +66,16 @@ static void parse_image(Checker *c, const YNode *v, void *userdata) {
         const YNode *insecure = ck_value(v, "insecure_no_checksum");
         bool skip = false;
 
-        /* sha256 is required unless the profile explicitly gives up the check. */
+        /* sha256 is required unless the profile explicitly gives up the
+         * check, or names a manifest (which gives the sha256). */
         if (insecure)
                 (void) ynode_bool(insecure, &skip);
+        if (ck_value(v, "manifest"))
+                skip = true;
         const Field image_fields[] = {
                 { "url", parse_image_url, true },
                 { "sha256", parse_image_sha256, !skip },
+                { "manifest", parse_image_manifest, false },
                 { "format", parse_image_format, false },
                 { "insecure_no_checksum", parse_image_insecure_no_checksum, false },
         };
@@ -72,6 +86,10 @@ static void parse_image(Checker *c, const YNode *v, void *userdata) {
                 ck_error_key(c, ck_key_node(v, "insecure_no_checksum"), "insecure_no_checksum",
                              "'insecure_no_checksum: true' and a sha256 exclude each other: with a sha256 "
                              "the image is always verified; remove one of them");
+        if (img->insecure_no_checksum && ck_value(v, "manifest"))
+                ck_error_key(c, ck_key_node(v, "insecure_no_checksum"), "insecure_no_checksum",
+                             "'insecure_no_checksum: true' and a manifest exclude each other: with a manifest "
+                             "every chunk of the image is verified; remove one of them");
         if (img->url && !ck_value(v, "format") && !url_image_format(img->url)) {
                 _cleanup_free_ char *safe = url_redact(img->url);
                 ck_error_key(c, ck_value(v, "url"), "url",
@@ -85,24 +103,36 @@ bool profile_image_url_is_relative(const Profile *p) {
         return p && p->image.url && !url_has_scheme(p->image.url);
 }
 
-int profile_image_resolve_url(Profile *p, const char *document_url) {
+bool profile_image_manifest_is_relative(const Profile *p) {
+        return p && p->image.manifest && !url_has_scheme(p->image.manifest);
+}
+
+static int resolve_reference(char **url, const char *document_url) {
         _cleanup_free_ char *abs = NULL;
         int r;
 
-        if (!profile_image_url_is_relative(p))
+        if (!*url || url_has_scheme(*url))
                 return 0;
         if (!document_url)
                 return -EINVAL;
-        r = url_resolve(document_url, p->image.url, &abs);
+        r = url_resolve(document_url, *url, &abs);
         if (r < 0)
                 return r;
         /* Against a URL: the result must be one the installer can fetch. A
          * file path (installer plan --profile FILE) stays a path. */
         if (url_has_scheme(abs) && profile_check_url(abs))
                 return -EINVAL;
-        free(p->image.url);
-        p->image.url = TAKE_PTR(abs);
+        free(*url);
+        *url = TAKE_PTR(abs);
         return 0;
+}
+
+int profile_image_resolve_url(Profile *p, const char *document_url) {
+        return resolve_reference(&p->image.url, document_url);
+}
+
+int profile_image_resolve_manifest(Profile *p, const char *document_url) {
+        return resolve_reference(&p->image.manifest, document_url);
 }
 
 /* ---- report ------------------------------------------------------------------- */
@@ -393,6 +423,8 @@ void profile_free(Profile *p) {
         free(p->image.url_document);
         free(p->image.sha256);
         free(p->image.format);
+        free(p->image.manifest);
+        free(p->image.manifest_document);
         profile_users_done(p->users, p->n_users);
         profile_network_done(&p->network);
         profile_match_done(&p->match);

@@ -171,7 +171,11 @@ typedef struct ProfileImage {
         char *url_document;   /* name of the profile or fragment that gives url */
         char *sha256;         /* 64 lower-case hex digits */
         char *format;         /* NULL (auto from the URL) or tar, tar.gz, tar.xz, tar.zst */
-        bool insecure_no_checksum; /* sha256 is NULL: the image is not verified */
+        bool insecure_no_checksum; /* sha256 and manifest are NULL: the image is not verified */
+        char *manifest;       /* NULL, or the URL of the image's manifest (docs/manifest.md):
+                               * absolute, or relative to manifest_document until
+                               * profile_image_resolve_url(); with it sha256 may be absent */
+        char *manifest_document;
 } ProfileImage;
 
 typedef struct ProfileUser {
@@ -506,6 +510,11 @@ void profile_free(Profile *p);
 
 /* Is image.url a relative reference (no scheme)? */
 bool profile_image_url_is_relative(const Profile *p);
+/* The same for image.manifest (false when there is none). */
+bool profile_image_manifest_is_relative(const Profile *p);
+/* Make a relative image.manifest absolute, as profile_image_resolve_url()
+ * does for image.url (against the document image.manifest_document names). */
+int profile_image_resolve_manifest(Profile *p, const char *document_url);
 /* Make a relative image.url absolute: resolved against document_url, the URL
  * (or file path) of the document that gives it (image.url_document names that
  * document as the profile loader saw it; the caller maps it back to the URL

@@ -2384,6 +2384,39 @@ static void test_relative_image_url(void **state) {
                       { 6, 8, "image.url", "cannot tell the image format" });
 }
 
+/* image.manifest: a URL (or a reference, resolved like image.url); it
+ * replaces the required sha256 and excludes insecure_no_checksum. */
+static void test_image_manifest(void **state) {
+        _cleanup_profile_ Profile *p = load_ok(REL_HEAD "  url: ../images/d.tar.zst\n  manifest: ../images/d.tar.zst.manifest\n");
+
+        assert_null(p->image.sha256);
+        assert_false(p->image.insecure_no_checksum);
+        assert_true(profile_image_manifest_is_relative(p));
+        assert_string_equal(p->image.manifest_document, "test.yaml");
+        assert_int_equal(profile_image_resolve_manifest(p, "https://u:pw@boot/profiles/default.yaml"), 0);
+        assert_string_equal(p->image.manifest, "https://u:pw@boot/images/d.tar.zst.manifest");
+        assert_false(profile_image_manifest_is_relative(p));
+
+        _cleanup_profile_ Profile *q = load_ok(REL_HEAD "  url: http://h/d.tar\n  sha256: " SHA "\n  manifest: http://h/m\n");
+        assert_string_equal(q->image.sha256, SHA);
+        assert_false(profile_image_manifest_is_relative(q));
+        assert_int_equal(profile_image_resolve_manifest(q, NULL), 0);
+        assert_string_equal(q->image.manifest, "http://h/m");
+
+        /* None: nothing to resolve. */
+        _cleanup_profile_ Profile *n = load_ok(REL_HEAD "  url: http://h/d.tar\n  sha256: " SHA "\n");
+        assert_null(n->image.manifest);
+        assert_false(profile_image_manifest_is_relative(n));
+        assert_int_equal(profile_image_resolve_manifest(n, NULL), 0);
+
+        expect_errors(REL_HEAD "  url: http://h/d.tar\n  manifest: http://h/m\n  insecure_no_checksum: true\n",
+                      { 8, 3, "image.insecure_no_checksum", "'insecure_no_checksum: true' and a manifest exclude each other" });
+        expect_errors(REL_HEAD "  url: http://h/d.tar\n  manifest: ftp://h/m\n",
+                      { 7, 13, "image.manifest", "invalid image manifest URL" });
+        expect_errors(REL_HEAD "  url: http://h/d.tar\n  manifest: //h/m\n",
+                      { 7, 13, "image.manifest", "a reference starting with '//' names a host" });
+}
+
 static void test_insecure_no_checksum(void **state) {
         _cleanup_profile_ Profile *p = load_ok("version: 1\nhostname: a\ndisk: {partitions: [{size: rest, mount: /}]}\n"
                                                "image:\n  url: http://10.0.2.100/t.tar\n  insecure_no_checksum: true\n");
@@ -2546,6 +2579,7 @@ int main(void) {
                 cmocka_unit_test(test_password_in_fragment),
                 cmocka_unit_test(test_insecure_no_checksum),
                 cmocka_unit_test(test_relative_image_url),
+                cmocka_unit_test(test_image_manifest),
                 cmocka_unit_test(test_errors_sorted_by_file),
         };
 
