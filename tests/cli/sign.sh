@@ -156,6 +156,17 @@ mkdir -p "$T/www"
 PORT=$("$ROOT/qemu/serve.sh" start --dir "$T/www" --pidfile "$T/pid" 2>/dev/null)
 trap '"$ROOT/qemu/serve.sh" stop --pidfile "$T/pid"; cli_cleanup' EXIT
 cp -R "$T/p/." "$T/www/"
+# With trusted keys the image's manifest is mandatory (image.url +
+# ".manifest", signed): an image on this server, its manifest, and base.yaml
+# pointing at it, signed again.
+head -c 300000 /dev/urandom > "$T/www/i.tar.zst"
+ISHA=$(sha256sum < "$T/www/i.tar.zst" | cut -d' ' -f1)
+expect_rc 0 "$INSTALLER" manifest --chunk-size 64K "$T/www/i.tar.zst" -o "$T/www/i.tar.zst.manifest"
+cat > "$T/www/site/base.yaml" <<YAML
+disk: { wipe: true, partitions: [ { size: rest, mount: / } ] }
+image: { url: http://127.0.0.1:$PORT/i.tar.zst, sha256: $ISHA }
+YAML
+"$INSTALLER" sign --key "$K/site-2026.key" "$T/www/site/base.yaml" >/dev/null
 # Every profile run without --dry-run below is also for another machine
 # (match:): should its signature ever pass by mistake, the run stops at
 # exit 8 before any write instead of going on to a disk.
@@ -169,8 +180,19 @@ run() { # PROFILE [ARGS...]
 }
 disk_unchanged() { [ "$(sha256sum < "$S/dev/vda")" = "$DISK_SHA" ] || die "the disk image changed"; }
 
+# The image's manifest unsigned: refused before any write (exit 9).
+expect_rc 9 run web.yaml --dry-run
+expect_in "$T/out" "i.tar.zst.manifest: signature refused: no signature"
+expect_in "$T/out" "no manifest; nothing was written to any disk"
+disk_unchanged
+# Signed by a key that is not trusted: refused too.
+"$INSTALLER" sign --key "$K/other.pem" "$T/www/i.tar.zst.manifest" >/dev/null
+expect_rc 9 run web.yaml --dry-run
+expect_in "$T/out" "which is not a trusted key"
+"$INSTALLER" sign --key "$K/site-2026.key" "$T/www/i.tar.zst.manifest" >/dev/null
 # The signed profile (and fragment) plans; the .sig URL keeps the query.
 expect_rc 0 run web.yaml --dry-run
+expect_in "$T/out" "image: 300000 bytes, 5 chunks of 64 KiB, manifest sha256 "
 expect_in "$T/out" "signatures: required on the profile"
 expect_in "$T/out" "hostname web01"
 grep -q "fetch-profile done .*/web.yaml (53 bytes, sha256 [0-9a-f]\{64\}, signed by key [0-9a-f]\{16\} site-2026)" "$T/out" ||
@@ -221,7 +243,7 @@ disk:
   partitions:
     - { size: 2GiB, mount: /, fs: ext4 }
     - { size: 1GiB, fs: ext4, mount: /srv/secure, luks: { name: secure, key_url: "http://127.0.0.1:$PORT/secure.key?token=t0k3n", key_sha256: $KEYSHA } }
-image: { url: http://h/i.tar.zst, sha256: $SHA }
+image: { url: http://127.0.0.1:$PORT/i.tar.zst, sha256: $ISHA }
 YAML
 "$INSTALLER" sign --key "$K/site-2026.key" "$T/www/luks.yaml" >/dev/null
 luks_run() {
