@@ -30,6 +30,11 @@
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
+#   make secureboot Debian's signed shim and GRUB (build/secureboot, pinned in
+#                   rootfs/versions.lock) and the Secure Boot network boot in
+#                   build/www: DHCP boot file shimx64.efi (docs/secureboot.md)
+#   make check-secureboot  tests/vm/31-secureboot.sh: OVMF with Secure Boot,
+#                   network and USB boot, an unsigned kernel refused
 #   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24]
 #                   proxy-DHCP + TFTP configuration for a real site
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
@@ -70,7 +75,7 @@ INST_HDR     := $(wildcard installer/*.h installer/*/*.h)
 INSTALLER    := $(BUILD)/installer/installer
 
 .PHONY: all installer deps kernel initramfs www demo check unit vmtest image bench clean distclean
-all: installer server initramfs www
+all: installer server initramfs www secureboot
 
 installer: $(INSTALLER)
 
@@ -300,6 +305,26 @@ www: $(BUILD)/boot/initrd.img
 		--initrd $(BUILD)/boot/initrd.img --profiles profiles --out $(BUILD)/www
 
 # ---------------------------------------------------------------------------
+# Secure Boot (docs/secureboot.md): Debian's signed shim and GRUB, fetched
+# with apt (pinned in rootfs/versions.lock), and their network boot tree in
+# build/www beside the iPXE one: shimx64.efi (the DHCP boot file for UEFI
+# clients with Secure Boot), grubx64.efi, grub/grub.cfg.
+SIGNED_DIR := $(BUILD)/secureboot
+.PHONY: secureboot check-secureboot
+secureboot: $(SIGNED_DIR)/VERSION www
+	$(Q)secureboot/mknet.sh --signed $(SIGNED_DIR) --kernel $(BUILD)/www/vmlinuz \
+		--initrd $(BUILD)/www/initrd.img --boot-url $(BOOT_URL) --out $(BUILD)/www
+
+$(SIGNED_DIR)/VERSION: secureboot/fetch-signed.sh rootfs/versions.lock
+	$(Q)secureboot/fetch-signed.sh $(SIGNED_DIR)
+
+# Three QEMU boots under OVMF with Secure Boot (~10 minutes under TCG); not
+# in make check.
+check-secureboot: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)TESTS=vm VM_TESTS="31-secureboot" tests/run.sh
+
+# ---------------------------------------------------------------------------
 # Demo OS image (debootstrap), built once and cached.
 image: $(BUILD)/image/debian12.tar.zst
 # make runs this only when the image is missing or the script changed, so
@@ -310,22 +335,27 @@ $(BUILD)/image/debian12.tar.zst: rootfs/mkimage.sh
 # ---------------------------------------------------------------------------
 # The installer medium: a hybrid ISO for a USB stick or a DVD (rootfs/mkusb.sh).
 #   make usb [PROFILE=path] [USB_IMAGE=file.tar.zst] [USB_LABEL=BMI_INSTALL]
-#            [USB_APPEND="kernel args"] [USB_OUT=file.iso]
+#            [USB_APPEND="kernel args"] [USB_OUT=file.iso] [USB_SECUREBOOT=0]
+# UEFI boots the medium through Debian's signed shim and GRUB (Secure Boot
+# on or off); USB_SECUREBOOT=0 puts systemd-boot there instead.
 # PROFILE is a profile file (becomes default.yaml on the medium) or a tree;
 # default: the template profiles/usb.yaml.
 USB_OUT    ?= $(BUILD)/usb/installer.iso
 USB_LABEL  ?= BMI_INSTALL
 USB_APPEND ?=
 USB_IMAGE  ?= $(BUILD)/image/debian12.tar.zst
+USB_SECUREBOOT ?= 1
+USB_SIGNED := $(if $(filter 1 yes,$(USB_SECUREBOOT)),$(SIGNED_DIR))
 .PHONY: usb usb-build
 usb: deps
 	$(Q)$(MAKE) --no-print-directory usb-build
 
 usb-build: PROFILE ?= profiles/usb.yaml
-usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE)
+usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE) $(USB_SIGNED:%=%/VERSION)
 	$(Q)rootfs/mkusb.sh --kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img \
 		--profile "$(PROFILE)" --image "$(USB_IMAGE)" --installer $(INSTALLER) \
-		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)"
+		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)" \
+		$(if $(USB_SIGNED),--signed $(USB_SIGNED))
 
 # ---------------------------------------------------------------------------
 # The site server for build/www (docs/site.md): listens on 127.0.0.1:8080,
