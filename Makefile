@@ -35,7 +35,7 @@
 #                   build/www: DHCP boot file shimx64.efi (docs/secureboot.md)
 #   make check-secureboot  tests/vm/31-secureboot.sh: OVMF with Secure Boot,
 #                   network and USB boot, an unsigned kernel refused
-#   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24]
+#   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24] [SECUREBOOT=1]
 #                   proxy-DHCP + TFTP configuration for a real site
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
 #   make usb PROFILE=path   the installer medium build/usb/installer.iso (USB
@@ -402,9 +402,14 @@ try: deps
 
 # A dnsmasq proxy-DHCP configuration for a real site (docs/boot.md).
 .PHONY: dnsmasq-conf
-dnsmasq-conf:
-	$(Q)ipxe/mkdnsmasq.sh --iface "$(IFACE)" --server "$(SERVER)" $(if $(SUBNET),--subnet "$(SUBNET)") \
-		--out $(BUILD)/dnsmasq
+# SECUREBOOT=1: UEFI clients get shim and Debian's signed GRUB instead of
+# iPXE (docs/secureboot.md); the kernel and initramfs then come over TFTP.
+dnsmasq-conf: $(if $(filter 1 yes,$(SECUREBOOT)),$(SIGNED_DIR)/VERSION $(BUILD)/boot/initrd.img)
+	$(Q)$(if $(filter 1 yes,$(SECUREBOOT)),mkdir -p $(BUILD)/dnsmasq/tftp && secureboot/mknet.sh --signed $(SIGNED_DIR) \
+		--kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img --boot-url "$(SERVER)" \
+		--out $(BUILD)/dnsmasq/tftp &&) \
+	ipxe/mkdnsmasq.sh --iface "$(IFACE)" --server "$(SERVER)" $(if $(SUBNET),--subnet "$(SUBNET)") \
+		--out $(BUILD)/dnsmasq $(if $(filter 1 yes,$(SECUREBOOT)),--secureboot)
 
 # The site server's load generator (tests/bench/site-load.c: simulated
 # installing machines and status page readers over one libcurl multi handle).

@@ -110,7 +110,7 @@ for c in $CASES; do
 		expect_log "installer: loading the kernel"
 		expect_no_log "Linux version"
 		expect_no_log "installer: loading the initramfs"
-		grep -iE "invalid signature|bad shim signature|verification|Access Denied|denied" "$SERIAL" | head -3 | sed 's/^/  refusal: /'
+		expect_log "error: bad shim signature"
 		all_zero "$T/disk.raw" || die "the disk was written"
 		mv "$SERIAL" "$T/unsigned.log"
 		log "ok: the unsigned kernel was refused, no Linux started"
