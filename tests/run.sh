@@ -32,15 +32,16 @@ fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "FAIL: $1"; }
 
 want() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
 
-# A pool of background jobs, CLI_JOBS at a time (default 3): the cli tests
-# spend most of their time waiting (retry backoffs, stalls, timeouts of the
-# fault proxy), so several at a time finish the section sooner even on 2
-# cores. Each test has its own temporary directory and port 0 servers.
+# A pool of background jobs, POOL_JOBS at a time. The cli sections run
+# CLI_JOBS scripts at a time (default 3): they spend most of their time
+# waiting (retry backoffs, stalls, timeouts of the fault proxy), so several
+# at a time finish the section sooner even on 2 cores; each has its own
+# temporary directory and port 0 servers. The VM section runs VM_JOBS.
 # pool_run NAME LOG CMD...: start CMD in the background, its output to LOG,
-# once a slot is free;
-# when it ends, "$POOL_DONE NAME STATUS SECONDS" runs in this shell (so that
-# pass and fail count). pool_drain: wait for every job.
+# once a slot is free; when it ends, "$POOL_DONE NAME STATUS SECONDS" runs
+# in this shell (so that pass and fail count). pool_drain: wait for every job.
 CLI_JOBS=${CLI_JOBS:-3}
+POOL_JOBS=1
 declare -A pool_name=() pool_start=()
 pool_reap() {
 	local pid rc name
@@ -53,7 +54,7 @@ pool_reap() {
 pool_run() {
 	local name=$1 out=$2
 	shift 2
-	while [ "${#pool_name[@]}" -ge "$CLI_JOBS" ]; do pool_reap; done
+	while [ "${#pool_name[@]}" -ge "$POOL_JOBS" ]; do pool_reap; done
 	"$@" > "$out" 2>&1 &
 	pool_name[$!]=$name
 	pool_start[$!]=$(date +%s)
@@ -232,7 +233,7 @@ if want cli; then
 			fail "cli/$1 (see $LOG/cli-$1.log)"
 		fi
 	}
-	POOL_DONE=cli_done
+	POOL_DONE=cli_done POOL_JOBS=$CLI_JOBS
 	for name in $(cli_tests); do
 		pool_run "$name" "$LOG/cli-$name.log" bash "tests/cli/$name.sh"
 	done
@@ -271,7 +272,7 @@ if want cli-asan; then
 				fail "cli-asan/$name (see $LOG/cli-asan-$name.log)"
 			fi
 		}
-		POOL_DONE=cli_asan_done
+		POOL_DONE=cli_asan_done POOL_JOBS=$CLI_JOBS
 		for name in $(cli_tests); do
 			case " $CLI_ASAN_EXCLUDE " in *" $name "*) echo "    skipped: cli-asan/$name (CLI_ASAN_EXCLUDE)"; continue;; esac
 			san=$LOG/cli-asan/$name
@@ -311,19 +312,14 @@ if want vm; then
 		[ "$free_mb" -ge 8192 ] ||
 			echo "    warning: VM tests need about 8 GB free here; failures may be a full disk"
 		t0=$(date +%s)
-		declare -A vm_name=() vm_start=()
-		vm_reap() {
-			local pid rc name
-			wait -n -p pid
-			rc=$?
-			name=${vm_name[$pid]}
+		vm_done() {
+			local name=$1 rc=$2 secs=$3
 			if [ "$rc" -eq 0 ]; then
-				pass "vm/$name ($(( $(date +%s) - vm_start[$pid] ))s)"
+				pass "vm/$name (${secs}s)"
 			else
 				tail -30 "$LOG/vm-$name.log"
-				fail "vm/$name ($(( $(date +%s) - vm_start[$pid] ))s, see $LOG/vm-$name.log)"
+				fail "vm/$name (${secs}s, see $LOG/vm-$name.log)"
 			fi
-			unset "vm_name[$pid]"
 			# A finished test's disks and ISOs (up to 2.5 GB written each)
 			# go at once, so the suite needs room for two tests at a time,
 			# not for all of them; its logs and serial consoles stay.
@@ -331,6 +327,7 @@ if want vm; then
 			[ "${KEEP_VM_DISKS:-0}" = 1 ] ||
 				find "build/vmtest/$name" -type f -size +32M -delete 2>/dev/null || true
 		}
+		POOL_DONE=vm_done POOL_JOBS=$VM_JOBS
 		# The longest tests start first so that the short ones fill the
 		# other slot around them instead of leaving one to run alone at the
 		# end.
@@ -338,7 +335,7 @@ if want vm; then
 		# Left out of make check unless VM_TESTS names them, to keep it
 		# under 45 minutes on 2 cores (docs/testing.md "What make check
 		# leaves out"): the site server's three (make check-site) and
-		# the three longest of the installer's (make check-long):
+		# four of the installer's (make check-long):
 		# 80-raid1 (12-18 minutes), 41-usb-uefi (UEFI is installed and
 		# booted by 30, a USB stick by 40), 60-try-pass (qemu/try.sh's
 		# PASS; its full install and boot are 93's and 95's too) and
@@ -351,13 +348,10 @@ if want vm; then
 			name=$(basename "$t" .sh)
 			case " ${VM_TESTS:-$name} " in *" $name "*) ;; *) continue;; esac
 			case " $VM_OWN_TARGET " in *" $name "*) [ -n "${VM_TESTS:-}" ] || continue;; esac
-			while [ "${#vm_name[@]}" -ge "$VM_JOBS" ]; do vm_reap; done
-			bash "$t" > "$LOG/vm-$name.log" 2>&1 &
-			vm_name[$!]=$name
-			vm_start[$!]=$(date +%s)
+			pool_run "$name" "$LOG/vm-$name.log" bash "$t"
 			echo "    started vm/$name"
 		done
-		while [ "${#vm_name[@]}" -gt 0 ]; do vm_reap; done
+		pool_drain
 		echo "    vm tests ran in $(( $(date +%s) - t0 ))s"
 	else
 		tail -30 "$LOG/build-boot.log"

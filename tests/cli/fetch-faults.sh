@@ -48,6 +48,25 @@ fetch() {
 	echo "--- $name: exit $RC in $SECS s: $(grep -h '^result\|^error' "$T/$name.out" | tr '\n' ' ')"
 	sed -n '/interrupted at\|Resuming at\|Retrying from/p' "$T/$name.err" | sed 's/^/    /'
 	! grep -q SeCrEt "$T/$name.out" "$T/$name.err" || die "$name: the URL's token was printed"
+	settle "$name"
+}
+# settle CASE: wait until the proxy's log of the case stops growing. The
+# proxy writes a request's line after the answer went out, so the tool can
+# exit before the line of its last request exists (seen with other tests
+# beside this one): three equal counts 0.1 s apart, at most 10 s.
+settle() {
+	local n=-1 m same=0 i
+	for i in $(seq 100); do
+		m=$(log "$1" | wc -l)
+		if [ "$m" = "$n" ]; then
+			same=$((same + 1))
+			[ "$same" -lt 2 ] || return 0
+		else
+			same=0
+		fi
+		n=$m
+		sleep 0.1
+	done
 }
 ok() {
 	[ "$RC" -eq 0 ] || { cat "$T/$1.out" "$T/$1.err" >&2; die "$1: failed"; }

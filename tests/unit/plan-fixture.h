@@ -19,25 +19,31 @@ typedef struct Fixture {
         ProfileErrors errors;
 } Fixture;
 
-static int fixture_teardown(void **state) {
+/* What a Fixture holds, freed; the Fixture itself stays. */
+_unused_ static void fixture_done(Fixture *f) {
+        plan_free(f->plan);
+        profile_free(f->profile);
+        hw_inventory_free(f->inv);
+        profile_errors_done(&f->errors);
+        *f = (Fixture) {};
+}
+
+_unused_ static int fixture_teardown(void **state) {
         Fixture *f = *state;
         if (f) {
-                plan_free(f->plan);
-                profile_free(f->profile);
-                hw_inventory_free(f->inv);
-                profile_errors_done(&f->errors);
+                fixture_done(f);
                 free(f);
         }
         return 0;
 }
 
-static int fixture_setup(void **state) {
+_unused_ static int fixture_setup(void **state) {
         *state = new0(Fixture, 1);
         return *state ? 0 : -1;
 }
 
 /* Load inventory + profile and build the plan; returns plan_build's result. */
-static int build(Fixture *f, const char *inventory, const char *yaml) {
+_unused_ static int build(Fixture *f, const char *inventory, const char *yaml) {
         _cleanup_free_ char *path = strprintf("tests/data/inventory/%s", inventory), *err = NULL;
         assert_int_equal(hw_inventory_load_json(path, &f->inv, &err), 0);
         if (profile_load_string("test.yaml", yaml, strlen(yaml), &f->profile, &f->errors) < 0) {
@@ -45,4 +51,19 @@ static int build(Fixture *f, const char *inventory, const char *yaml) {
                 fail_msg("profile does not load");
         }
         return plan_build(f->inv, f->profile, &f->plan, &f->errors);
+}
+
+/* The plan as printed: text, or JSON. The caller frees it. */
+_unused_ static char *print_plan(const Plan *p, bool json) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        if (json)
+                plan_print_json(p, f);
+        else
+                plan_print_text(p, f);
+        assert_int_equal(fclose(f), 0);
+        return buf;
 }

@@ -24,12 +24,12 @@
 #include "basic/strutil.h"
 #include "disk/disk.h"
 #include "plan/plan.h"
+#include "unit-tmpdir.h"
 
 #define EXPECTED_DIR "tests/data/disk"
 
 extern char **environ;
 
-static char *tmpdir;
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -1264,26 +1264,6 @@ static void test_loop_identity(void **state) {
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-static int group_setup(void **state) {
-        char t[] = "/tmp/test-disk-XXXXXX";
-        if (!mkdtemp(t))
-                return -1;
-        tmpdir = strdup(t);
-        return tmpdir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-        if (tmpdir)
-                (void) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(tmpdir);
-        tmpdir = NULL;
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_partition_devnode),
@@ -1308,5 +1288,5 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_loop_mkfs_and_in_use, loop_setup, loop_teardown),
                 cmocka_unit_test_setup_teardown(test_loop_identity, loop_setup, loop_teardown),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

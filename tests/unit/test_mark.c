@@ -25,19 +25,11 @@
 #include "plan/plan.h"
 #include "profile/profile.h"
 
-#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define HEAD "version: 1\nhostname: t1\nimage: {url: http://h/i.tar.zst, sha256: " SHA "}\n"
-
-typedef struct Fixture {
-        Inventory *inv;
-        Profile *profile;
-        Plan *plan;
-        ProfileErrors errors;
-} Fixture;
+#include "plan-fixture.h"
+#include "unit-tmpdir.h"
 
 #define SYSLINUX "/usr/lib/syslinux"
 
-static char *tmpdir;
 
 /* ---- the bytes ------------------------------------------------------------------ */
 
@@ -249,18 +241,6 @@ static const MarkCase mark_cases[] = {
           "its partition table changed since the mark was written (it was a1b2c3d4, /dev/vda has none); not trusted", NULL },
 };
 
-static char *print_to_string(const Plan *p, bool json) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-        assert_non_null(f);
-        if (json)
-                plan_print_json(p, f);
-        else
-                plan_print_text(p, f);
-        assert_int_equal(fclose(f), 0);
-        return buf;
-}
 
 static void test_plan_decision(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(mark_cases); i++) {
@@ -300,7 +280,7 @@ static void test_plan_decision(void **state) {
                                 fail_msg("%s: the errors lack \"%s\":\n%s", c->name, c->text, buf);
                         free(buf);
                 } else {
-                        _cleanup_free_ char *text = print_to_string(f.plan, false), *json = print_to_string(f.plan, true);
+                        _cleanup_free_ char *text = print_plan(f.plan, false), *json = print_plan(f.plan, true);
                         assert_int_equal(f.plan->wipe_reason, c->reason);
                         assert_int_equal(f.plan->wipe, c->reason != PLAN_WIPE_NONE);
                         if (!strstr(text, c->text))
@@ -308,10 +288,7 @@ static void test_plan_decision(void **state) {
                         if (c->json && !strstr(json, c->json))
                                 fail_msg("%s: the JSON plan lacks %s:\n%s", c->name, c->json, json);
                 }
-                plan_free(f.plan);
-                profile_free(f.profile);
-                hw_inventory_free(f.inv);
-                profile_errors_done(&f.errors);
+                fixture_done(&f);
         }
 }
 
@@ -658,26 +635,6 @@ static void test_loop_sequence(void **state) {
         plan_free(l.plan);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-static int group_setup(void **state) {
-        char t[] = "/tmp/test-mark-XXXXXX";
-        if (!mkdtemp(t))
-                return -1;
-        tmpdir = strdup(t);
-        return tmpdir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-        if (tmpdir)
-                (void) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(tmpdir);
-        tmpdir = NULL;
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encode_decode),
@@ -692,5 +649,5 @@ int main(void) {
                 cmocka_unit_test(test_reinstall_keeps_mark),
                 cmocka_unit_test_setup_teardown(test_loop_sequence, loop_setup, loop_teardown),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

@@ -606,19 +606,6 @@ static void test_wwn_normalised(void **state) {
 
 #define ROOT_ONLY "  partitions:\n    - {size: 1GiB, fs: swap}\n    - {size: rest, mount: /}\n"
 
-static char *print_plan(const Plan *p, bool json) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        assert_non_null(f);
-        if (json)
-                plan_print_json(p, f);
-        else
-                plan_print_text(p, f);
-        fclose(f);
-        return buf;
-}
 
 static void test_uefi_adds_esp(void **state) {
         Fixture *f = *state;

@@ -24,7 +24,6 @@ case passed.
 import argparse
 import os
 import re
-import signal
 import sys
 import time
 
@@ -393,20 +392,10 @@ def main():
     table = vmnet.Table(["case", "result", "seconds", "what was seen"])
     for r in results:
         table.add(r[0], r[1], "%.0f" % r[2], r[3])
-    out = table.render()
-    print(out)
     failed = sum(1 for r in results if r[1] != "PASS")
-    summary = "%d of %d cases passed in %.0f s" % (len(results) - failed, len(results), time.time() - t0)
-    print(summary)
-    with open(os.path.join(vmnet.BUILD, "vmtest", top, "summary.txt"), "w") as f:
-        f.write(out + "\n" + summary + "\n")
+    table.finish(top, "%d of %d cases passed in %.0f s" % (len(results) - failed, len(results), time.time() - t0))
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    # TERM or HUP (a test runner's timeout, a closed terminal) ends the run
-    # like ^C: through the cleanup that stops the guest and the servers and
-    # deletes the disk images, not around it.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
-    sys.exit(main())
+    vmnet.main_with_signals(main)

@@ -37,7 +37,6 @@ NAME/summary.txt. Exit status 0 when every point passed.
 import argparse
 import os
 import re
-import signal
 import sys
 import time
 
@@ -285,21 +284,11 @@ def main():
     log("%s: %d point%s%s, disk-alone window %d s" % (a.name, len(points), "" if len(points) == 1 else "s",
                                                        " (chained)" if a.chain else "", a.window))
     ok = (chain if a.chain else independent)(a.name, points, a.window, a.wipe, table)
-    out = table.render()
     passed = sum(1 for r in table.rows if r[1] == "PASS")
-    summary = "%s: %d row%s passed, %d failed, %.0f s" % (a.name, passed, "" if passed == 1 else "s",
-                                                         len(table.rows) - passed, time.time() - t0)
-    print(out)
-    print(summary)
-    with open(os.path.join(vmnet.BUILD, "vmtest", a.name, "summary.txt"), "w") as f:
-        f.write(out + "\n" + summary + "\n")
+    table.finish(a.name, "%s: %d row%s passed, %d failed, %.0f s" % (a.name, passed, "" if passed == 1 else "s",
+                                                                    len(table.rows) - passed, time.time() - t0))
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    # TERM or HUP (a test runner's timeout, a closed terminal) ends the run
-    # like ^C: through the cleanup that stops the guest and the servers and
-    # deletes the disk images, not around it.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
-    sys.exit(main())
+    vmnet.main_with_signals(main)

@@ -434,3 +434,21 @@ class Table:
         for r in self.rows:
             out.append("| " + " | ".join(r[i].ljust(w[i]) for i in range(len(self.cols))) + " |")
         return "\n".join(out)
+
+    def finish(self, name, summary):
+        """Print the table and the summary line, and keep both in
+        build/vmtest/NAME/summary.txt."""
+        out = self.render()
+        print(out)
+        print(summary)
+        with open(os.path.join(BUILD, "vmtest", name, "summary.txt"), "w") as f:
+            f.write(out + "\n" + summary + "\n")
+
+
+def main_with_signals(main):
+    """sys.exit(main()), with TERM or HUP (a test runner's timeout, a closed
+    terminal) ending the run like ^C: through the cleanup that stops the
+    guest and the servers and deletes the disk images, not around it."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+    sys.exit(main())
