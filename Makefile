@@ -318,8 +318,8 @@ secureboot: $(SIGNED_DIR)/VERSION www
 $(SIGNED_DIR)/VERSION: secureboot/fetch-signed.sh rootfs/versions.lock
 	$(Q)secureboot/fetch-signed.sh $(SIGNED_DIR)
 
-# Three QEMU boots under OVMF with Secure Boot (~10 minutes under TCG); not
-# in make check.
+# Three QEMU boots under OVMF with Secure Boot (7-8 minutes under TCG),
+# tests/vm/31-secureboot.sh; docs/secureboot.md.
 check-secureboot: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)TESTS=vm VM_TESTS="31-secureboot" tests/run.sh
