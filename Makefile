@@ -31,7 +31,12 @@
 #   make try PROFILE=FILE [INVENTORY=JSON] [FIRMWARE=bios|uefi] [DISKS="8G ..."]
 #                   [MEM=MB] [MAC=MAC] [DRYRUN=1] [DEMO_IMAGE=1] [IMAGE=FILE]
 #                   rehearse a profile in QEMU (qemu/try.sh); PASS/FAIL verdict
-#   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24]
+#   make secureboot Debian's signed shim and GRUB (build/secureboot, pinned in
+#                   rootfs/versions.lock) and the Secure Boot network boot in
+#                   build/www: DHCP boot file shimx64.efi (docs/secureboot.md)
+#   make check-secureboot  tests/vm/31-secureboot.sh: OVMF with Secure Boot,
+#                   network and USB boot, an unsigned kernel refused
+#   make dnsmasq-conf IFACE=eth1 SERVER=http://192.0.2.10/ [SUBNET=192.0.2.0/24] [SECUREBOOT=1]
 #                   proxy-DHCP + TFTP configuration for a real site
 #                   (ipxe/mkdnsmasq.sh -> build/dnsmasq/dnsmasq.conf, tftp/)
 #   make ... SITE_CA=ca.pem  pin the site CA for https in the initramfs and the
@@ -79,7 +84,7 @@ INST_HDR     := $(wildcard installer/*.h installer/*/*.h)
 INSTALLER    := $(BUILD)/installer/installer
 
 .PHONY: all installer deps kernel initramfs www demo check unit vmtest image bench clean distclean
-all: installer server initramfs www
+all: installer server initramfs www secureboot
 
 installer: $(INSTALLER)
 
@@ -359,6 +364,26 @@ www: $(BUILD)/boot/initrd.img
 		"the profiles in $(BUILD)/www are not signed and the installer will refuse them" >&2; fi
 
 # ---------------------------------------------------------------------------
+# Secure Boot (docs/secureboot.md): Debian's signed shim and GRUB, fetched
+# with apt (pinned in rootfs/versions.lock), and their network boot tree in
+# build/www beside the iPXE one: shimx64.efi (the DHCP boot file for UEFI
+# clients with Secure Boot), grubx64.efi, grub/grub.cfg.
+SIGNED_DIR := $(BUILD)/secureboot
+.PHONY: secureboot check-secureboot
+secureboot: $(SIGNED_DIR)/VERSION www
+	$(Q)secureboot/mknet.sh --signed $(SIGNED_DIR) --kernel $(BUILD)/www/vmlinuz \
+		--initrd $(BUILD)/www/initrd.img --boot-url $(BOOT_URL) --out $(BUILD)/www
+
+$(SIGNED_DIR)/VERSION: secureboot/fetch-signed.sh rootfs/versions.lock
+	$(Q)secureboot/fetch-signed.sh $(SIGNED_DIR)
+
+# Three QEMU boots under OVMF with Secure Boot (7-8 minutes under TCG),
+# tests/vm/31-secureboot.sh; docs/secureboot.md.
+check-secureboot: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)TESTS=vm VM_TESTS="31-secureboot" tests/run.sh
+
+# ---------------------------------------------------------------------------
 # Demo OS image (debootstrap), built once and cached, and its manifest
 # (docs/manifest.md: length, sha256 of every 4 MiB chunk; not
 # debian12.manifest, the image's package list).
@@ -373,23 +398,28 @@ $(BUILD)/image/debian12.tar.zst.manifest: $(BUILD)/image/debian12.tar.zst | $(IN
 # ---------------------------------------------------------------------------
 # The installer medium: a hybrid ISO for a USB stick or a DVD (rootfs/mkusb.sh).
 #   make usb [PROFILE=path] [USB_IMAGE=file.tar.zst] [USB_LABEL=BMI_INSTALL]
-#            [USB_APPEND="kernel args"] [USB_OUT=file.iso]
+#            [USB_APPEND="kernel args"] [USB_OUT=file.iso] [USB_SECUREBOOT=0]
+# UEFI boots the medium through Debian's signed shim and GRUB (Secure Boot
+# on or off); USB_SECUREBOOT=0 puts systemd-boot there instead.
 # PROFILE is a profile file (becomes default.yaml on the medium) or a tree;
 # default: the template profiles/usb.yaml.
 USB_OUT    ?= $(BUILD)/usb/installer.iso
 USB_LABEL  ?= BMI_INSTALL
 USB_APPEND ?=
 USB_IMAGE  ?= $(BUILD)/image/debian12.tar.zst
+USB_SECUREBOOT ?= 1
+USB_SIGNED := $(if $(filter 1 yes,$(USB_SECUREBOOT)),$(SIGNED_DIR))
 .PHONY: usb usb-build
 usb: deps
 	$(Q)$(MAKE) --no-print-directory usb-build
 
 usb-build: PROFILE ?= profiles/usb.yaml
-usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE)
+usb-build: $(INSTALLER) $(BUILD)/kernel/vmlinuz $(BUILD)/boot/initrd.img $(USB_IMAGE) $(USB_SIGNED:%=%/VERSION)
 	$(Q)rootfs/mkusb.sh --kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img \
 		--profile "$(PROFILE)" --image "$(USB_IMAGE)" --installer $(INSTALLER) \
 		--label "$(USB_LABEL)" --append "$(USB_APPEND)" --out "$(USB_OUT)" \
-		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)")
+		$(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)") \
+		$(if $(USB_SIGNED),--signed $(USB_SIGNED))
 
 # ---------------------------------------------------------------------------
 # The site server for build/www (docs/site.md): listens on 127.0.0.1:8080,
@@ -436,9 +466,14 @@ try: deps
 
 # A dnsmasq proxy-DHCP configuration for a real site (docs/boot.md).
 .PHONY: dnsmasq-conf
-dnsmasq-conf:
-	$(Q)ipxe/mkdnsmasq.sh --iface "$(IFACE)" --server "$(SERVER)" $(if $(SUBNET),--subnet "$(SUBNET)") \
-		--out $(BUILD)/dnsmasq
+# SECUREBOOT=1: UEFI clients get shim and Debian's signed GRUB instead of
+# iPXE (docs/secureboot.md); the kernel and initramfs then come over TFTP.
+dnsmasq-conf: $(if $(filter 1 yes,$(SECUREBOOT)),$(SIGNED_DIR)/VERSION $(BUILD)/boot/initrd.img)
+	$(Q)$(if $(filter 1 yes,$(SECUREBOOT)),mkdir -p $(BUILD)/dnsmasq/tftp && secureboot/mknet.sh --signed $(SIGNED_DIR) \
+		--kernel $(BUILD)/kernel/vmlinuz --initrd $(BUILD)/boot/initrd.img --boot-url "$(SERVER)" \
+		--out $(BUILD)/dnsmasq/tftp &&) \
+	ipxe/mkdnsmasq.sh --iface "$(IFACE)" --server "$(SERVER)" $(if $(SUBNET),--subnet "$(SUBNET)") \
+		--out $(BUILD)/dnsmasq $(if $(filter 1 yes,$(SECUREBOOT)),--secureboot)
 
 # The site server's load generator (tests/bench/site-load.c: simulated
 # installing machines and status page readers over one libcurl multi handle).

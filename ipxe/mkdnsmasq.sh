@@ -5,7 +5,7 @@
 #
 # Usage:
 #   ipxe/mkdnsmasq.sh --iface IFACE --server URL [--subnet ADDR[/PREFIX]]
-#                     [--out DIR] [--ipxe-dir DIR]
+#                     [--out DIR] [--ipxe-dir DIR] [--secureboot]
 #
 #   --iface IFACE    the interface of the boot server on the machines' LAN
 #   --server URL     where the boot tree (build/www, `make www BOOT_URL=URL`)
@@ -17,6 +17,12 @@
 #                    and DIR/tftp/ (undionly.kpxe, ipxe.efi, snponly.efi)
 #   --ipxe-dir DIR   where the iPXE binaries are (default /usr/lib/ipxe,
 #                    Debian's ipxe package)
+#   --secureboot     UEFI x86-64 PXE clients get shim (shimx64.efi -> Debian's
+#                    signed GRUB -> the signed kernel, docs/secureboot.md)
+#                    instead of iPXE, which Secure Boot refuses; DIR/tftp/
+#                    must already hold secureboot/mknet.sh's files (make
+#                    dnsmasq-conf SECUREBOOT=1 puts them there). BIOS clients
+#                    keep iPXE
 #
 # What the configuration does (docs/boot.md, "Real-site DHCP"):
 #   * answers only as proxy-DHCP (dhcp-range=SUBNET,proxy): no addresses, no
@@ -37,7 +43,7 @@ usage() {
 	exit "${1:-0}"
 }
 
-IFACE="" SERVER="" SUBNET="" OUT=build/dnsmasq IPXE_DIR=/usr/lib/ipxe
+IFACE="" SERVER="" SUBNET="" OUT=build/dnsmasq IPXE_DIR=/usr/lib/ipxe SECUREBOOT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--iface) IFACE=$2; shift 2 ;;
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--subnet) SUBNET=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--ipxe-dir) IPXE_DIR=$2; shift 2 ;;
+	--secureboot) SECUREBOOT=1; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "mkdnsmasq: unknown argument: $1" >&2; usage 1 >&2 ;;
 	esac
@@ -82,6 +89,13 @@ for f in undionly.kpxe ipxe.efi snponly.efi; do
 	[ -f "$IPXE_DIR/$f" ] || die "$IPXE_DIR/$f missing (apt-get install ipxe)"
 	cp --remove-destination "$IPXE_DIR/$f" "$OUT/tftp/$f"
 done
+UEFI_FILE=snponly.efi UEFI_WHAT="iPXE (UEFI)"
+if [ -n "$SECUREBOOT" ]; then
+	for f in shimx64.efi grubx64.efi grub/grub.cfg vmlinuz initrd.img; do
+		[ -s "$OUT/tftp/$f" ] || die "--secureboot: no $OUT/tftp/$f (secureboot/mknet.sh --out $OUT/tftp ...; make dnsmasq-conf SECUREBOOT=1)"
+	done
+	UEFI_FILE=shimx64.efi UEFI_WHAT="Secure Boot: shim, GRUB (UEFI)"
+fi
 
 cat >"$OUT/dnsmasq.conf.tmp" <<EOF
 # dnsmasq configuration: proxy-DHCP + TFTP for the installer's network boot.
@@ -114,11 +128,12 @@ dhcp-userclass=set:ipxe,iPXE
 dhcp-match=set:ipxe,175
 
 # Plain PXE firmware (option 93 client architecture picks the entry):
-# BIOS -> undionly.kpxe, UEFI x86-64 -> snponly.efi (iPXE over the firmware's
-# own network driver; ipxe.efi with iPXE's drivers is in the TFTP root too).
+# BIOS -> undionly.kpxe, UEFI x86-64 -> $UEFI_FILE$([ -n "$SECUREBOOT" ] && echo " (Secure Boot: shim ->
+# Debian's signed GRUB -> grub/grub.cfg -> vmlinuz + initrd.img over TFTP)" || echo " (iPXE over the firmware's
+# own network driver; ipxe.efi with iPXE's drivers is in the TFTP root too)").
 pxe-service=tag:!ipxe,x86PC,"Installer: iPXE (BIOS)",undionly.kpxe
-pxe-service=tag:!ipxe,X86-64_EFI,"Installer: iPXE (UEFI)",snponly.efi
-pxe-service=tag:!ipxe,BC_EFI,"Installer: iPXE (UEFI)",snponly.efi
+pxe-service=tag:!ipxe,X86-64_EFI,"Installer: $UEFI_WHAT",$UEFI_FILE
+pxe-service=tag:!ipxe,BC_EFI,"Installer: $UEFI_WHAT",$UEFI_FILE
 
 # iPXE (from the step above, or a NIC's own iPXE ROM): the boot script.
 pxe-service=tag:ipxe,x86PC,"Installer",${SERVER}boot.ipxe

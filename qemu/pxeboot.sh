@@ -46,6 +46,9 @@
 #   --uuid UUID          SMBIOS system UUID (iPXE passes it as inst.uuid=)
 #   --sys-serial S       SMBIOS system serial number (inst.serial=)
 #   --firmware F         bios (default, SeaBIOS) | uefi (OVMF, fresh NVRAM copy)
+#                        | uefi-sb (OVMF with Secure Boot enforcing and
+#                        Microsoft's keys enrolled: OVMF_CODE_4M.secboot.fd,
+#                        a copy of OVMF_VARS_4M.ms.fd; SMM on)
 #   --efivars FILE       UEFI NVRAM file kept across runs (created from OVMF's)
 #   --boot-disk          boot from the first disk instead of the network
 #   --no-net             no network card at all (-nic none); needs --boot-disk
@@ -212,8 +215,14 @@ fi
 
 case "$FIRMWARE" in
 bios) ;;
-uefi)
+uefi | uefi-sb)
 	code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	if [ "$FIRMWARE" = uefi-sb ]; then
+		# The Secure Boot build needs SMM, and its variable store is
+		# writable only from SMM (secure pflash).
+		code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+		ARGS+=(-machine smm=on -global driver=cfi.pflash01,property=secure,value=on)
+	fi
 	[ -f "$code" ] && [ -f "$vars" ] || die "OVMF not found (apt-get install ovmf)"
 	if [ -n "$EFIVARS" ]; then
 		[ -f "$EFIVARS" ] || cp "$vars" "$EFIVARS"
@@ -224,7 +233,7 @@ uefi)
 	ARGS+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
 		-drive "if=pflash,format=raw,unit=1,file=$EFIVARS")
 	;;
-*) die "--firmware bios|uefi" ;;
+*) die "--firmware bios|uefi|uefi-sb" ;;
 esac
 
 # Network: user mode, restricted; only 10.0.2.100:80 -> 127.0.0.1:PORT.

@@ -89,6 +89,19 @@ static bool path_exists(const HwCtx *c, const char *rel) {
 
 /* ---- CPU, memory, firmware, DMI ------------------------------------------ */
 
+/* Secure Boot: the global EFI variable SecureBoot (efivarfs: 4 bytes of
+ * attributes, then the value) is 1 when the firmware enforces signatures.
+ * No efivarfs, no variable or any other content: off. */
+static bool detect_secure_boot(const HwCtx *c) {
+        _cleanup_free_ char *p = hw_path(c, "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c");
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+
+        if (!p || read_full_file(p, &data, &size) < 0)
+                return false;
+        return size == 5 && data[4] == 1;
+}
+
 static int detect_cpu(const HwCtx *c, Inventory *inv) {
         _cleanup_free_ char *p = hw_path(c, "/proc/cpuinfo"), *data = NULL;
         char *save = NULL;
@@ -487,6 +500,7 @@ int hw_inventory_detect(const char *sysroot, HwProbeFlags flags, Inventory **ret
         if (!inv)
                 return -ENOMEM;
         inv->firmware = path_exists(&c, "/sys/firmware/efi") ? FIRMWARE_UEFI : FIRMWARE_BIOS;
+        inv->secure_boot = inv->firmware == FIRMWARE_UEFI && detect_secure_boot(&c);
         if ((r = detect_cpu(&c, inv)) < 0 ||
             (r = detect_memory(&c, inv)) < 0 ||
             (r = detect_dmi(&c, &inv->dmi)) < 0 ||

@@ -104,6 +104,7 @@ typedef struct HwDmi {
 
 typedef struct Inventory {
         Firmware firmware;
+        bool secure_boot;      /* UEFI Secure Boot enforcing (EFI variable SecureBoot = 1) */
         unsigned cpus;
         char *cpu_model;
         uint64_t memory;       /* bytes */

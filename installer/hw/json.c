@@ -16,6 +16,7 @@ void hw_inventory_to_json(const Inventory *inv, FILE *f) {
         jsonw_object_begin(&j, NULL);
         jsonw_u64(&j, "format", INVENTORY_FORMAT_VERSION);
         jsonw_string(&j, "firmware", firmware_to_string(inv->firmware));
+        jsonw_bool(&j, "secure_boot", inv->secure_boot);
         jsonw_object_begin(&j, "cpu");
         jsonw_u64(&j, "count", inv->cpus);
         jsonw_string(&j, "model", inv->cpu_model);
@@ -322,6 +323,10 @@ static int load_inventory(Loader *l, const YNode *root, Inventory *inv) {
         if (!fw || firmware_from_string(fw) < 0)
                 return fail(l, ynode_get(root, "firmware") ?: root, "\"firmware\" must be \"bios\" or \"uefi\"");
         inv->firmware = (Firmware) firmware_from_string(fw);
+        if ((r = get_bool(l, root, "secure_boot", &inv->secure_boot)) < 0)
+                return r;
+        if (inv->secure_boot && inv->firmware != FIRMWARE_UEFI)
+                return fail(l, ynode_get(root, "secure_boot"), "\"secure_boot\": true needs \"firmware\": \"uefi\"");
         if ((r = get_u64(l, root, "memory_bytes", &inv->memory)) < 0)
                 return r;
         cpu = ynode_get(root, "cpu");

@@ -196,8 +196,8 @@ int install_detect(const BootParams *bp, const InstallOptions *opts, Inventory *
         if (r < 0)
                 return report_phase_end(&ph, log_error_errno(r, "Hardware detection failed: %m"), NULL),
                        EXIT_FAILURE_GENERIC;
-        report_phase_end(&ph, 0, "%s firmware, %u CPUs, %" PRIu64 " MiB memory, %zu disk%s, %zu NIC%s",
-                         firmware_to_string(inv->firmware), inv->cpus, inv->memory / MiB, inv->n_disks,
+        report_phase_end(&ph, 0, "%s firmware%s, %u CPUs, %" PRIu64 " MiB memory, %zu disk%s, %zu NIC%s",
+                         firmware_to_string(inv->firmware), inv->secure_boot ? " (Secure Boot on)" : "", inv->cpus, inv->memory / MiB, inv->n_disks,
                          inv->n_disks == 1 ? "" : "s", inv->n_nics, inv->n_nics == 1 ? "" : "s");
         for (size_t i = 0; i < inv->n_disks; i++) {
                 char sz[32];

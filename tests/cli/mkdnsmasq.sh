@@ -35,4 +35,20 @@ expect_rc 1 "$MK" --iface eth1 --server http://192.0.2.10/ --subnet 192.0.2.300 
 expect_in "$T/err" "bad subnet address"
 expect_rc 1 "$MK" --iface no-such-if0 --server http://192.0.2.10/ --out "$T/f"
 expect_in "$T/err" "give --subnet"
+
+# --secureboot: UEFI clients get shim (secureboot/mknet.sh's files must be in
+# the TFTP root first), BIOS clients keep iPXE.
+expect_rc 1 "$MK" --iface eth1 --server http://192.0.2.10/ --subnet 192.0.2.0 --out "$T/sb" --secureboot
+expect_in "$T/err" "--secureboot: no $T/sb/tftp/shimx64.efi"
+mkdir -p "$T/sb/tftp/grub"
+for f in shimx64.efi grubx64.efi grub/grub.cfg vmlinuz initrd.img; do echo x >"$T/sb/tftp/$f"; done
+expect_rc 0 "$MK" --iface eth1 --server http://192.0.2.10/ --subnet 192.0.2.0 --out "$T/sb" --secureboot
+C=$T/sb/dnsmasq.conf
+expect_in "$C" 'pxe-service=tag:!ipxe,X86-64_EFI,"Installer: Secure Boot: shim, GRUB (UEFI)",shimx64.efi'
+expect_in "$C" 'pxe-service=tag:!ipxe,BC_EFI,"Installer: Secure Boot: shim, GRUB (UEFI)",shimx64.efi'
+expect_in "$C" 'pxe-service=tag:!ipxe,x86PC,"Installer: iPXE (BIOS)",undionly.kpxe'
+! grep -q 'snponly.efi$' "$C" || die "--secureboot still hands UEFI clients iPXE"
+if command -v dnsmasq >/dev/null; then
+	expect_rc 0 dnsmasq --test --conf-file="$C"
+fi
 echo "ok"

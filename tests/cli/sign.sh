@@ -143,6 +143,13 @@ if command -v xorriso >/dev/null && command -v mcopy >/dev/null; then
 			die "/profiles/$f is not on the medium"
 	done
 	expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/medium/default.yaml"
+	# The image's manifest is on the medium beside it, signed.
+	for f in os.tar.zst.manifest os.tar.zst.manifest.sig; do
+		xorriso -osirrox on -indev "$T/usb/m.iso" -extract "/images/$f" "$T/medium/$f" >/dev/null 2>&1 ||
+			die "/images/$f is not on the medium"
+	done
+	expect_rc 0 "$INSTALLER" verify --keys "$K/trusted.keys" "$T/medium/os.tar.zst.manifest"
+	expect_rc 0 "$INSTALLER" manifest --check "$T/medium/os.tar.zst.manifest" "$T/os.tar.zst"
 fi
 
 # --- installer run over HTTP, a disk image that must stay untouched ------------
