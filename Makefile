@@ -445,7 +445,7 @@ check-site: deps
 # (tests/run.sh VM_OWN_TARGET, docs/testing.md).
 .PHONY: check-long
 check-long: deps
-	$(Q)TESTS=vm VM_TESTS="80-raid1 41-usb-uefi 60-try-pass 94-net-fail" tests/run.sh
+	$(Q)TESTS=vm VM_TESTS="80-raid1 41-usb-uefi 60-try-pass 94-net-fail 23-manifest-flip" tests/run.sh
 
 check: deps
 	$(Q)tests/run.sh

@@ -7,9 +7,9 @@
 #   VM_JOBS=1 tests/run.sh        (VM tests one at a time; default 2)
 #   TESTS=vm VM_TESTS="20-install-boot 21-bad-checksum" tests/run.sh   (some VM tests)
 #   make check-site: the server section and the site server's three VM tests
-#   make check-long: four installer VM tests left out of make check
-#   (41, 60, 80, 94); those seven run only when VM_TESTS names them
-#   (VM_OWN_TARGET below)
+#   make check-long: five installer VM tests left out of make check
+#   (23, 41, 60, 80, 94); make check-secureboot: 31; those nine run only
+#   when VM_TESTS names them (VM_OWN_TARGET below)
 #
 # Unit tests count one per cmocka test case, also when run again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (unit-asan); cli and vm
@@ -335,13 +335,18 @@ if want vm; then
 		# Left out of make check unless VM_TESTS names them, to keep it
 		# under 45 minutes on 2 cores (docs/testing.md "What make check
 		# leaves out"): the site server's three (make check-site) and
-		# four of the installer's (make check-long):
+		# five of the installer's (make check-long):
 		# 80-raid1 (12-18 minutes), 41-usb-uefi (UEFI is installed and
 		# booted by 30, a USB stick by 40), 60-try-pass (qemu/try.sh's
 		# PASS; its full install and boot are 93's and 95's too) and
 		# 94-net-fail (each of its faults is also a case of make
-		# check-faults, and of the host's tests/cli/fetch-faults.sh).
-		VM_OWN_TARGET="41-usb-uefi 60-try-pass 80-raid1 94-net-fail 90-site-lifecycle 91-site-discover 92-site-status-page"
+		# check-faults, and of the host's tests/cli/fetch-faults.sh),
+		# 23-manifest-flip (a byte flipped on the wire stops the install
+		# at its chunk: the host's tests/cli/manifest.sh shows the same
+		# through the real download and unpack code); and
+		# 31-secureboot (make check-secureboot: three boots under OVMF
+		# with Secure Boot, 7-8 minutes).
+		VM_OWN_TARGET="41-usb-uefi 60-try-pass 80-raid1 94-net-fail 23-manifest-flip 31-secureboot 90-site-lifecycle 91-site-discover 92-site-status-page"
 		for t in $(for n in $LONG_VM; do echo "tests/vm/$n.sh"; done) \
 			$(ls tests/vm/*.sh | grep -vE "/($(echo "$LONG_VM" | tr ' ' '|'))\.sh$"); do
 			[ -f "$t" ] && [ "$(basename "$t")" != lib.sh ] || continue
