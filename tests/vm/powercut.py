@@ -22,6 +22,13 @@ a 64 MiB disk holding ext4 beside it (sha256 checked after every step):
      completes (exit status 0), and
   4. the installed system boots to the profile's first-boot marker.
 
+The point "finish" is the final one-sector write of the MBR boot code, made
+after everything else was synced: the cut lands before it (the mark is still
+there: steps 2-4 as for any point) or after it. After it the install is
+complete, so instead: the disk boots to the first-boot marker, and the next
+PXE boot's plan refuses the disk (it holds data; the profile has `wipe:
+false`), exit status 4.
+
 --chain (the short form for make check): one disk for all points; the
 reinstall after the cut at point k is itself cut at point k+1, the last
 reinstall completes and boots. Each reinstall still has to say "unfinished
@@ -162,6 +169,22 @@ class Runner:
         self.check_other("after the reinstall")
         return secs
 
+    def refused(self, g):
+        """A netboot whose plan must refuse the disk: it holds a complete
+        install (data, no mark) and the profile does not allow wiping.
+        Returns the refusal."""
+        g.wait([re.compile(r"INIT: installer exited with status \d+")], INSTALL_TIMEOUT,
+               fail_on=["Kernel panic - not syncing"])
+        g.wait_exit(120)
+        text = g.text()
+        st = vmnet.exit_status(text)
+        m = re.search(r"refusing to use \S+: it holds data[^;]*", text)
+        if st != 4 or not m:
+            raise Fail("the netboot after a complete install was not refused for its data (status %s): %s" % (
+                st, wipe_line(text)))
+        self.check_other("after the refused netboot")
+        return m.group(0)
+
     def boot(self):
         self.n += 1
         b = vmnet.Guest(self.w, self.w.path("%02d-installed-boot.log" % self.n),
@@ -194,6 +217,20 @@ def independent(top, points, window, wipe, table):
                 cut_at = r.cut(r.install("install"), p)
                 mbr = vmnet.mbr_summary(target)
                 log("  cut at %s after %.1f s; MBR: %s" % (p, cut_at, mbr))
+                if p == "finish" and not vmnet.has_mark(target):
+                    # finish is one sector write after everything else was
+                    # synced: a cut lands before it (the mark stays, as at
+                    # bootloader-done) or after it. After it the install is
+                    # complete: it must boot, and the next netboot must not
+                    # redo it without disk.wipe (the disk holds data now).
+                    boot = r.boot()
+                    log("  the final write came before the cut: a complete install, first-boot marker after %.0f s"
+                        % boot)
+                    refusal = r.refused(r.install("netboot-again"))
+                    log("  the next netboot's plan: %s" % refusal)
+                    table.add(p, "PASS", "%.1f" % cut_at, mbr, "complete: it boots", "refused: it holds data", "-",
+                              "%.0f" % boot, "%.0f" % (time.time() - t0))
+                    continue
                 alone = r.alone(p)
                 log("  disk alone: %s" % alone)
                 g = r.install("reinstall")
