@@ -377,7 +377,7 @@ secureboot: $(SIGNED_DIR)/VERSION www
 $(SIGNED_DIR)/VERSION: secureboot/fetch-signed.sh rootfs/versions.lock
 	$(Q)secureboot/fetch-signed.sh $(SIGNED_DIR)
 
-# Three QEMU boots under OVMF with Secure Boot (7-8 minutes under TCG),
+# Three QEMU boots under OVMF with Secure Boot (3 minutes under TCG on a quiet machine, 7-8 under load),
 # tests/vm/31-secureboot.sh; docs/secureboot.md.
 check-secureboot: deps
 	$(Q)$(MAKE) --no-print-directory all
