@@ -11,7 +11,8 @@
 #                   (SITE_SERVER_BIN=build/asan/site-server tests/server/X.sh);
 #                   make server-asan-tests: its C tests, build/asan/tests/server/
 #   make fuzz       fuzz the profile loader, the plan, the inventory loader,
-#                   the netplan renderer and the kernel command line parser
+#                   the netplan renderer, the kernel command line parser and
+#                   the manifest, keyring and signature parsers
 #                   (libFuzzer, clang); FUZZ_SECONDS=600 per target by
 #                   default, FUZZ_TARGETS to pick some. See docs/testing.md.
 #   make image      build the demo Debian 12 OS image (debootstrap, root) and
@@ -207,7 +208,7 @@ $(BUILD)/asan/tests/tools/%: tests/tools/%.c $(BUILD)/asan/libinstaller.a $(INST
 # timeout or sanitizer report. FUZZ_TARGETS="plan cmdline" runs some.
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 600
-FUZZ_TARGETS   ?= profile plan inventory netplan cmdline
+FUZZ_TARGETS   ?= profile plan inventory netplan cmdline trust
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS    := $(ALL_CFLAGS) -g -O1 $(FUZZ_SAN)
 FUZZ_LIB_OBJ   := $(INST_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)

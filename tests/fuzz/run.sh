@@ -18,7 +18,8 @@
 # $NETPLAN_CORPUS (a directory of netplan examples, e.g. a checkout of
 # canonical/netplan's examples/) when set; cmdline: tests/fuzz/corpus/cmdline/;
 # plan: tests/fuzz/corpus/plan/ (its input is a stream of decisions, not a file
-# format: these are inputs that once broke a plan invariant).
+# format: these are inputs that once broke a plan invariant); trust:
+# tests/fuzz/corpus/trust/ (a manifest, a keyring, a signature file).
 # The last lines print, per target: executions, seconds, coverage, corpus
 # size, and the verdict.
 set -u
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
 	*) TARGETS+=("$1"); shift;;
 	esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(profile plan inventory netplan cmdline)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(profile plan inventory netplan cmdline trust)
 
 # seed DIR FILE...: copy with flat names (two files called default.yaml must
 # not collide).
@@ -53,6 +54,7 @@ opts() {
 	inventory) echo "-max_len=16384 -dict=tests/fuzz/inventory.dict";;
 	cmdline) echo "-max_len=2048 -dict=tests/fuzz/cmdline.dict";; # COMMAND_LINE_SIZE on x86
 	plan) echo "-max_len=1024";;
+	trust) echo "-max_len=65536";; # manifests, keyrings, signature files
 	esac
 }
 
@@ -88,6 +90,10 @@ for t in "${TARGETS[@]}"; do
 		[ -z "${NETPLAN_CORPUS:-}" ] || seed "$corpus" "$NETPLAN_CORPUS"/*.yaml;;
 	cmdline)
 		seed "$corpus" tests/fuzz/corpus/cmdline/*;;
+	trust)
+		# A manifest, a keyring and a signature file, each behind its
+		# parser's letter (tests/fuzz/fuzz_trust.c).
+		seed "$corpus" tests/fuzz/corpus/trust/*;;
 	plan)
 		# Inputs that once broke a plan invariant (sizes wrapping past 2^64).
 		seed "$corpus" tests/fuzz/corpus/plan/*;;
